@@ -1,0 +1,196 @@
+#include "catalog.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <mutex>
+
+namespace sim {
+
+namespace {
+
+constexpr std::int64_t kDayMs = 86'400'000;
+constexpr std::int64_t kEpochStartMs = 1'735'689'600'000;  // 2025-01-01T00:00:00Z
+
+void append_optional(std::string& out, const char* key, const std::optional<std::int64_t>& value) {
+  out += fmt::format(",\"{}\":", key);
+  out += value ? std::to_string(*value) : "null";
+}
+
+}  // namespace
+
+Catalog::Catalog(std::int64_t count, std::uint64_t seed) : rng_(seed), clock_ms_(kEpochStartMs) {
+  listed_.reserve(static_cast<std::size_t>(count));
+  for (std::int64_t i = 0; i < count; ++i) listed_.push_back(make_package(next_serial_++));
+}
+
+std::int64_t Catalog::now_ms() const { return clock_ms_; }
+
+SimPackage Catalog::make_package(std::int64_t serial) {
+  SimPackage p;
+  p.id = fmt::format("pkg_{:08d}", serial);
+  p.sim = fmt::format("8914800000{:010d}", serial);
+  p.template_id = 21145350 + static_cast<std::int64_t>(rng_() % 8);
+  p.inventory = 1 + static_cast<std::int64_t>(rng_() % 3);
+  clock_ms_ += 1000 + static_cast<std::int64_t>(rng_() % 60'000);
+  p.created_ms = clock_ms_;
+  // Initial mix: most are sold and in use, some waiting, some ended.
+  const int roll = static_cast<int>(rng_() % 100);
+  p.status = "NOT_ACTIVE";
+  if (roll >= 30) advance(p);            // ACTIVE
+  if (roll >= 75) advance(p);            // SUSPENDED or TERMINATED
+  return p;
+}
+
+// NOT_ACTIVE -> ACTIVE -> SUSPENDED or TERMINATED; SUSPENDED -> ACTIVE or TERMINATED.
+void Catalog::advance(SimPackage& p) {
+  const std::int64_t at = std::max(p.created_ms, clock_ms_) + 1000;
+  if (p.status == "NOT_ACTIVE") {
+    p.status = "ACTIVE";
+    p.activated_ms = at;
+    p.expiry_ms = at + (7 + static_cast<std::int64_t>(rng_() % 24)) * kDayMs;
+  } else if (p.status == "ACTIVE") {
+    if (rng_() % 3 == 0) {
+      p.status = "SUSPENDED";
+    } else {
+      p.status = "TERMINATED";
+      p.terminated_ms = at;
+    }
+  } else if (p.status == "SUSPENDED") {
+    if (rng_() % 2 == 0) {
+      p.status = "ACTIVE";
+    } else {
+      p.status = "TERMINATED";
+      p.terminated_ms = at;
+    }
+  }
+}
+
+std::string Catalog::render_page(std::int64_t offset, std::int64_t count, const Filter& filter,
+                                 const RenderOptions& options) const {
+  std::shared_lock lock(mutex_);
+  auto matches = [&](const SimPackage& p) {
+    return (!filter.status || p.status == *filter.status) && (!filter.sim || p.sim == *filter.sim) &&
+           (!filter.inventory || p.inventory == *filter.inventory) &&
+           (!filter.template_id || p.template_id == *filter.template_id);
+  };
+  std::vector<const SimPackage*> page;
+  std::int64_t total = 0;
+  if (!filter.any()) {
+    total = static_cast<std::int64_t>(listed_.size());
+    for (std::int64_t i = offset; i < total && i < offset + count; ++i) {
+      page.push_back(&listed_[static_cast<std::size_t>(total - 1 - i)]);
+    }
+  } else {
+    for (auto it = listed_.rbegin(); it != listed_.rend(); ++it) {
+      if (!matches(*it)) continue;
+      if (total >= offset && total < offset + count) page.push_back(&*it);
+      ++total;
+    }
+  }
+
+  std::string out = fmt::format("{{\"total\":{},\"offset\":{},\"count\":{},\"packages\":[", total,
+                                offset, page.size());
+  out.reserve(out.size() + page.size() * 260);
+  for (std::size_t i = 0; i < page.size(); ++i) {
+    const SimPackage& p = *page[i];
+    if (i > 0) out += ',';
+    out += fmt::format("{{\"id\":\"{}\",\"sim\":\"{}\",\"package_template\":", p.id, p.sim);
+    if (options.template_as_object) {
+      out += fmt::format("{{\"id\":{},\"name\":\"Plan {}\"}}", p.template_id, p.template_id % 100);
+    } else {
+      out += std::to_string(p.template_id);
+    }
+    out += fmt::format(",\"status\":\"{}\",\"created_date\":{}", p.status, p.created_ms);
+    append_optional(out, "activated_date", p.activated_ms);
+    append_optional(out, "expiry_date", p.expiry_ms);
+    if (options.sdk_fields) {
+      append_optional(out, "terminated_date", p.terminated_ms);
+      out += fmt::format(",\"data_usage_remaining\":{},\"time_allowance\":\"{}d\"",
+                         (p.created_ms / 1000) % 5000, 7 + p.template_id % 24);
+    }
+    out += '}';
+  }
+  out += "]}";
+  return out;
+}
+
+ChurnStats Catalog::churn(double fraction) {
+  std::unique_lock lock(mutex_);
+  ChurnStats stats;
+  clock_ms_ += 3'600'000;
+  const auto n = static_cast<std::int64_t>(listed_.size());
+  const auto moves = static_cast<std::int64_t>(static_cast<double>(n) * fraction);
+  for (std::int64_t i = 0; i < moves && n > 0; ++i) {
+    SimPackage& p = listed_[rng_() % static_cast<std::uint64_t>(n)];
+    if (p.status == "TERMINATED") continue;
+    advance(p);
+    ++stats.transitions;
+  }
+  const std::int64_t added = std::max<std::int64_t>(1, moves / 2);
+  for (std::int64_t i = 0; i < added; ++i) listed_.push_back(make_package(next_serial_++));
+  stats.added = static_cast<int>(added);
+  const std::int64_t vanish = moves / 20;
+  for (std::int64_t i = 0; i < vanish && !listed_.empty(); ++i) {
+    auto victim = listed_.begin() + static_cast<std::ptrdiff_t>(rng_() % listed_.size());
+    hidden_.emplace(victim->id, *victim);
+    listed_.erase(victim);
+    ++stats.removed;
+  }
+  return stats;
+}
+
+std::vector<SimPackage>::iterator Catalog::find_listed(const std::string& id) {
+  return std::find_if(listed_.begin(), listed_.end(), [&](const SimPackage& p) { return p.id == id; });
+}
+
+bool Catalog::set_status(const std::string& id, const std::string& status) {
+  std::unique_lock lock(mutex_);
+  auto it = find_listed(id);
+  if (it == listed_.end()) return false;
+  it->status = status;
+  return true;
+}
+
+bool Catalog::hide(const std::string& id) {
+  std::unique_lock lock(mutex_);
+  auto it = find_listed(id);
+  if (it == listed_.end()) return false;
+  hidden_.emplace(id, *it);
+  listed_.erase(it);
+  return true;
+}
+
+bool Catalog::unhide(const std::string& id) {
+  std::unique_lock lock(mutex_);
+  auto it = hidden_.find(id);
+  if (it == hidden_.end()) return false;
+  auto place = std::lower_bound(listed_.begin(), listed_.end(), it->second.created_ms,
+                                [](const SimPackage& p, std::int64_t ms) { return p.created_ms < ms; });
+  listed_.insert(place, it->second);
+  hidden_.erase(it);
+  return true;
+}
+
+void Catalog::add_new(int count) {
+  std::unique_lock lock(mutex_);
+  for (int i = 0; i < count; ++i) listed_.push_back(make_package(next_serial_++));
+}
+
+std::string Catalog::truth_json() const {
+  std::shared_lock lock(mutex_);
+  std::string out = "{";
+  for (auto it = listed_.rbegin(); it != listed_.rend(); ++it) {
+    if (it != listed_.rbegin()) out += ',';
+    out += fmt::format("\"{}\":\"{}\"", it->id, it->status);
+  }
+  out += "}";
+  return out;
+}
+
+std::int64_t Catalog::size() const {
+  std::shared_lock lock(mutex_);
+  return static_cast<std::int64_t>(listed_.size());
+}
+
+}  // namespace sim

@@ -1,0 +1,79 @@
+#pragma once
+// The simulator's packages: a deterministic listing (same seed, same packages) with realistic
+// lifecycles, plus the knobs tests turn (set a status, hide, unhide, one churn step).
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <random>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+namespace sim {
+
+struct SimPackage {
+  std::string id;
+  std::string sim;
+  std::int64_t template_id = 0;
+  std::int64_t inventory = 0;
+  std::string status;
+  std::int64_t created_ms = 0;
+  std::optional<std::int64_t> activated_ms;
+  std::optional<std::int64_t> expiry_ms;
+  std::optional<std::int64_t> terminated_ms;
+};
+
+struct Filter {
+  std::optional<std::string> status;
+  std::optional<std::string> sim;
+  std::optional<std::int64_t> inventory;
+  std::optional<std::int64_t> template_id;
+  bool any() const { return status || sim || inventory || template_id; }
+};
+
+struct RenderOptions {
+  bool template_as_object = false;  // {"id":..,"name":..} as one SDK revision sends it
+  bool sdk_fields = false;          // terminated_date, usage counters, activation window
+};
+
+struct ChurnStats {
+  int transitions = 0, added = 0, removed = 0;
+};
+
+class Catalog {
+ public:
+  Catalog(std::int64_t count, std::uint64_t seed);
+
+  // One page of the listing, newest first, rendered as the API's JSON envelope.
+  std::string render_page(std::int64_t offset, std::int64_t count, const Filter& filter,
+                          const RenderOptions& options) const;
+
+  // Moves `fraction` of the packages one lifecycle step, adds new ones at the front of the
+  // listing and lets a few vanish.
+  ChurnStats churn(double fraction);
+
+  bool set_status(const std::string& id, const std::string& status);
+  bool hide(const std::string& id);    // no longer listed
+  bool unhide(const std::string& id);  // listed again, at its old place
+  // Adds `count` new packages at the front of the listing (newest first).
+  void add_new(int count);
+
+  // The ground truth: every listed package's id and status, as JSON {"id": "status", ...}.
+  std::string truth_json() const;
+  std::int64_t size() const;
+
+ private:
+  SimPackage make_package(std::int64_t serial);
+  void advance(SimPackage& p);
+  std::int64_t now_ms() const;
+  std::vector<SimPackage>::iterator find_listed(const std::string& id);
+
+  mutable std::shared_mutex mutex_;
+  std::vector<SimPackage> listed_;  // oldest first; the listing reads it from the back
+  std::map<std::string, SimPackage> hidden_;
+  std::mt19937_64 rng_;
+  std::int64_t next_serial_ = 1;
+  std::int64_t clock_ms_;
+};
+
+}  // namespace sim

@@ -1,0 +1,76 @@
+// esim-api-sim: a local stand-in for Betatel's GET /api/v1/esim/packages, for the demo, the
+// tests and the benchmarks. See README "The simulator".
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "catalog.h"
+#include "server.h"
+
+namespace {
+sim::Server* g_server = nullptr;
+extern "C" void on_signal(int) {
+  if (g_server) g_server->stop();
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"esim-api-sim: simulates Betatel's eSIM packages API"};
+  std::string host = "127.0.0.1", port_file;
+  int port = 8080;
+  std::int64_t packages = 1000;
+  std::uint64_t seed = 1;
+  int churn_every_ms = 0;
+  double churn_fraction = 0.02;
+  sim::ServerOptions options;
+  app.add_option("--host", host, "Address to listen on")->capture_default_str();
+  app.add_option("--port", port, "Port (0 picks a free one)")->capture_default_str();
+  app.add_option("--port-file", port_file, "Write the bound port to this file once listening");
+  app.add_option("--packages", packages, "Packages in the listing at start")->capture_default_str();
+  app.add_option("--seed", seed, "Seed: the same seed always gives the same packages")->capture_default_str();
+  app.add_option("--api-key", options.api_key, "Expected x-api-key")->capture_default_str();
+  app.add_option("--user-id", options.user_id, "Expected x-user-id")->capture_default_str();
+  app.add_option("--max-count", options.max_count, "Largest accepted count (more gives 400)")->capture_default_str();
+  app.add_option("--latency-ms", options.latency_ms, "Delay before answering each package request")->capture_default_str();
+  app.add_option("--churn-every-ms", churn_every_ms, "Run a churn step this often (0: the listing never changes)")->capture_default_str();
+  app.add_option("--churn-fraction", churn_fraction, "Share of packages moved one lifecycle step per churn step")->capture_default_str();
+  app.add_flag("--template-object", options.render.template_as_object, "Send package_template as {\"id\",\"name\"}");
+  app.add_flag("--sdk-fields", options.render.sdk_fields, "Add the newer SDK's extra fields to each package");
+  CLI11_PARSE(app, argc, argv);
+
+  sim::Catalog catalog(packages, seed);
+  sim::Server server(catalog, options);
+  int bound = server.bind(host, port);
+  if (bound < 0) {
+    std::cerr << "esim-api-sim: cannot listen on " << host << ":" << port << "\n";
+    return 1;
+  }
+  g_server = &server;
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+
+  std::atomic<bool> running{true};
+  std::thread churner;
+  if (churn_every_ms > 0) {
+    churner = std::thread([&] {
+      while (running) {
+        for (int waited = 0; running && waited < churn_every_ms; waited += 20) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        if (running) catalog.churn(churn_fraction);
+      }
+    });
+  }
+  if (!port_file.empty()) {
+    std::ofstream(port_file + ".tmp") << bound << "\n";
+    std::rename((port_file + ".tmp").c_str(), port_file.c_str());
+  }
+  std::cout << "esim-api-sim: " << packages << " packages at http://" << host << ":" << bound
+            << "/api/v1/esim" << std::endl;
+  server.serve();
+  running = false;
+  if (churner.joinable()) churner.join();
+  return 0;
+}

@@ -1,0 +1,31 @@
+#pragma once
+// One eSIM package as the API lists it, and one page of the listing.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace esim {
+
+struct Package {
+  std::string id;
+  std::optional<std::string> sim;
+  std::optional<std::int64_t> package_template;
+  std::string status;
+  // Epoch milliseconds, as the API sends them; PostgreSQL turns them into timestamptz.
+  std::optional<std::int64_t> created_date;
+  std::optional<std::int64_t> activated_date;
+  std::optional<std::int64_t> expiry_date;
+  std::string raw_json;  // the object as sent, unknown fields included
+};
+
+struct Page {
+  std::int64_t offset = 0;  // the offset we asked for
+  std::int64_t total = 0;   // the listing's size, as the server reported it with this page
+  std::vector<Package> packages;
+};
+
+// The four statuses Betatel documents. Others are stored as sent, with a warning.
+bool is_documented_status(const std::string& status);
+
+}  // namespace esim

@@ -1,0 +1,77 @@
+#include "api/packages_client.h"
+
+#include <nlohmann/json.hpp>
+
+#include "api/page_parser.h"
+#include "util/redact.h"
+
+namespace esim {
+
+std::string error_body_summary(const std::string& body) {
+  std::string text = body;
+  try {
+    auto parsed = nlohmann::json::parse(body);
+    if (parsed.is_object() && parsed.contains("message") && parsed["message"].is_string()) {
+      text = parsed["message"].get<std::string>();
+    }
+  } catch (const nlohmann::json::exception&) {
+    // Plain-text bodies ("Unauthorized: Invalid API Key") are shown as they are.
+  }
+  for (char& c : text) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  constexpr std::size_t kMax = 200;
+  if (text.size() > kMax) text = text.substr(0, kMax) + "...";
+  return text;
+}
+
+namespace {
+
+std::string hint_for(long status) {
+  switch (status) {
+    case 400: return " (the server rejected the pagination: check api.page_size)";
+    case 401:
+    case 403: return " (authentication failed: check api.api_key and api.user_id)";
+    case 404: return " (check api.base_url)";
+    default: return "";
+  }
+}
+
+}  // namespace
+
+PackagesClient::PackagesClient(HttpTransport& transport, ApiSettings settings)
+    : transport_(transport), settings_(std::move(settings)) {
+  while (!settings_.base_url.empty() && settings_.base_url.back() == '/') settings_.base_url.pop_back();
+}
+
+HttpRequest PackagesClient::page_request(std::int64_t offset, int count) const {
+  HttpRequest request;
+  request.url = settings_.base_url + "/packages?offset=" + std::to_string(offset) +
+                "&count=" + std::to_string(count);
+  request.headers = {{"Accept", "application/json"},
+                     {"x-api-key", settings_.api_key},
+                     {"x-user-id", settings_.user_id}};
+  request.timeout = settings_.timeout;
+  return request;
+}
+
+Page PackagesClient::fetch_page(std::int64_t offset, int count) {
+  HttpRequest request = page_request(offset, count);
+  const std::string what = "GET " + request.url;
+  HttpResponse response;
+  try {
+    response = transport_.get(request);
+  } catch (const TransportError& e) {
+    throw ApiError(util::redact(what + ": no answer: " + e.what(), {settings_.api_key}), 0);
+  }
+  if (response.status != 200) {
+    std::string message = what + ": HTTP " + std::to_string(response.status);
+    std::string summary = error_body_summary(response.body);
+    if (!summary.empty()) message += ": " + summary;
+    message += hint_for(response.status);
+    throw ApiError(util::redact(message, {settings_.api_key}), response.status);
+  }
+  return parse_packages_page(response.body, offset);
+}
+
+}  // namespace esim

@@ -1,0 +1,54 @@
+#pragma once
+// GET {base_url}/packages for one page: builds the request, checks the answer, parses it.
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "api/http_transport.h"
+#include "api/package.h"
+
+namespace esim {
+
+// An HTTP answer other than 200, or no answer. Names the offset and the status.
+class ApiError : public std::runtime_error {
+ public:
+  ApiError(const std::string& message, long http_status)
+      : std::runtime_error(message), http_status_(http_status) {}
+  long http_status() const { return http_status_; }  // 0 when no answer came
+
+ private:
+  long http_status_;
+};
+
+// What the pager needs: one page at a time. PackagesClient is the real one; tests fake it.
+class PageSource {
+ public:
+  virtual ~PageSource() = default;
+  virtual Page fetch_page(std::int64_t offset, int count) = 0;
+};
+
+struct ApiSettings {
+  std::string base_url;
+  std::string api_key;
+  std::string user_id;
+  std::chrono::milliseconds timeout{std::chrono::seconds(30)};
+};
+
+class PackagesClient final : public PageSource {
+ public:
+  PackagesClient(HttpTransport& transport, ApiSettings settings);
+  Page fetch_page(std::int64_t offset, int count) override;
+
+  // The request for one page; public so tests can check the URL and headers.
+  HttpRequest page_request(std::int64_t offset, int count) const;
+
+ private:
+  HttpTransport& transport_;
+  ApiSettings settings_;
+};
+
+// The readable part of an error body: "message" of {"message","statusCode"}, else the text,
+// shortened to a line.
+std::string error_body_summary(const std::string& body);
+
+}  // namespace esim

@@ -1,0 +1,12 @@
+#pragma once
+// The commands of the esim-sync binary, each returning its exit code (cli/exit_codes.h).
+#include <string>
+
+namespace esim {
+
+int command_check_config(const std::string& config_path);
+int command_migrate(const std::string& config_path);
+int command_once(const std::string& config_path);
+int command_run(const std::string& config_path);
+
+}  // namespace esim

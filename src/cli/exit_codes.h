@@ -1,0 +1,12 @@
+#pragma once
+// The process exit codes: a contract with operators and scripts (documented in the README).
+
+namespace esim::exit_code {
+
+inline constexpr int kOk = 0;
+inline constexpr int kPassFailed = 1;      // the sync pass failed; nothing was applied
+inline constexpr int kUsage = 2;           // the command line is wrong
+inline constexpr int kBadConfig = 3;       // the configuration file is missing or invalid
+inline constexpr int kDatabase = 4;        // PostgreSQL unreachable, or migrations failed
+
+}  // namespace esim::exit_code

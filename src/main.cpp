@@ -1,0 +1,38 @@
+// esim-sync: mirrors Betatel's eSIM package listing into PostgreSQL. This file only reads the
+// command line; the work is in the commands (src/cli/commands.cpp).
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"esim-sync: mirror Betatel eSIM packages into PostgreSQL, with a status audit"};
+  app.require_subcommand(1);
+  std::string config_path = "/etc/esim-sync/config.yaml";
+
+  auto add = [&](const char* name, const char* help) {
+    CLI::App* command = app.add_subcommand(name, help);
+    command->add_option("-c,--config", config_path, "YAML configuration file")
+        ->capture_default_str();
+    return command;
+  };
+  CLI::App* once = add("once", "Apply pending migrations, run one sync pass, exit 0 on success");
+  CLI::App* run = add("run", "Run a sync pass every schedule.interval until SIGINT or SIGTERM");
+  CLI::App* migrate = add("migrate", "Apply pending migrations and exit");
+  CLI::App* check = add("check-config", "Validate the configuration and print it, secrets redacted");
+  app.footer(
+      "Exit codes: 0 success, 1 sync pass failed (nothing applied), 2 usage error,\n"
+      "3 invalid configuration, 4 database unreachable or migrations failed.");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? esim::exit_code::kOk : esim::exit_code::kUsage;
+  }
+  if (*once) return esim::command_once(config_path);
+  if (*run) return esim::command_run(config_path);
+  if (*migrate) return esim::command_migrate(config_path);
+  if (*check) return esim::command_check_config(config_path);
+  return esim::exit_code::kUsage;
+}

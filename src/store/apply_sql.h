@@ -1,0 +1,104 @@
+#pragma once
+// The SQL of one pass's apply step. Each statement is set-wise: it works on the whole pass at
+// once inside PostgreSQL, so the cost does not depend on round trips per package.
+// Parameters: $1 the pass's timestamp (timestamptz text), $2 the run id.
+
+namespace esim::apply_sql {
+
+// Session-lifetime staging table: filled by COPY in short transactions while the pager waits on
+// the API (no transaction stays open across HTTP), emptied at the start of each pass.
+inline constexpr const char* kCreateStaging = R"sql(
+CREATE TEMP TABLE IF NOT EXISTS esim_staging (
+    seq bigint NOT NULL, id text NOT NULL, sim text, package_template bigint, status text NOT NULL,
+    created_ms bigint, activated_ms bigint, expiry_ms bigint, raw jsonb NOT NULL
+);
+TRUNCATE esim_staging;
+)sql";
+
+// One row per id; when an id came twice (the listing moved while we paged), the later sighting
+// wins, being the fresher. Epoch milliseconds become timestamptz exactly (integer arithmetic).
+inline constexpr const char* kBuildPass = R"sql(
+CREATE TEMP TABLE esim_pass ON COMMIT DROP AS
+SELECT DISTINCT ON (id)
+       id, sim, package_template, status,
+       'epoch'::timestamptz + created_ms   * interval '1 millisecond' AS created_date,
+       'epoch'::timestamptz + activated_ms * interval '1 millisecond' AS activated_date,
+       'epoch'::timestamptz + expiry_ms    * interval '1 millisecond' AS expiry_date,
+       raw
+  FROM esim_staging
+ ORDER BY id, seq DESC;
+ANALYZE esim_pass;
+)sql";
+
+// Known packages that changed in any field, or came back after removal: rewrite them, and
+// record a transition when the status moved (old to new) or the package reappeared (NULL to new).
+inline constexpr const char* kApplyChanges = R"sql(
+WITH changed AS (
+    SELECT s.*, p.status AS old_status, p.removed_at IS NOT NULL AS reappeared
+      FROM esim_pass s
+      JOIN esim.packages p ON p.id = s.id
+     WHERE p.removed_at IS NOT NULL
+        OR (p.sim, p.package_template, p.status, p.created_date, p.activated_date, p.expiry_date, p.raw)
+           IS DISTINCT FROM
+           (s.sim, s.package_template, s.status, s.created_date, s.activated_date, s.expiry_date, s.raw)
+), rewritten AS (
+    UPDATE esim.packages p
+       SET sim = c.sim, package_template = c.package_template, status = c.status,
+           created_date = c.created_date, activated_date = c.activated_date,
+           expiry_date = c.expiry_date, raw = c.raw, updated_at = $1::timestamptz, removed_at = NULL
+      FROM changed c
+     WHERE p.id = c.id
+    RETURNING 1
+), transitions AS (
+    INSERT INTO esim.package_status_history (package_id, old_status, new_status, changed_at, run_id)
+    SELECT c.id, CASE WHEN c.reappeared THEN NULL ELSE c.old_status END, c.status, $1::timestamptz, $2::bigint
+      FROM changed c
+     WHERE c.reappeared OR c.old_status IS DISTINCT FROM c.status
+    RETURNING old_status
+)
+SELECT (SELECT count(*) FROM rewritten),
+       (SELECT count(*) FROM transitions WHERE old_status IS NOT NULL)
+)sql";
+
+// Packages never seen before: insert them with a first-sighting transition (NULL to status).
+inline constexpr const char* kApplyInserts = R"sql(
+WITH added AS (
+    INSERT INTO esim.packages (id, sim, package_template, status, created_date, activated_date,
+                               expiry_date, raw, first_seen_at, updated_at)
+    SELECT s.id, s.sim, s.package_template, s.status, s.created_date, s.activated_date,
+           s.expiry_date, s.raw, $1::timestamptz, $1::timestamptz
+      FROM esim_pass s
+     WHERE NOT EXISTS (SELECT 1 FROM esim.packages p WHERE p.id = s.id)
+    RETURNING id, status
+), transitions AS (
+    INSERT INTO esim.package_status_history (package_id, old_status, new_status, changed_at, run_id)
+    SELECT id, NULL, status, $1::timestamptz, $2::bigint FROM added
+    RETURNING 1
+)
+SELECT count(*) FROM added
+)sql";
+
+// Live packages that a complete pass did not list: mark removed, transition (status to NULL).
+inline constexpr const char* kApplyRemovals = R"sql(
+WITH gone AS (
+    UPDATE esim.packages p
+       SET removed_at = $1::timestamptz, updated_at = $1::timestamptz
+     WHERE p.removed_at IS NULL
+       AND NOT EXISTS (SELECT 1 FROM esim_pass s WHERE s.id = p.id)
+    RETURNING p.id, p.status
+), transitions AS (
+    INSERT INTO esim.package_status_history (package_id, old_status, new_status, changed_at, run_id)
+    SELECT id, status, NULL, $1::timestamptz, $2::bigint FROM gone
+    RETURNING 1
+)
+SELECT count(*) FROM gone
+)sql";
+
+inline constexpr const char* kFinishRun = R"sql(
+UPDATE esim.sync_runs
+   SET status = 'succeeded', finished_at = clock_timestamp(), packages_seen = $2, inserted = $3,
+       updated = $4, unchanged = $5, removed = $6, status_changes = $7, error = $8
+ WHERE id = $1
+)sql";
+
+}  // namespace esim::apply_sql

@@ -1,0 +1,71 @@
+#include "store/migrator.h"
+
+#include <map>
+
+namespace esim {
+
+namespace {
+
+// Serialises concurrent migrators (two hosts starting at once) on one database.
+constexpr long long kMigrationLockKey = 0x6573696d6d6967;  // "esimmig"
+
+const char* kCreateLedger = R"sql(
+CREATE SCHEMA IF NOT EXISTS esim;
+CREATE TABLE IF NOT EXISTS esim.schema_migrations (
+    version    integer PRIMARY KEY,
+    file_name  text NOT NULL,
+    checksum   text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE esim.schema_migrations IS 'Migrations applied by esim-sync, with the SHA-256 of each file.';
+)sql";
+
+}  // namespace
+
+MigrateResult migrate(pqxx::connection_base& connection, const std::vector<Migration>& migrations) {
+  pqxx::work tx(connection, "migrate");
+  tx.exec("SET LOCAL client_min_messages = warning");
+  tx.exec_params("SELECT pg_advisory_xact_lock($1)", kMigrationLockKey);
+  tx.exec(kCreateLedger);
+
+  struct Applied {
+    std::string file_name, checksum;
+  };
+  std::map<int, Applied> applied;
+  for (const auto& row : tx.exec("SELECT version, file_name, checksum FROM esim.schema_migrations")) {
+    applied[row[0].as<int>()] = {row[1].as<std::string>(), row[2].as<std::string>()};
+  }
+
+  MigrateResult result;
+  int newest_known = 0;
+  for (const Migration& m : migrations) {
+    newest_known = std::max(newest_known, m.version);
+    std::string checksum =
+        tx.exec_params1("SELECT encode(sha256(convert_to($1, 'UTF8')), 'hex')", m.sql)[0].as<std::string>();
+    auto found = applied.find(m.version);
+    if (found != applied.end()) {
+      if (found->second.checksum != checksum) {
+        throw MigrationError("migration " + std::string(m.file_name) +
+                             " was changed after it was applied (checksum " + checksum +
+                             ", recorded " + found->second.checksum +
+                             "); add a new migration instead of editing an applied one");
+      }
+      continue;
+    }
+    tx.exec(m.sql);
+    tx.exec_params("INSERT INTO esim.schema_migrations (version, file_name, checksum) VALUES ($1, $2, $3)",
+                   m.version, m.file_name, checksum);
+    result.applied.push_back(m.file_name);
+  }
+  for (const auto& [version, entry] : applied) {
+    if (version > newest_known) {
+      throw MigrationError("the database has migration " + entry.file_name +
+                           " which this esim-sync does not know; run a newer esim-sync");
+    }
+  }
+  tx.commit();
+  result.current_version = newest_known;
+  return result;
+}
+
+}  // namespace esim

@@ -1,0 +1,27 @@
+#pragma once
+// Brings the esim schema up to the migrations this binary carries.
+#include <pqxx/pqxx>
+#include <stdexcept>
+#include <vector>
+
+#include "store/embedded_migrations.h"
+
+namespace esim {
+
+class MigrationError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct MigrateResult {
+  std::vector<std::string> applied;  // file names applied by this call
+  int current_version = 0;
+};
+
+// Applies, in order and in one transaction, every migration not yet recorded in
+// esim.schema_migrations. Fails, changing nothing, when an applied migration's file changed
+// (checksum) or the database has a migration this binary does not know.
+MigrateResult migrate(pqxx::connection_base& connection,
+                      const std::vector<Migration>& migrations = embedded_migrations());
+
+}  // namespace esim

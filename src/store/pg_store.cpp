@@ -1,0 +1,131 @@
+#include "store/pg_store.h"
+
+#include <optional>
+#include <tuple>
+#include <vector>
+
+#include "store/apply_sql.h"
+#include "util/redact.h"
+#include "util/time_format.h"
+
+namespace esim {
+
+namespace {
+
+// Rows buffered before one COPY; bounds memory at a few megabytes whatever the listing's size.
+constexpr std::size_t kRowsPerCopy = 5000;
+
+// One esim_staging row, in the table's column order.
+using StagingRow = std::tuple<std::int64_t, std::string, std::optional<std::string>,
+                              std::optional<std::int64_t>, std::string, std::optional<std::int64_t>,
+                              std::optional<std::int64_t>, std::optional<std::int64_t>, std::string>;
+
+class PgPassWriter final : public PassWriter {
+ public:
+  PgPassWriter(pqxx::connection& connection, RunId run) : connection_(connection), run_(run) {
+    pqxx::work tx(connection_, "open_pass");
+    tx.exec("SET LOCAL client_min_messages = warning");
+    tx.exec(apply_sql::kCreateStaging);
+    tx.commit();
+    rows_.reserve(kRowsPerCopy);
+  }
+
+  void stage(const std::vector<Package>& packages) override {
+    for (const Package& p : packages) {
+      rows_.emplace_back(next_seq_++, p.id, p.sim, p.package_template, p.status, p.created_date,
+                         p.activated_date, p.expiry_date, p.raw_json);
+      if (rows_.size() >= kRowsPerCopy) flush();
+    }
+  }
+
+  PassCounts commit(TimePoint seen_at, bool apply_removals, const std::string& note) override {
+    flush();
+    const std::string at = util::format_utc_iso8601(seen_at);
+    PassCounts counts;
+    pqxx::work tx(connection_, "apply_pass");
+    // The set-wise diff sorts and hashes the whole pass; give it room to do so in memory.
+    tx.exec("SET LOCAL work_mem = '256MB'");
+    tx.exec(apply_sql::kBuildPass);
+    counts.packages_seen = tx.exec("SELECT count(*) FROM esim_pass")[0][0].as<std::int64_t>();
+    pqxx::row changed = tx.exec_params1(apply_sql::kApplyChanges, at, run_);
+    counts.updated = changed[0].as<std::int64_t>();
+    counts.status_changes = changed[1].as<std::int64_t>();
+    counts.inserted = tx.exec_params1(apply_sql::kApplyInserts, at, run_)[0].as<std::int64_t>();
+    if (apply_removals) {
+      counts.removed = tx.exec_params1(apply_sql::kApplyRemovals, at, run_)[0].as<std::int64_t>();
+    }
+    counts.unchanged = counts.packages_seen - counts.inserted - counts.updated;
+    std::optional<std::string> run_note;
+    if (!note.empty()) run_note = note;
+    tx.exec_params(apply_sql::kFinishRun, run_, counts.packages_seen, counts.inserted,
+                   counts.updated, counts.unchanged, counts.removed, counts.status_changes, run_note);
+    tx.commit();
+    return counts;
+  }
+
+ private:
+  // Each COPY is its own short transaction into the session's temporary table: nothing is
+  // visible to others, and no transaction stays open while the next page is fetched.
+  void flush() {
+    if (rows_.empty()) return;
+    pqxx::work tx(connection_, "stage");
+    pqxx::stream_to copy(tx, "esim_staging");
+    for (const StagingRow& row : rows_) copy << row;
+    copy.complete();
+    tx.commit();
+    rows_.clear();
+  }
+
+  pqxx::connection& connection_;
+  RunId run_;
+  std::int64_t next_seq_ = 0;
+  std::vector<StagingRow> rows_;
+};
+
+}  // namespace
+
+PgStore::PgStore(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+PgStore::~PgStore() = default;
+
+pqxx::connection& PgStore::connection() {
+  if (connection_ && !connection_->is_open()) connection_.reset();
+  if (!connection_) {
+    try {
+      connection_ = std::make_unique<pqxx::connection>(conninfo_);
+      pqxx::nontransaction setup(*connection_);
+      setup.exec("SET application_name = 'esim-sync'");
+    } catch (const pqxx::broken_connection& e) {
+      connection_.reset();
+      throw DatabaseError("cannot connect to PostgreSQL at " +
+                          util::redact_connection_string(conninfo_) + ": " + e.what());
+    }
+  }
+  return *connection_;
+}
+
+MigrateResult PgStore::migrate() { return esim::migrate(connection()); }
+
+RunId PgStore::start_run(TimePoint started_at) {
+  pqxx::work tx(connection(), "start_run");
+  RunId run = tx.exec_params1(
+                    "INSERT INTO esim.sync_runs (started_at, status) VALUES ($1::timestamptz, 'running') RETURNING id",
+                    util::format_utc_iso8601(started_at))[0]
+                  .as<RunId>();
+  tx.commit();
+  return run;
+}
+
+std::unique_ptr<PassWriter> PgStore::open_pass(RunId run) {
+  return std::make_unique<PgPassWriter>(connection(), run);
+}
+
+void PgStore::fail_run(RunId run, const std::string& error) {
+  pqxx::work tx(connection(), "fail_run");
+  tx.exec_params(
+      "UPDATE esim.sync_runs SET status = 'failed', finished_at = clock_timestamp(), error = $2 "
+      "WHERE id = $1",
+      run, error);
+  tx.commit();
+}
+
+}  // namespace esim

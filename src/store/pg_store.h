@@ -1,0 +1,37 @@
+#pragma once
+// Store over PostgreSQL (libpqxx 6.4): staging by COPY, set-wise diff, one transaction a pass.
+#include <memory>
+#include <pqxx/pqxx>
+#include <string>
+
+#include "store/migrator.h"
+#include "store/store.h"
+
+namespace esim {
+
+// The database could not be reached or refused us. The message names the host and database,
+// never the password.
+class DatabaseError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class PgStore final : public Store {
+ public:
+  // Connects lazily, on first use, and again after the connection is lost.
+  explicit PgStore(std::string conninfo);
+  ~PgStore() override;
+
+  RunId start_run(TimePoint started_at) override;
+  std::unique_ptr<PassWriter> open_pass(RunId run) override;
+  void fail_run(RunId run, const std::string& error) override;
+
+  MigrateResult migrate();
+  pqxx::connection& connection();
+
+ private:
+  std::string conninfo_;
+  std::unique_ptr<pqxx::connection> connection_;
+};
+
+}  // namespace esim

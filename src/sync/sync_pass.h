@@ -1,0 +1,45 @@
+#pragma once
+// One sync pass, start to finish: the story of what esim-sync does every interval.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "api/packages_client.h"
+#include "store/store.h"
+#include "util/clock.h"
+
+namespace esim {
+
+struct PassOutcome {
+  bool succeeded = false;
+  RunId run = 0;
+  PassCounts counts;
+  bool removals_applied = false;
+  std::string note;   // why removals were skipped, when they were
+  std::string error;  // why the pass failed, when it did (secrets redacted)
+};
+
+struct SyncSettings {
+  int page_size = 100;
+  std::vector<std::string> secrets;  // redacted from every error and log line
+};
+
+class SyncPass {
+ public:
+  SyncPass(PageSource& source, Store& store, const util::Clock& clock, SyncSettings settings);
+
+  // Runs one pass. Failures (HTTP, payload, database) do not throw: they are recorded on the
+  // run and returned, and nothing of the pass is applied.
+  PassOutcome run();
+
+ private:
+  void warn_about_unknown_statuses(const Page& page);
+
+  PageSource& source_;
+  Store& store_;
+  const util::Clock& clock_;
+  SyncSettings settings_;
+  std::vector<std::string> warned_statuses_;
+};
+
+}  // namespace esim

@@ -1,0 +1,29 @@
+#include "util/redact.h"
+
+#include <regex>
+
+namespace util {
+
+static constexpr const char* kMask = "[REDACTED]";
+
+std::string redact(std::string text, const std::vector<std::string>& secrets) {
+  for (const std::string& secret : secrets) {
+    if (secret.empty()) continue;
+    for (std::size_t at = text.find(secret); at != std::string::npos;
+         at = text.find(secret, at + std::char_traits<char>::length(kMask))) {
+      text.replace(at, secret.size(), kMask);
+    }
+  }
+  return text;
+}
+
+std::string redact_connection_string(const std::string& conninfo) {
+  // URI form: scheme://user:password@host...
+  static const std::regex uri_password(R"(^(postgres(?:ql)?://[^:/@]*:)([^@]*)(@))");
+  // Key/value form and URI query form: password=secret or password='quoted secret'.
+  static const std::regex kv_password(R"((password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]*))");
+  std::string out = std::regex_replace(conninfo, uri_password, std::string("$1") + kMask + "$3");
+  return std::regex_replace(out, kv_password, std::string("$1") + kMask);
+}
+
+}  // namespace util

@@ -1,0 +1,15 @@
+#pragma once
+// Keeps secrets out of text that leaves the process (logs, errors, database rows).
+#include <string>
+#include <vector>
+
+namespace util {
+
+// Replaces every occurrence of each non-empty secret with "[REDACTED]".
+std::string redact(std::string text, const std::vector<std::string>& secrets);
+
+// A libpq connection string or URI with its password replaced by "[REDACTED]"
+// (postgresql://user:pw@host/db and "password=pw" forms).
+std::string redact_connection_string(const std::string& conninfo);
+
+}  // namespace util
