@@ -9,7 +9,6 @@ PagerResult Pager::run(const PageSink& sink) {
   PagerResult result;
   std::int64_t offset = 0;
   std::int64_t first_total = -1;
-  std::int64_t largest_total = 0;
   std::int64_t smallest_page = page_size_;
   for (;;) {
     Page page = source_.fetch_page(offset, page_size_);
@@ -19,7 +18,6 @@ PagerResult Pager::run(const PageSink& sink) {
       result.incomplete_reason = "the listing's total moved from " + std::to_string(first_total) +
                                  " to " + std::to_string(page.total) + " during the pass";
     }
-    largest_total = std::max(largest_total, page.total);
     result.final_total = page.total;
     const auto returned = static_cast<std::int64_t>(page.packages.size());
     result.packages_received += returned;
@@ -37,7 +35,7 @@ PagerResult Pager::run(const PageSink& sink) {
     if (offset >= page.total) break;
     // Every page advances the offset, so this ends unless total keeps growing; a listing that
     // grows faster than we read it is an error, not a reason to page forever.
-    const std::int64_t pages_needed = (largest_total + smallest_page - 1) / smallest_page;
+    const std::int64_t pages_needed = (first_total + smallest_page - 1) / smallest_page;
     if (result.pages > 2 * pages_needed + 10) {
       throw std::runtime_error("the listing kept growing while paging (total now " +
                                std::to_string(page.total) + ", offset " + std::to_string(offset) +

@@ -66,8 +66,11 @@ class ConfigReader {
     return expanded.value;
   }
 
-  void string_field(const std::string& key, const YAML::Node& node, std::string& out) {
-    if (auto value = scalar(key, node)) out = *value;
+  // Returns false when the value could not be read (the problem is already recorded).
+  bool string_field(const std::string& key, const YAML::Node& node, std::string& out) {
+    auto value = scalar(key, node);
+    if (value) out = *value;
+    return value.has_value();
   }
 
   void int_field(const std::string& key, const YAML::Node& node, int& out, int min, int max) {
@@ -151,6 +154,7 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
   ConfigReader reader(source_name, env);
   Config config;
   YAML::Node api_key_node, api_key_file_node;
+  bool api_key_given = false, api_key_readable = false;
 
   if (!root.IsMap()) {
     throw ConfigError({source_name + ": the file must be a YAML mapping with api, database, "
@@ -165,7 +169,11 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
 
   reader.section(root, "api", {
       {"base_url", [&](auto& k, auto& v) { reader.string_field(k, v, config.api.base_url); }},
-      {"api_key", [&](auto& k, auto& v) { api_key_node = v; reader.string_field(k, v, config.api.api_key); }},
+      {"api_key", [&](auto& k, auto& v) {
+         api_key_node = v;
+         api_key_given = true;
+         api_key_readable = reader.string_field(k, v, config.api.api_key);
+       }},
       {"api_key_file", [&](auto& k, auto& v) { api_key_file_node = v; reader.string_field(k, v, config.api.api_key_file); }},
       {"user_id", [&](auto& k, auto& v) { reader.string_field(k, v, config.api.user_id); }},
       {"page_size", [&](auto& k, auto& v) { reader.int_field(k, v, config.api.page_size, 1, 10000); }},
@@ -204,9 +212,9 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     std::string error;
     config.api.api_key = read_secret_file(config.api.api_key_file, error);
     if (!error.empty()) reader.problem(api_key_file_node, "api.api_key_file", error);
-  } else if (config.api.api_key.empty() && !api_key_node.IsDefined()) {
+  } else if (!api_key_given) {
     reader.problem(api, "api.api_key", "is required (or api.api_key_file)");
-  } else if (config.api.api_key.empty() && reader.problems().empty()) {
+  } else if (config.api.api_key.empty() && api_key_readable) {
     reader.problem(api_key_node, "api.api_key", "must not be empty");
   }
   if (config.api.user_id.empty() && !(api.IsMap() && api["user_id"].IsDefined())) {

@@ -1,0 +1,197 @@
+// The sync rules, as they land in PostgreSQL: what each kind of change writes, and what it
+// must leave alone.
+#include "store/pg_store.h"
+
+#include <gtest/gtest.h>
+
+#include "support/test_database.h"
+
+using esim::Package;
+using esim::PassCounts;
+using esim::PgStore;
+using esim::testing::TestDatabase;
+using namespace std::chrono_literals;
+
+namespace {
+
+esim::TimePoint at(int seconds) { return esim::TimePoint(std::chrono::seconds(1'764'000'000 + seconds)); }
+
+Package pkg(const std::string& id, const std::string& status, const std::string& sim = "8914800000000000001") {
+  Package p;
+  p.id = id;
+  p.status = status;
+  p.sim = sim;
+  p.package_template = 21145354;
+  p.created_date = 1761330317123;
+  if (status != "NOT_ACTIVE") {
+    p.activated_date = 1761330517000;
+    p.expiry_date = 1763922517000;
+  }
+  p.raw_json = R"({"id":")" + id + R"(","status":")" + status + R"(","sim":")" + sim + R"("})";
+  return p;
+}
+
+class PgStoreTest : public ::testing::Test {
+ protected:
+  PgStoreTest() : store(db.url()) { store.migrate(); }
+
+  PassCounts pass(const std::vector<Package>& packages, int when, bool removals = true) {
+    auto run = store.start_run(at(when));
+    auto writer = store.open_pass(run);
+    writer->stage(packages);
+    return writer->commit(at(when), removals, "");
+  }
+
+  // History as "id:old>new" lines in insertion order, NULL shown as -.
+  std::vector<std::string> history() {
+    std::vector<std::string> out;
+    for (const auto& row : db.query("SELECT package_id, coalesce(old_status, '-'), coalesce(new_status, '-') "
+                                    "FROM esim.package_status_history ORDER BY id")) {
+      out.push_back(std::string(row[0].c_str()) + ":" + row[1].c_str() + ">" + row[2].c_str());
+    }
+    return out;
+  }
+
+  TestDatabase db;
+  PgStore store;
+};
+
+using History = std::vector<std::string>;
+
+}  // namespace
+
+TEST_F(PgStoreTest, FirstPassInsertsEveryPackageWithAFirstSighting) {
+  PassCounts c = pass({pkg("a", "ACTIVE"), pkg("b", "NOT_ACTIVE")}, 0);
+  EXPECT_EQ(c.packages_seen, 2);
+  EXPECT_EQ(c.inserted, 2);
+  EXPECT_EQ(c.status_changes, 0);
+  EXPECT_EQ(history(), (History{"a:->ACTIVE", "b:->NOT_ACTIVE"}));
+  // Epoch milliseconds become timestamptz exactly, milliseconds kept; absent dates are NULL.
+  EXPECT_EQ(db.scalar("SELECT (extract(epoch FROM created_date) * 1000)::bigint FROM esim.packages WHERE id = 'a'"),
+            "1761330317123");
+  EXPECT_EQ(db.scalar("SELECT activated_date IS NULL FROM esim.packages WHERE id = 'b'"), "t");
+  EXPECT_EQ(db.scalar("SELECT package_template FROM esim.packages WHERE id = 'a'"), "21145354");
+  EXPECT_EQ(db.scalar("SELECT raw->>'sim' FROM esim.packages WHERE id = 'a'"), "8914800000000000001");
+  EXPECT_EQ(db.scalar("SELECT first_seen_at = updated_at AND removed_at IS NULL FROM esim.packages WHERE id = 'a'"), "t");
+}
+
+TEST_F(PgStoreTest, StatusChangeUpdatesTheRowAndRecordsOldToNew) {
+  pass({pkg("a", "ACTIVE"), pkg("b", "ACTIVE")}, 0);
+  PassCounts c = pass({pkg("a", "TERMINATED"), pkg("b", "ACTIVE")}, 60);
+  EXPECT_EQ(c.updated, 1);
+  EXPECT_EQ(c.unchanged, 1);
+  EXPECT_EQ(c.status_changes, 1);
+  EXPECT_EQ(history(), (History{"a:->ACTIVE", "b:->ACTIVE", "a:ACTIVE>TERMINATED"}));
+  EXPECT_EQ(db.scalar("SELECT status FROM esim.packages WHERE id = 'a'"), "TERMINATED");
+  EXPECT_EQ(db.scalar("SELECT changed_at = to_timestamp(1764000060) FROM esim.package_status_history "
+                      "WHERE new_status = 'TERMINATED'"),
+            "t");
+}
+
+TEST_F(PgStoreTest, OtherFieldChangesUpdateWithoutHistory) {
+  pass({pkg("a", "ACTIVE")}, 0);
+  Package moved = pkg("a", "ACTIVE", "8914800000000000999");
+  PassCounts c = pass({moved}, 60);
+  EXPECT_EQ(c.updated, 1);
+  EXPECT_EQ(c.status_changes, 0);
+  EXPECT_EQ(history(), (History{"a:->ACTIVE"}));
+  EXPECT_EQ(db.scalar("SELECT sim FROM esim.packages WHERE id = 'a'"), "8914800000000000999");
+  EXPECT_EQ(db.scalar("SELECT updated_at > first_seen_at FROM esim.packages WHERE id = 'a'"), "t");
+}
+
+TEST_F(PgStoreTest, NoOpPassWritesNothingAtAll) {
+  pass({pkg("a", "ACTIVE"), pkg("b", "SUSPENDED")}, 0);
+  std::string xmins = db.scalar("SELECT string_agg(xmin::text, ',' ORDER BY id) FROM esim.packages");
+  PassCounts c = pass({pkg("a", "ACTIVE"), pkg("b", "SUSPENDED")}, 60);
+  EXPECT_EQ(c.unchanged, 2);
+  EXPECT_EQ(c.updated + c.inserted + c.removed + c.status_changes, 0);
+  EXPECT_EQ(db.scalar("SELECT string_agg(xmin::text, ',' ORDER BY id) FROM esim.packages"), xmins);
+  EXPECT_EQ(history().size(), 2u);
+}
+
+TEST_F(PgStoreTest, AbsentPackageIsRemovedWithATransitionToNull) {
+  pass({pkg("a", "ACTIVE"), pkg("b", "ACTIVE")}, 0);
+  PassCounts c = pass({pkg("a", "ACTIVE")}, 60);
+  EXPECT_EQ(c.removed, 1);
+  EXPECT_EQ(history().back(), "b:ACTIVE>-");
+  EXPECT_EQ(db.scalar("SELECT removed_at = to_timestamp(1764000060) FROM esim.packages WHERE id = 'b'"), "t");
+  // Still absent next time: nothing more is written.
+  std::string xmin = db.scalar("SELECT xmin FROM esim.packages WHERE id = 'b'");
+  EXPECT_EQ(pass({pkg("a", "ACTIVE")}, 120).removed, 0);
+  EXPECT_EQ(db.scalar("SELECT xmin FROM esim.packages WHERE id = 'b'"), xmin);
+  EXPECT_EQ(history().size(), 3u);
+}
+
+TEST_F(PgStoreTest, IncompletePassNeverRemoves) {
+  pass({pkg("a", "ACTIVE"), pkg("b", "ACTIVE")}, 0);
+  PassCounts c = pass({pkg("a", "SUSPENDED")}, 60, /*removals=*/false);
+  EXPECT_EQ(c.removed, 0);
+  EXPECT_EQ(c.status_changes, 1);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM esim.packages WHERE removed_at IS NULL"), "2");
+}
+
+TEST_F(PgStoreTest, ReappearingPackageIsListedAgainFromNull) {
+  pass({pkg("a", "ACTIVE"), pkg("b", "ACTIVE")}, 0);
+  pass({pkg("a", "ACTIVE")}, 60);
+  PassCounts c = pass({pkg("a", "ACTIVE"), pkg("b", "SUSPENDED")}, 120);
+  EXPECT_EQ(c.updated, 1);
+  EXPECT_EQ(c.inserted, 0);
+  EXPECT_EQ(history(), (History{"a:->ACTIVE", "b:->ACTIVE", "b:ACTIVE>-", "b:->SUSPENDED"}));
+  EXPECT_EQ(db.scalar("SELECT removed_at IS NULL AND status = 'SUSPENDED' FROM esim.packages WHERE id = 'b'"), "t");
+}
+
+TEST_F(PgStoreTest, DuplicateIdInOnePassIsKeptOnceWithTheLaterSighting) {
+  PassCounts c = pass({pkg("a", "NOT_ACTIVE"), pkg("b", "ACTIVE"), pkg("a", "ACTIVE")}, 0);
+  EXPECT_EQ(c.packages_seen, 2);
+  EXPECT_EQ(c.inserted, 2);
+  EXPECT_EQ(db.scalar("SELECT status FROM esim.packages WHERE id = 'a'"), "ACTIVE");
+  EXPECT_EQ(history(), (History{"a:->ACTIVE", "b:->ACTIVE"}));
+}
+
+TEST_F(PgStoreTest, UncommittedPassLeavesTheDatabaseAsItWas) {
+  pass({pkg("a", "ACTIVE")}, 0);
+  auto run = store.start_run(at(60));
+  {
+    auto writer = store.open_pass(run);
+    writer->stage({pkg("a", "TERMINATED"), pkg("new", "ACTIVE")});
+  }  // dropped without commit, as when the API fails halfway
+  store.fail_run(run, "GET ... offset=100: HTTP 500");
+  EXPECT_EQ(db.scalar("SELECT status FROM esim.packages WHERE id = 'a'"), "ACTIVE");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM esim.packages"), "1");
+  EXPECT_EQ(history().size(), 1u);
+  EXPECT_EQ(db.scalar("SELECT status || ': ' || error FROM esim.sync_runs WHERE id = " + std::to_string(run)),
+            "failed: GET ... offset=100: HTTP 500");
+  // And the next pass starts from a clean staging table.
+  EXPECT_EQ(pass({pkg("a", "ACTIVE")}, 120).packages_seen, 1);
+}
+
+TEST_F(PgStoreTest, RunRowCarriesTheCounts) {
+  pass({pkg("a", "ACTIVE"), pkg("b", "ACTIVE")}, 0);
+  pass({pkg("a", "SUSPENDED"), pkg("c", "NOT_ACTIVE")}, 60);
+  EXPECT_EQ(db.scalar("SELECT concat_ws(',', status, packages_seen, inserted, updated, unchanged, removed, "
+                      "status_changes) FROM esim.sync_runs ORDER BY id DESC LIMIT 1"),
+            "succeeded,2,1,1,0,1,1");
+  EXPECT_EQ(db.scalar("SELECT finished_at >= started_at FROM esim.sync_runs ORDER BY id DESC LIMIT 1"), "t");
+}
+
+TEST_F(PgStoreTest, AwkwardTextSurvivesCopy) {
+  Package p = pkg("odd\\id\twith\nbreaks", "ACTIVE", "sim\\\t\r\n€");
+  p.raw_json = R"({"id":"odd\\id\twith\nbreaks","status":"ACTIVE","note":"tab\tback\\slash ünïcode"})";
+  pass({p}, 0);
+  EXPECT_EQ(db.scalar("SELECT sim FROM esim.packages"), "sim\\\t\r\n€");
+  EXPECT_EQ(db.scalar("SELECT id FROM esim.packages"), "odd\\id\twith\nbreaks");
+  EXPECT_EQ(db.scalar("SELECT raw->>'note' FROM esim.packages"), "tab\tback\\slash ünïcode");
+}
+
+TEST_F(PgStoreTest, ManyPagesAcrossSeveralCopyBatches) {
+  std::vector<Package> all;
+  for (int i = 0; i < 12'345; ++i) all.push_back(pkg("p" + std::to_string(i), i % 2 ? "ACTIVE" : "NOT_ACTIVE"));
+  auto run = store.start_run(at(0));
+  auto writer = store.open_pass(run);
+  for (std::size_t i = 0; i < all.size(); i += 100) {
+    writer->stage(std::vector<Package>(all.begin() + i, all.begin() + std::min(all.size(), i + 100)));
+  }
+  PassCounts c = writer->commit(at(0), true, "");
+  EXPECT_EQ(c.inserted, 12'345);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM esim.package_status_history"), "12345");
+}

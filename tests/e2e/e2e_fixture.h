@@ -1,0 +1,61 @@
+#pragma once
+// The whole product for one test: a fresh database, the simulator, and a config file for the
+// esim-sync binary pointing at both.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+
+#include "support/subprocess.h"
+#include "support/test_database.h"
+
+namespace esim::testing {
+
+inline const std::string kSimKey = "e2e-secret-key-4c1d";
+
+class EndToEnd : public ::testing::Test {
+ protected:
+  explicit EndToEnd(std::vector<std::string> sim_args = {"--packages", "2500", "--seed", "7"})
+      : sim(with_key(std::move(sim_args))) {
+    write_config(sim.base_url());
+  }
+
+  static std::vector<std::string> with_key(std::vector<std::string> args) {
+    args.insert(args.end(), {"--api-key", kSimKey, "--user-id", "reseller-1"});
+    return args;
+  }
+
+  void write_config(const std::string& base_url, int page_size = 100) {
+    dir.write("config.yaml", "api:\n  base_url: " + base_url +
+                                 "\n  api_key: ${E2E_API_KEY}\n  user_id: reseller-1\n  page_size: " +
+                                 std::to_string(page_size) + "\ndatabase:\n  url: " + db.url() +
+                                 "\nschedule:\n  interval: 1s\nlogging:\n  level: debug\n");
+  }
+
+  RunResult esim_sync(const std::string& command, std::map<std::string, std::string> env = {}) {
+    env.emplace("E2E_API_KEY", kSimKey);
+    return run_command({ESIM_SYNC_BINARY, command, "--config", dir.file("config.yaml")}, env);
+  }
+
+  // Live packages in the mirror: id -> status.
+  std::map<std::string, std::string> mirror() {
+    std::map<std::string, std::string> out;
+    for (const auto& row : db.query("SELECT id, status FROM esim.packages WHERE removed_at IS NULL")) {
+      out[row[0].c_str()] = row[1].c_str();
+    }
+    return out;
+  }
+
+  // Everything a failed pass must leave untouched, as one comparable text.
+  std::string snapshot() {
+    return db.scalar(
+        "SELECT md5(coalesce(string_agg(concat_ws('|', id, status, sim, removed_at, updated_at, raw::text), "
+        "',' ORDER BY id), '')) || ':' || (SELECT count(*) FROM esim.package_status_history) FROM esim.packages");
+  }
+
+  TestDatabase db;
+  TempDir dir;
+  SimProcess sim;
+};
+
+}  // namespace esim::testing

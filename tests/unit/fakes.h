@@ -1,0 +1,110 @@
+#pragma once
+// Small fakes for the seams (HTTP transport, page source, store, clock). Each records what it
+// was asked, so tests assert on behaviour a user cares about rather than on call order.
+#include <deque>
+#include <functional>
+#include <stdexcept>
+
+#include "api/http_transport.h"
+#include "api/packages_client.h"
+#include "store/store.h"
+#include "util/clock.h"
+
+namespace esim::fakes {
+
+class FakeTransport : public HttpTransport {
+ public:
+  std::deque<HttpResponse> responses;  // answered in order; TransportError when empty
+  std::vector<HttpRequest> requests;
+
+  HttpResponse get(const HttpRequest& request) override {
+    requests.push_back(request);
+    if (responses.empty()) throw TransportError("connection refused");
+    HttpResponse r = responses.front();
+    responses.pop_front();
+    return r;
+  }
+};
+
+inline Package package(const std::string& id, const std::string& status = "ACTIVE") {
+  Package p;
+  p.id = id;
+  p.status = status;
+  p.raw_json = "{\"id\":\"" + id + "\",\"status\":\"" + status + "\"}";
+  return p;
+}
+
+// Serves a listing held in memory. Before each page, `before_page` may change the listing,
+// to imitate packages arriving or leaving while we page. `max_per_page` imitates a server
+// that returns fewer than asked.
+class FakePageSource : public PageSource {
+ public:
+  std::vector<Package> listing;
+  std::vector<std::pair<std::int64_t, int>> asked;  // (offset, count) of each request
+  std::function<void(FakePageSource&)> before_page;
+  int max_per_page = 1 << 30;
+  std::int64_t fail_at_offset = -1;  // throw ApiError when this offset is asked
+
+  Page fetch_page(std::int64_t offset, int count) override {
+    asked.emplace_back(offset, count);
+    if (before_page) before_page(*this);
+    if (offset == fail_at_offset) throw ApiError("GET page at offset " + std::to_string(offset) + ": HTTP 500", 500);
+    Page page;
+    page.offset = offset;
+    page.total = static_cast<std::int64_t>(listing.size());
+    int n = std::min(count, max_per_page);
+    for (std::int64_t i = offset; i < page.total && i < offset + n; ++i) page.packages.push_back(listing[i]);
+    return page;
+  }
+};
+
+class FakeStore : public Store {
+ public:
+  struct Commit {
+    std::vector<std::string> staged_ids;
+    TimePoint seen_at;
+    bool apply_removals;
+    std::string note;
+  };
+  std::vector<TimePoint> runs_started;
+  std::vector<std::string> staged_ids;  // of the open pass
+  std::vector<Commit> commits;
+  std::vector<std::pair<RunId, std::string>> failures;
+  bool fail_on_commit = false;
+  bool fail_on_start = false;
+
+  RunId start_run(TimePoint at) override {
+    if (fail_on_start) throw std::runtime_error("database is down");
+    runs_started.push_back(at);
+    return static_cast<RunId>(runs_started.size());
+  }
+  std::unique_ptr<PassWriter> open_pass(RunId) override {
+    staged_ids.clear();
+    return std::make_unique<Writer>(*this);
+  }
+  void fail_run(RunId run, const std::string& error) override { failures.emplace_back(run, error); }
+
+ private:
+  struct Writer : PassWriter {
+    explicit Writer(FakeStore& s) : store(s) {}
+    void stage(const std::vector<Package>& packages) override {
+      for (const auto& p : packages) store.staged_ids.push_back(p.id);
+    }
+    PassCounts commit(TimePoint seen_at, bool apply_removals, const std::string& note) override {
+      if (store.fail_on_commit) throw std::runtime_error("could not serialize access");
+      store.commits.push_back({store.staged_ids, seen_at, apply_removals, note});
+      PassCounts counts;
+      counts.packages_seen = static_cast<std::int64_t>(store.staged_ids.size());
+      return counts;
+    }
+    FakeStore& store;
+  };
+};
+
+class FixedClock : public util::Clock {
+ public:
+  time_point at = time_point(std::chrono::seconds(1'764'000'000));
+  time_point now() const override { return at; }
+};
+
+}  // namespace esim::fakes

@@ -1,0 +1,82 @@
+#include "api/packages_client.h"
+
+#include <gtest/gtest.h>
+
+#include "fakes.h"
+
+using esim::ApiError;
+using esim::PackagesClient;
+using esim::fakes::FakeTransport;
+
+namespace {
+
+const std::string kKey = "sk_live_do_not_leak";
+
+esim::ApiSettings settings() { return {"https://esim.example/api/v1/esim/", kKey, "user-7", std::chrono::seconds(9)}; }
+
+std::string failure(FakeTransport& transport) {
+  PackagesClient client(transport, settings());
+  try {
+    client.fetch_page(300, 100);
+  } catch (const ApiError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+TEST(PackagesClient, SendsTheDocumentedRequest) {
+  FakeTransport transport;
+  transport.responses.push_back({200, R"({"total":0,"offset":0,"count":0,"packages":[]})"});
+  PackagesClient client(transport, settings());
+  client.fetch_page(200, 100);
+  ASSERT_EQ(transport.requests.size(), 1u);
+  const auto& request = transport.requests[0];
+  EXPECT_EQ(request.url, "https://esim.example/api/v1/esim/packages?offset=200&count=100");
+  EXPECT_EQ(request.timeout, std::chrono::seconds(9));
+  auto header = [&](const std::string& name) {
+    for (const auto& [k, v] : request.headers) if (k == name) return v;
+    return std::string("(missing)");
+  };
+  EXPECT_EQ(header("x-api-key"), kKey);
+  EXPECT_EQ(header("x-user-id"), "user-7");
+  EXPECT_EQ(header("Accept"), "application/json");
+}
+
+TEST(PackagesClient, AuthenticationFailureNamesStatusAndWhatToCheck) {
+  FakeTransport transport;
+  transport.responses.push_back({401, "Unauthorized: Invalid API Key"});
+  std::string message = failure(transport);
+  EXPECT_NE(message.find("offset=300"), std::string::npos) << message;
+  EXPECT_NE(message.find("HTTP 401: Unauthorized: Invalid API Key"), std::string::npos) << message;
+  EXPECT_NE(message.find("check api.api_key and api.user_id"), std::string::npos) << message;
+}
+
+TEST(PackagesClient, JsonErrorBodyShowsItsMessage) {
+  FakeTransport transport;
+  transport.responses.push_back({400, R"({"message":"Invalid pagination parameters","statusCode":400})"});
+  std::string message = failure(transport);
+  EXPECT_NE(message.find("HTTP 400: Invalid pagination parameters"), std::string::npos) << message;
+  EXPECT_NE(message.find("api.page_size"), std::string::npos) << message;
+}
+
+TEST(PackagesClient, LongBodiesAreShortenedAndTheKeyNeverShows) {
+  FakeTransport transport;
+  transport.responses.push_back({500, "upstream said: " + kKey + std::string(5000, 'x')});
+  std::string message = failure(transport);
+  EXPECT_EQ(message.find(kKey), std::string::npos) << message;
+  EXPECT_LT(message.size(), 400u);
+}
+
+TEST(PackagesClient, NoAnswerIsAnApiErrorWithStatusZero) {
+  FakeTransport transport;  // no responses: the fake throws TransportError
+  PackagesClient client(transport, settings());
+  try {
+    client.fetch_page(0, 100);
+    FAIL() << "expected an error";
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.http_status(), 0);
+    EXPECT_NE(std::string(e.what()).find("no answer: connection refused"), std::string::npos);
+  }
+}

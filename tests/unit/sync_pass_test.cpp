@@ -1,0 +1,92 @@
+#include "sync/sync_pass.h"
+
+#include <gtest/gtest.h>
+
+#include "fakes.h"
+
+using esim::SyncPass;
+using esim::fakes::FakePageSource;
+using esim::fakes::FakeStore;
+using esim::fakes::FixedClock;
+using esim::fakes::package;
+
+namespace {
+
+struct Harness {
+  FakePageSource source;
+  FakeStore store;
+  FixedClock clock;
+  esim::PassOutcome run(std::vector<std::string> secrets = {}) {
+    return SyncPass(source, store, clock, {100, std::move(secrets)}).run();
+  }
+};
+
+}  // namespace
+
+TEST(SyncPass, CompleteListingIsStagedAndCommittedWithRemovals) {
+  Harness h;
+  for (int i = 0; i < 230; ++i) h.source.listing.push_back(package("p" + std::to_string(i)));
+  auto outcome = h.run();
+  EXPECT_TRUE(outcome.succeeded);
+  ASSERT_EQ(h.store.commits.size(), 1u);
+  EXPECT_EQ(h.store.commits[0].staged_ids.size(), 230u);
+  EXPECT_TRUE(h.store.commits[0].apply_removals);
+  EXPECT_EQ(h.store.commits[0].seen_at, h.clock.at);  // every change is stamped with the pass time
+  EXPECT_TRUE(h.store.failures.empty());
+}
+
+TEST(SyncPass, FailedPageCommitsNothingAndRecordsTheFailure) {
+  Harness h;
+  for (int i = 0; i < 300; ++i) h.source.listing.push_back(package("p" + std::to_string(i)));
+  h.source.fail_at_offset = 200;
+  auto outcome = h.run();
+  EXPECT_FALSE(outcome.succeeded);
+  EXPECT_TRUE(h.store.commits.empty());
+  ASSERT_EQ(h.store.failures.size(), 1u);
+  EXPECT_EQ(h.store.failures[0].first, outcome.run);
+  EXPECT_NE(h.store.failures[0].second.find("offset 200"), std::string::npos);
+}
+
+TEST(SyncPass, MovingListingAppliesChangesButNoRemovals) {
+  Harness h;
+  for (int i = 0; i < 300; ++i) h.source.listing.push_back(package("p" + std::to_string(i)));
+  h.source.before_page = [](FakePageSource& s) {
+    if (s.asked.size() == 2) s.listing.erase(s.listing.begin());
+  };
+  auto outcome = h.run();
+  EXPECT_TRUE(outcome.succeeded);
+  ASSERT_EQ(h.store.commits.size(), 1u);
+  EXPECT_FALSE(h.store.commits[0].apply_removals);
+  EXPECT_NE(h.store.commits[0].note.find("removals skipped"), std::string::npos);
+}
+
+TEST(SyncPass, DatabaseFailureAtCommitIsAFailedPass) {
+  Harness h;
+  h.source.listing.push_back(package("p1"));
+  h.store.fail_on_commit = true;
+  auto outcome = h.run();
+  EXPECT_FALSE(outcome.succeeded);
+  ASSERT_EQ(h.store.failures.size(), 1u);
+  EXPECT_NE(outcome.error.find("could not serialize"), std::string::npos);
+}
+
+TEST(SyncPass, DatabaseDownAtStartFailsWithoutAskingTheApi) {
+  Harness h;
+  h.source.listing.push_back(package("p1"));
+  h.store.fail_on_start = true;
+  auto outcome = h.run();
+  EXPECT_FALSE(outcome.succeeded);
+  EXPECT_TRUE(h.source.asked.empty());
+  EXPECT_NE(outcome.error.find("database is down"), std::string::npos);
+}
+
+TEST(SyncPass, SecretsAreRedactedFromTheRecordedError) {
+  Harness h;
+  h.source.listing.push_back(package("p1"));
+  h.source.fail_at_offset = 0;
+  // The fake's error message names the offset; make the secret appear in it.
+  auto outcome = h.run({"offset"});
+  ASSERT_EQ(h.store.failures.size(), 1u);
+  EXPECT_EQ(h.store.failures[0].second.find("offset"), std::string::npos) << h.store.failures[0].second;
+  EXPECT_NE(h.store.failures[0].second.find("[REDACTED]"), std::string::npos);
+}
