@@ -37,6 +37,11 @@ ApiSettings api_settings(const Config& config) {
   return {config.api.base_url, config.api.api_key, config.api.user_id, config.api.timeout};
 }
 
+SyncSettings sync_settings(const Config& config) {
+  return {config.api.page_size, config.secrets(),
+          std::chrono::duration_cast<std::chrono::seconds>(config.schedule.interval)};
+}
+
 bool migrate_or_log(PgStore& store, const Config& config) {
   try {
     MigrateResult result = store.migrate();
@@ -84,7 +89,7 @@ int command_once(const std::string& config_path) {
   CurlTransport transport;
   PackagesClient client(transport, api_settings(*config));
   util::SystemClock clock;
-  SyncPass pass(client, store, clock, {config->api.page_size, config->secrets()});
+  SyncPass pass(client, store, clock, sync_settings(*config));
   return pass.run().succeeded ? exit_code::kOk : exit_code::kPassFailed;
 }
 
@@ -99,7 +104,7 @@ int command_run(const std::string& config_path) {
   CurlTransport transport;
   PackagesClient client(transport, api_settings(*config));
   util::SystemClock clock;
-  SyncPass pass(client, store, clock, {config->api.page_size, config->secrets()});
+  SyncPass pass(client, store, clock, sync_settings(*config));
 
   spdlog::info("esim-sync running: a pass every {}s", config->schedule.interval.count() / 1000);
   bool migrated = false;

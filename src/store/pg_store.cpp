@@ -105,11 +105,12 @@ pqxx::connection& PgStore::connection() {
 
 MigrateResult PgStore::migrate() { return esim::migrate(connection()); }
 
-RunId PgStore::start_run(TimePoint started_at) {
+RunId PgStore::start_run(TimePoint started_at, std::chrono::seconds interval) {
   pqxx::work tx(connection(), "start_run");
   RunId run = tx.exec_params1(
-                    "INSERT INTO esim.sync_runs (started_at, status) VALUES ($1::timestamptz, 'running') RETURNING id",
-                    util::format_utc_iso8601(started_at))[0]
+                    "INSERT INTO esim.sync_runs (started_at, status, interval_seconds) "
+                    "VALUES ($1::timestamptz, 'running', $2) RETURNING id",
+                    util::format_utc_iso8601(started_at), static_cast<long long>(interval.count()))[0]
                   .as<RunId>();
   tx.commit();
   return run;

@@ -22,7 +22,7 @@ class PgStore final : public Store {
   explicit PgStore(std::string conninfo);
   ~PgStore() override;
 
-  RunId start_run(TimePoint started_at) override;
+  RunId start_run(TimePoint started_at, std::chrono::seconds interval) override;
   std::unique_ptr<PassWriter> open_pass(RunId run) override;
   void fail_run(RunId run, const std::string& error) override;
 

@@ -40,8 +40,9 @@ class PassWriter {
 class Store {
  public:
   virtual ~Store() = default;
-  // Records a run as 'running' (committed at once, so a crash leaves a trace).
-  virtual RunId start_run(TimePoint started_at) = 0;
+  // Records a run as 'running' (committed at once, so a crash leaves a trace), with the
+  // schedule interval in force, which esim.sync_health judges staleness by.
+  virtual RunId start_run(TimePoint started_at, std::chrono::seconds interval) = 0;
   virtual std::unique_ptr<PassWriter> open_pass(RunId run) = 0;
   // Records a run as failed with its error; the pass's data was not applied.
   virtual void fail_run(RunId run, const std::string& error) = 0;

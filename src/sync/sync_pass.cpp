@@ -27,7 +27,7 @@ PassOutcome SyncPass::run() {
   const TimePoint started_at = clock_.now();
   try {
     // 1. Leave a trace first: a run that dies midway is still visible as 'running'.
-    outcome.run = store_.start_run(started_at);
+    outcome.run = store_.start_run(started_at, settings_.interval);
   } catch (const std::exception& e) {
     outcome.error = util::redact(std::string("cannot record the run: ") + e.what(), settings_.secrets);
     spdlog::error("sync pass failed: {}", outcome.error);

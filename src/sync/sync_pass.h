@@ -1,5 +1,6 @@
 #pragma once
 // One sync pass, start to finish: the story of what esim-sync does every interval.
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -22,6 +23,7 @@ struct PassOutcome {
 struct SyncSettings {
   int page_size = 100;
   std::vector<std::string> secrets;  // redacted from every error and log line
+  std::chrono::seconds interval{900};  // schedule.interval, recorded on each run
 };
 
 class SyncPass {

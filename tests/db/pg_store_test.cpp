@@ -36,7 +36,7 @@ class PgStoreTest : public ::testing::Test {
   PgStoreTest() : store(db.url()) { store.migrate(); }
 
   PassCounts pass(const std::vector<Package>& packages, int when, bool removals = true) {
-    auto run = store.start_run(at(when));
+    auto run = store.start_run(at(when), 900s);
     auto writer = store.open_pass(run);
     writer->stage(packages);
     return writer->commit(at(when), removals, "");
@@ -150,7 +150,7 @@ TEST_F(PgStoreTest, DuplicateIdInOnePassIsKeptOnceWithTheLaterSighting) {
 
 TEST_F(PgStoreTest, UncommittedPassLeavesTheDatabaseAsItWas) {
   pass({pkg("a", "ACTIVE")}, 0);
-  auto run = store.start_run(at(60));
+  auto run = store.start_run(at(60), 900s);
   {
     auto writer = store.open_pass(run);
     writer->stage({pkg("a", "TERMINATED"), pkg("new", "ACTIVE")});
@@ -186,7 +186,7 @@ TEST_F(PgStoreTest, AwkwardTextSurvivesCopy) {
 TEST_F(PgStoreTest, ManyPagesAcrossSeveralCopyBatches) {
   std::vector<Package> all;
   for (int i = 0; i < 12'345; ++i) all.push_back(pkg("p" + std::to_string(i), i % 2 ? "ACTIVE" : "NOT_ACTIVE"));
-  auto run = store.start_run(at(0));
+  auto run = store.start_run(at(0), 900s);
   auto writer = store.open_pass(run);
   for (std::size_t i = 0; i < all.size(); i += 100) {
     writer->stage(std::vector<Package>(all.begin() + i, all.begin() + std::min(all.size(), i + 100)));

@@ -73,7 +73,7 @@ class FakeStore : public Store {
   bool fail_on_commit = false;
   bool fail_on_start = false;
 
-  RunId start_run(TimePoint at) override {
+  RunId start_run(TimePoint at, std::chrono::seconds) override {
     if (fail_on_start) throw std::runtime_error("database is down");
     runs_started.push_back(at);
     return static_cast<RunId>(runs_started.size());

@@ -1,0 +1,172 @@
+// What analysts read: the views, the comments, the read-only role, and the Grafana dashboard's
+// SQL, all against a real PostgreSQL filled through the real store.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "store/pg_store.h"
+#include "support/test_database.h"
+
+using esim::Package;
+using esim::PgStore;
+using esim::testing::TestDatabase;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Package pkg(const std::string& id, const std::string& status, std::optional<std::int64_t> expiry_ms = std::nullopt) {
+  Package p;
+  p.id = id;
+  p.status = status;
+  p.sim = "8914" + id;
+  p.expiry_date = expiry_ms;
+  p.raw_json = R"({"id":")" + id + R"(","status":")" + status + R"("})";
+  return p;
+}
+
+class BiViews : public ::testing::Test {
+ protected:
+  BiViews() : store(db.url()) { store.migrate(); }
+
+  void pass(const std::vector<Package>& packages, esim::TimePoint at, std::chrono::seconds interval = 900s) {
+    auto run = store.start_run(at, interval);
+    auto writer = store.open_pass(run);
+    writer->stage(packages);
+    writer->commit(at, true, "");
+  }
+
+  // Runs sql as the read-only role; returns the error text, or "" when it succeeded.
+  std::string as_reader(const std::string& sql) {
+    pqxx::connection c(db.url());
+    pqxx::work tx(c);
+    tx.exec("SET ROLE esim_reader");
+    try {
+      pqxx::subtransaction sub(tx);
+      sub.exec(sql);
+      sub.commit();
+      return "";
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+  }
+
+  TestDatabase db;
+  PgStore store;
+};
+
+const auto kDay1 = esim::TimePoint(std::chrono::hours(24 * 20'000) + 10h);  // 2024-10-04 10:00 UTC
+const auto kDay2 = kDay1 + 24h;
+
+}  // namespace
+
+TEST_F(BiViews, EveryTableViewAndColumnIsDocumented) {
+  EXPECT_EQ(db.scalar(R"(
+      SELECT string_agg(c.relname, ', ') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = 'esim' AND c.relkind IN ('r', 'v') AND obj_description(c.oid, 'pg_class') IS NULL)"),
+            "");
+  EXPECT_EQ(db.scalar(R"(
+      SELECT string_agg(c.relname || '.' || a.attname, ', ') FROM pg_class c
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+       WHERE n.nspname = 'esim' AND c.relkind IN ('r', 'v') AND c.relname <> 'schema_migrations'
+         AND col_description(c.oid, a.attnum) IS NULL)"),
+            "");
+}
+
+TEST_F(BiViews, StatusCountsAndDailyTransitions) {
+  pass({pkg("a", "NOT_ACTIVE"), pkg("b", "ACTIVE"), pkg("c", "ACTIVE")}, kDay1);
+  pass({pkg("a", "ACTIVE"), pkg("b", "TERMINATED")}, kDay2);  // c no longer listed
+  EXPECT_EQ(db.scalar("SELECT string_agg(status || '=' || packages, ' ' ORDER BY status) FROM esim.package_status_counts"),
+            "ACTIVE=1 TERMINATED=1");
+  EXPECT_EQ(db.scalar("SELECT string_agg(day || ' ' || coalesce(old_status, '-') || '>' || coalesce(new_status, '-') "
+                      "|| '=' || transitions, ', ' ORDER BY day, old_status NULLS FIRST, new_status NULLS FIRST) "
+                      "FROM esim.status_transitions_daily"),
+            "2024-10-04 ->ACTIVE=2, 2024-10-04 ->NOT_ACTIVE=1, 2024-10-05 ACTIVE>-=1, "
+            "2024-10-05 ACTIVE>TERMINATED=1, 2024-10-05 NOT_ACTIVE>ACTIVE=1");
+}
+
+TEST_F(BiViews, LifecycleComesFromTheHistory) {
+  pass({pkg("a", "NOT_ACTIVE")}, kDay1);
+  pass({pkg("a", "ACTIVE")}, kDay1 + 1h);
+  pass({pkg("a", "SUSPENDED")}, kDay1 + 2h);
+  pass({pkg("a", "TERMINATED")}, kDay2);
+  pass({}, kDay2 + 1h);
+  EXPECT_EQ(db.scalar("SELECT concat_ws(',', first_seen_at = first_seen_active_at - interval '1 hour', "
+                      "first_seen_suspended_at - first_seen_active_at, first_seen_terminated_at - first_seen_suspended_at, "
+                      "removed_at - first_seen_terminated_at) FROM esim.package_lifecycle WHERE package_id = 'a'"),
+            "t,01:00:00,22:00:00,01:00:00");
+}
+
+TEST_F(BiViews, ExpiringListsOnlyLiveActivePackagesWithDaysLeft) {
+  std::int64_t day = 86'400'000;
+  pass({pkg("soon", "ACTIVE", now_ms() + 2 * day + 3'600'000), pkg("later", "ACTIVE", now_ms() + 30 * day),
+        pkg("ended", "TERMINATED", now_ms() + day), pkg("fresh", "NOT_ACTIVE")},
+       std::chrono::system_clock::now());
+  EXPECT_EQ(db.scalar("SELECT string_agg(package_id || ':' || days_to_expiry, ' ' ORDER BY expiry_date) "
+                      "FROM esim.packages_expiring"),
+            "soon:2 later:29");
+}
+
+TEST_F(BiViews, SyncHealthTurnsStaleAfterThreeIntervals) {
+  EXPECT_EQ(db.scalar("SELECT stale FROM esim.sync_health"), "t");  // never synced
+  pass({pkg("a", "ACTIVE")}, std::chrono::system_clock::now(), 60s);
+  EXPECT_EQ(db.scalar("SELECT stale FROM esim.sync_health"), "f");
+  db.exec("UPDATE esim.sync_runs SET finished_at = now() - interval '181 seconds'");
+  EXPECT_EQ(db.scalar("SELECT stale FROM esim.sync_health"), "t");
+  auto run = store.start_run(std::chrono::system_clock::now(), 60s);
+  store.fail_run(run, "GET .../packages?offset=0&count=100: HTTP 503");
+  EXPECT_EQ(db.scalar("SELECT latest_status || ': ' || last_failure_error FROM esim.sync_health"),
+            "failed: GET .../packages?offset=0&count=100: HTTP 503");
+}
+
+TEST_F(BiViews, ReaderCanReadEverythingAndChangeNothing) {
+  pass({pkg("a", "ACTIVE")}, kDay1);
+  for (const char* relation : {"packages", "package_status_history", "sync_runs", "schema_migrations",
+                               "package_status_counts", "status_transitions_daily", "package_lifecycle",
+                               "packages_expiring", "sync_health"}) {
+    EXPECT_EQ(as_reader(std::string("SELECT * FROM esim.") + relation + " LIMIT 1"), "") << relation;
+  }
+  for (const char* change : {"INSERT INTO esim.packages (id, status, raw, first_seen_at, updated_at) "
+                             "VALUES ('x', 'ACTIVE', '{}', now(), now())",
+                             "UPDATE esim.packages SET status = 'TERMINATED'",
+                             "DELETE FROM esim.package_status_history",
+                             "TRUNCATE esim.sync_runs CASCADE",
+                             "CREATE TABLE esim.mine (x int)",
+                             "CREATE VIEW esim.mine AS SELECT 1",
+                             "ALTER TABLE esim.packages ADD COLUMN y int",
+                             "DROP VIEW esim.sync_health"}) {
+    std::string error = as_reader(change);
+    EXPECT_TRUE(error.find("permission denied") != std::string::npos ||
+                error.find("must be owner") != std::string::npos)
+        << change << " -> " << (error.empty() ? "(succeeded)" : error);
+  }
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM esim.packages"), "1");
+}
+
+TEST_F(BiViews, GrafanaDashboardQueriesRunAsTheReader) {
+  pass({pkg("a", "NOT_ACTIVE"), pkg("b", "ACTIVE", now_ms() + 86'400'000)}, std::chrono::system_clock::now() - 48h);
+  pass({pkg("a", "ACTIVE"), pkg("b", "TERMINATED")}, std::chrono::system_clock::now() - 24h);
+  std::ifstream in(std::string(ESIM_SOURCE_DIR) + "/config/grafana/esim-sync.json");
+  ASSERT_TRUE(in) << "config/grafana/esim-sync.json is missing";
+  auto dashboard = nlohmann::json::parse(in);
+  int queries = 0;
+  for (const auto& panel : dashboard["panels"]) {
+    for (const auto& target : panel["targets"]) {
+      std::string sql = target["rawSql"];
+      // Grafana's macros, as Grafana expands them for "the last 30 days".
+      sql = std::regex_replace(sql, std::regex(R"(\$__timeFrom\(\))"), "(now() - interval '30 days')");
+      sql = std::regex_replace(sql, std::regex(R"(\$__timeTo\(\))"), "now()");
+      ASSERT_EQ(sql.find("$__"), std::string::npos) << "unexpanded macro in: " << sql;
+      EXPECT_EQ(as_reader(sql), "") << panel["title"] << ": " << sql;
+      ++queries;
+    }
+  }
+  EXPECT_GE(queries, 7);
+}
