@@ -10,7 +10,6 @@ namespace sim {
 namespace {
 
 constexpr std::int64_t kDayMs = 86'400'000;
-constexpr std::int64_t kEpochStartMs = 1'735'689'600'000;  // 2025-01-01T00:00:00Z
 
 void append_optional(std::string& out, const char* key, const std::optional<std::int64_t>& value) {
   out += fmt::format(",\"{}\":", key);
@@ -19,7 +18,7 @@ void append_optional(std::string& out, const char* key, const std::optional<std:
 
 }  // namespace
 
-Catalog::Catalog(std::int64_t count, std::uint64_t seed) : rng_(seed), clock_ms_(kEpochStartMs) {
+Catalog::Catalog(std::int64_t count, std::uint64_t seed, std::int64_t start_ms) : rng_(seed), clock_ms_(start_ms) {
   listed_.reserve(static_cast<std::size_t>(count));
   for (std::int64_t i = 0; i < count; ++i) listed_.push_back(make_package(next_serial_++));
 }

@@ -42,7 +42,8 @@ struct ChurnStats {
 
 class Catalog {
  public:
-  Catalog(std::int64_t count, std::uint64_t seed);
+  // start_ms: creation time of the oldest package (epoch ms); later ones follow seconds apart.
+  Catalog(std::int64_t count, std::uint64_t seed, std::int64_t start_ms);
 
   // One page of the listing, newest first, rendered as the API's JSON envelope.
   std::string render_page(std::int64_t offset, std::int64_t count, const Filter& filter,

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   int port = 8080;
   std::int64_t packages = 1000;
   std::uint64_t seed = 1;
+  std::int64_t start_ms = 1'735'689'600'000;  // 2025-01-01T00:00:00Z
   int churn_every_ms = 0;
   double churn_fraction = 0.02;
   sim::ServerOptions options;
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
   app.add_option("--port-file", port_file, "Write the bound port to this file once listening");
   app.add_option("--packages", packages, "Packages in the listing at start")->capture_default_str();
   app.add_option("--seed", seed, "Seed: the same seed always gives the same packages")->capture_default_str();
+  app.add_option("--start-ms", start_ms, "Creation time of the oldest package, epoch ms")->capture_default_str();
   app.add_option("--api-key", options.api_key, "Expected x-api-key")->capture_default_str();
   app.add_option("--user-id", options.user_id, "Expected x-user-id")->capture_default_str();
   app.add_option("--max-count", options.max_count, "Largest accepted count (more gives 400)")->capture_default_str();
@@ -40,7 +42,7 @@ int main(int argc, char** argv) {
   app.add_flag("--sdk-fields", options.render.sdk_fields, "Add the newer SDK's extra fields to each package");
   CLI11_PARSE(app, argc, argv);
 
-  sim::Catalog catalog(packages, seed);
+  sim::Catalog catalog(packages, seed, start_ms);
   sim::Server server(catalog, options);
   int bound = server.bind(host, port);
   if (bound < 0) {

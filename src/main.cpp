@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "cli/fetch_command.h"
 #include "cli/exit_codes.h"
 
 int main(int argc, char** argv) {
@@ -20,6 +21,19 @@ int main(int argc, char** argv) {
   CLI::App* run = add("run", "Run a sync pass every schedule.interval until SIGINT or SIGTERM");
   CLI::App* migrate = add("migrate", "Apply pending migrations and exit");
   CLI::App* check = add("check-config", "Validate the configuration and print it, secrets redacted");
+  CLI::App* fetch = add("fetch", "List packages straight from the API (one page, or --all)");
+  esim::FetchOptions fetch_options;
+  fetch->add_option("--status", fetch_options.filter.status, "Only this status (NOT_ACTIVE, ACTIVE, SUSPENDED, TERMINATED)");
+  fetch->add_option("--sim", fetch_options.filter.sim, "Only this SIM (ICCID)");
+  fetch->add_option("--inventory", fetch_options.filter.inventory, "Only this inventory id");
+  fetch->add_option("--package-template", fetch_options.filter.package_template, "Only this package template id");
+  fetch->add_option("--offset", fetch_options.offset, "Skip this many packages")->check(CLI::NonNegativeNumber);
+  fetch->add_option("--count", fetch_options.count, "Packages per request (default api.page_size)")
+      ->check(CLI::Range(1, 10000));
+  fetch->add_flag("--all", fetch_options.all, "Page through every package from --offset on");
+  fetch->add_option("--format", fetch_options.format, "jsonl (the API's objects) or table")
+      ->check(CLI::IsMember({"jsonl", "table"}))
+      ->capture_default_str();
   app.footer(
       "Exit codes: 0 success, 1 sync pass failed (nothing applied), 2 usage error,\n"
       "3 invalid configuration, 4 database unreachable or migrations failed.");
@@ -34,5 +48,6 @@ int main(int argc, char** argv) {
   if (*run) return esim::command_run(config_path);
   if (*migrate) return esim::command_migrate(config_path);
   if (*check) return esim::command_check_config(config_path);
+  if (*fetch) return esim::command_fetch(config_path, fetch_options);
   return esim::exit_code::kUsage;
 }

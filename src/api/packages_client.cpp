@@ -4,6 +4,7 @@
 
 #include "api/page_parser.h"
 #include "util/redact.h"
+#include "util/url_encode.h"
 
 namespace esim {
 
@@ -39,8 +40,8 @@ std::string hint_for(long status) {
 
 }  // namespace
 
-PackagesClient::PackagesClient(HttpTransport& transport, ApiSettings settings)
-    : transport_(transport), settings_(std::move(settings)) {
+PackagesClient::PackagesClient(HttpTransport& transport, ApiSettings settings, ListingFilter filter)
+    : transport_(transport), settings_(std::move(settings)), filter_(std::move(filter)) {
   while (!settings_.base_url.empty() && settings_.base_url.back() == '/') settings_.base_url.pop_back();
 }
 
@@ -48,6 +49,12 @@ HttpRequest PackagesClient::page_request(std::int64_t offset, int count) const {
   HttpRequest request;
   request.url = settings_.base_url + "/packages?offset=" + std::to_string(offset) +
                 "&count=" + std::to_string(count);
+  if (filter_.status) request.url += "&status=" + util::url_encode(*filter_.status);
+  if (filter_.sim) request.url += "&sim=" + util::url_encode(*filter_.sim);
+  if (filter_.inventory) request.url += "&inventory=" + std::to_string(*filter_.inventory);
+  if (filter_.package_template) {
+    request.url += "&package_template=" + std::to_string(*filter_.package_template);
+  }
   request.headers = {{"Accept", "application/json"},
                      {"x-api-key", settings_.api_key},
                      {"x-user-id", settings_.user_id}};

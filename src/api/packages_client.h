@@ -1,6 +1,7 @@
 #pragma once
 // GET {base_url}/packages for one page: builds the request, checks the answer, parses it.
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -34,9 +35,17 @@ struct ApiSettings {
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
 };
 
+// The listing's documented filters; an empty field is not sent. The sync itself uses none.
+struct ListingFilter {
+  std::optional<std::string> status;
+  std::optional<std::string> sim;
+  std::optional<std::int64_t> inventory;
+  std::optional<std::int64_t> package_template;
+};
+
 class PackagesClient final : public PageSource {
  public:
-  PackagesClient(HttpTransport& transport, ApiSettings settings);
+  PackagesClient(HttpTransport& transport, ApiSettings settings, ListingFilter filter = {});
   Page fetch_page(std::int64_t offset, int count) override;
 
   // The request for one page; public so tests can check the URL and headers.
@@ -45,6 +54,7 @@ class PackagesClient final : public PageSource {
  private:
   HttpTransport& transport_;
   ApiSettings settings_;
+  ListingFilter filter_;
 };
 
 // The readable part of an error body: "message" of {"message","statusCode"}, else the text,

@@ -4,12 +4,15 @@
 
 #include <algorithm>
 #include <fstream>
+#include <regex>
+#include <sys/stat.h>
 #include <functional>
 #include <map>
 #include <sstream>
 
 #include "util/duration.h"
 #include "util/redact.h"
+#include "util/size.h"
 
 namespace esim {
 
@@ -104,6 +107,36 @@ class ConfigReader {
     out = *parsed;
   }
 
+  void size_field(const std::string& key, const YAML::Node& node, std::uint64_t& out, std::uint64_t min) {
+    auto value = scalar(key, node);
+    if (!value) return;
+    auto parsed = util::parse_size(*value);
+    if (!parsed) return problem(node, key, "must be a size such as 512KiB or 64MiB, got \"" + *value + "\"");
+    if (*parsed < min) return problem(node, key, "must be at least " + util::format_size(min) + ", got " + *value);
+    out = *parsed;
+  }
+
+  void bool_field(const std::string& key, const YAML::Node& node, bool& out) {
+    auto value = scalar(key, node);
+    if (!value) return;
+    if (*value == "true") out = true;
+    else if (*value == "false") out = false;
+    else problem(node, key, "must be true or false, got \"" + *value + "\"");
+  }
+
+  void fraction_field(const std::string& key, const YAML::Node& node, double& out) {
+    auto value = scalar(key, node);
+    if (!value) return;
+    try {
+      std::size_t used = 0;
+      double parsed = std::stod(*value, &used);
+      if (used != value->size() || !(parsed >= 0.0 && parsed <= 1.0)) throw std::invalid_argument("range");
+      out = parsed;
+    } catch (const std::exception&) {
+      problem(node, key, "must be a number from 0 to 1, got \"" + *value + "\"");
+    }
+  }
+
   const std::vector<std::string>& problems() const { return problems_; }
   const std::string& source() const { return source_; }
 
@@ -130,6 +163,22 @@ std::string read_secret_file(const std::string& path, std::string& error) {
 }
 
 const std::vector<std::string> kLogLevels = {"trace", "debug", "info", "warn", "error"};
+
+struct UrlParts {
+  std::string scheme, host;
+};
+
+// scheme://[user@]host[:port][/path]; nullopt when that shape is missing.
+std::optional<UrlParts> split_url(const std::string& url) {
+  static const std::regex shape(R"(^([a-zA-Z][a-zA-Z0-9+.-]*)://(?:[^@/]*@)?(\[[0-9a-fA-F:.]+\]|[^:/?#\[\]]+)(?::[0-9]{1,5})?(?:[/?#].*)?$)");
+  std::smatch m;
+  if (!std::regex_match(url, m, shape)) return std::nullopt;
+  return UrlParts{m[1].str(), m[2].str()};
+}
+
+bool is_loopback_host(const std::string& host) {
+  return host == "localhost" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
 
 }  // namespace
 
@@ -161,7 +210,7 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
                                      "schedule and logging sections"});
   }
   const std::map<std::string, bool> sections = {
-      {"api", true}, {"database", true}, {"schedule", true}, {"logging", true}};
+      {"api", true}, {"database", true}, {"schedule", true}, {"logging", true}, {"sync", true}};
   for (const auto& entry : root) {
     std::string key = entry.first.as<std::string>();
     if (!sections.count(key)) reader.problem(entry.first, key, "unknown key");
@@ -179,9 +228,27 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
       {"page_size", [&](auto& k, auto& v) { reader.int_field(k, v, config.api.page_size, 1, 10000); }},
       {"timeout", [&](auto& k, auto& v) {
          reader.duration_field(k, v, config.api.timeout, std::chrono::seconds(1)); }},
+      {"connect_timeout", [&](auto& k, auto& v) {
+         reader.duration_field(k, v, config.api.connect_timeout, std::chrono::milliseconds(100)); }},
+      {"low_speed_limit", [&](auto& k, auto& v) { reader.size_field(k, v, config.api.low_speed_limit, 1); }},
+      {"low_speed_time", [&](auto& k, auto& v) {
+         reader.duration_field(k, v, config.api.low_speed_time, std::chrono::seconds(1)); }},
+      {"max_response_size", [&](auto& k, auto& v) {
+         reader.size_field(k, v, config.api.max_response_size, 1024); }},
+      {"max_retries", [&](auto& k, auto& v) { reader.int_field(k, v, config.api.max_retries, 0, 20); }},
+      {"max_retry_wait", [&](auto& k, auto& v) {
+         reader.duration_field(k, v, config.api.max_retry_wait, std::chrono::milliseconds(0)); }},
+      {"allow_insecure_http", [&](auto& k, auto& v) { reader.bool_field(k, v, config.api.allow_insecure_http); }},
   });
   reader.section(root, "database", {
       {"url", [&](auto& k, auto& v) { reader.string_field(k, v, config.database.url); }},
+      {"statement_timeout", [&](auto& k, auto& v) {
+         reader.duration_field(k, v, config.database.statement_timeout, std::chrono::seconds(1)); }},
+  });
+  reader.section(root, "sync", {
+      {"max_removed_fraction", [&](auto& k, auto& v) {
+         reader.fraction_field(k, v, config.sync.max_removed_fraction); }},
+      {"max_repaging", [&](auto& k, auto& v) { reader.int_field(k, v, config.sync.max_repaging, 0, 10); }},
   });
   reader.section(root, "schedule", {
       {"interval", [&](auto& k, auto& v) {
@@ -203,8 +270,12 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
   // Cross-field rules, each pointed at the most useful line.
   YAML::Node api = root["api"];
   const std::string& url = config.api.base_url;
-  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
-    reader.problem(api["base_url"], "api.base_url", "must start with https:// or http://, got \"" + url + "\"");
+  auto url_parts = split_url(url);
+  if (!url_parts || (url_parts->scheme != "http" && url_parts->scheme != "https")) {
+    reader.problem(api["base_url"], "api.base_url", "must be an https:// URL with a host, got \"" + url + "\"");
+  } else if (url_parts->scheme == "http" && !is_loopback_host(url_parts->host) && !config.api.allow_insecure_http) {
+    reader.problem(api["base_url"], "api.base_url",
+                   "http:// sends the API key in clear text; use https://, or set api.allow_insecure_http: true");
   }
   if (!config.api.api_key.empty() && !config.api.api_key_file.empty()) {
     reader.problem(api_key_file_node, "api.api_key_file", "set either api.api_key or api.api_key_file, not both");
@@ -233,7 +304,18 @@ Config load_config_file(const std::string& path, const util::EnvLookup& env) {
   if (!in) throw ConfigError({path + ": cannot read the configuration file"});
   std::stringstream buffer;
   buffer << in.rdbuf();
-  return parse_config(buffer.str(), path, env);
+  Config config = parse_config(buffer.str(), path, env);
+  // A literal key (not ${VAR}, not api_key_file) in a file others can read is a leak waiting.
+  struct stat info {};
+  YAML::Node root = YAML::Load(buffer.str());
+  YAML::Node key = root["api"].IsMap() ? root["api"]["api_key"] : YAML::Node();
+  if (key.IsScalar() && key.Scalar().find("${") == std::string::npos && stat(path.c_str(), &info) == 0 &&
+      (info.st_mode & S_IROTH)) {
+    config.warnings.push_back(path + ":" + std::to_string(key.Mark().line + 1) +
+                              ": api.api_key is written in a file that every user can read; use ${VAR}, "
+                              "api.api_key_file, or chmod o-r " + path);
+  }
+  return config;
 }
 
 }  // namespace esim

@@ -1,6 +1,7 @@
 #pragma once
 // The YAML configuration: what it holds and how a file becomes one (validated, ${VAR}s expanded).
 #include <chrono>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -15,11 +16,28 @@ struct ApiConfig {
   std::string api_key_file;  // where api_key was read from, when it came from a file
   std::string user_id;
   int page_size = 100;
-  std::chrono::milliseconds timeout{std::chrono::seconds(30)};
+  std::chrono::milliseconds timeout{std::chrono::seconds(30)};          // one whole request
+  std::chrono::milliseconds connect_timeout{std::chrono::seconds(10)};
+  // A response slower than low_speed_limit bytes/s for low_speed_time is abandoned.
+  std::uint64_t low_speed_limit = 1024;
+  std::chrono::milliseconds low_speed_time{std::chrono::seconds(15)};
+  std::uint64_t max_response_size = 64ull << 20;  // a larger body fails the pass
+  int max_retries = 5;                            // per request, for 429, 5xx and network errors
+  std::chrono::milliseconds max_retry_wait{std::chrono::minutes(2)};  // all waits of one request
+  bool allow_insecure_http = false;               // http:// to a non-loopback host
 };
 
 struct DatabaseConfig {
   std::string url;  // any libpq connection string or URI; may hold a password
+  std::chrono::milliseconds statement_timeout{std::chrono::minutes(5)};
+};
+
+struct SyncConfig {
+  // A pass that would mark more than this share of the live packages removed applies no
+  // removals (an API that suddenly lists nothing must not empty the dashboards).
+  double max_removed_fraction = 0.2;
+  // How many times a pass pages the listing again when it moved under the pager.
+  int max_repaging = 2;
 };
 
 struct ScheduleConfig {
@@ -35,6 +53,9 @@ struct Config {
   DatabaseConfig database;
   ScheduleConfig schedule;
   LoggingConfig logging;
+  SyncConfig sync;
+  // Not errors, but worth an operator's attention (a world-readable file holding the API key).
+  std::vector<std::string> warnings;
 
   // The values that must never leave the process in clear text.
   std::vector<std::string> secrets() const;

@@ -4,6 +4,7 @@
 #include "config/config.h"
 #include "util/duration.h"
 #include "util/redact.h"
+#include "util/size.h"
 
 namespace esim {
 
@@ -18,8 +19,19 @@ std::string describe_config(const Config& config) {
   out << "  user_id: " << config.api.user_id << "\n"
       << "  page_size: " << config.api.page_size << "\n"
       << "  timeout: " << util::format_duration(config.api.timeout) << "\n"
+      << "  connect_timeout: " << util::format_duration(config.api.connect_timeout) << "\n"
+      << "  low_speed_limit: " << util::format_size(config.api.low_speed_limit) << "\n"
+      << "  low_speed_time: " << util::format_duration(config.api.low_speed_time) << "\n"
+      << "  max_response_size: " << util::format_size(config.api.max_response_size) << "\n"
+      << "  max_retries: " << config.api.max_retries << "\n"
+      << "  max_retry_wait: " << util::format_duration(config.api.max_retry_wait) << "\n"
+      << "  allow_insecure_http: " << (config.api.allow_insecure_http ? "true" : "false") << "\n"
       << "database:\n"
       << "  url: " << util::redact_connection_string(config.database.url) << "\n"
+      << "  statement_timeout: " << util::format_duration(config.database.statement_timeout) << "\n"
+      << "sync:\n"
+      << "  max_removed_fraction: " << config.sync.max_removed_fraction << "\n"
+      << "  max_repaging: " << config.sync.max_repaging << "\n"
       << "schedule:\n"
       << "  interval: " << util::format_duration(config.schedule.interval) << "\n"
       << "logging:\n"

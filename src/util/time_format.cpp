@@ -22,3 +22,16 @@ std::string format_utc_iso8601(std::chrono::system_clock::time_point time) {
 }
 
 }  // namespace util
+
+namespace util {
+
+std::string format_utc_seconds(std::int64_t epoch_ms) {
+  auto seconds = static_cast<std::time_t>(epoch_ms >= 0 ? epoch_ms / 1000 : (epoch_ms - 999) / 1000);
+  std::tm parts{};
+  gmtime_r(&seconds, &parts);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &parts);
+  return text;
+}
+
+}  // namespace util

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -109,7 +110,7 @@ logging:
   EXPECT_TRUE(any_contains(found, "test.yaml:6: api.timeout: must be a duration"));
   EXPECT_TRUE(any_contains(found, "test.yaml:10: schedule.interval: must be at least 1s"));
   EXPECT_TRUE(any_contains(found, "test.yaml:12: logging.level: must be one of"));
-  EXPECT_TRUE(any_contains(found, "test.yaml:2: api.base_url: must start with https://"));
+  EXPECT_TRUE(any_contains(found, "test.yaml:2: api.base_url: must be an https:// URL with a host"));
   EXPECT_EQ(found.size(), 6u);
 }
 
@@ -159,4 +160,68 @@ TEST(Config, DescribeNeverShowsSecrets) {
   EXPECT_EQ(text.find("db-password"), std::string::npos) << text;
   EXPECT_NE(text.find("api_key: [REDACTED]"), std::string::npos) << text;
   EXPECT_NE(text.find("interval: 5m"), std::string::npos) << text;
+}
+
+TEST(Config, FaultHandlingKeysAreReadAndValidated) {
+  Config c = parse_config(R"(api:
+  api_key: k
+  user_id: u
+  connect_timeout: 5s
+  low_speed_limit: 2KiB
+  low_speed_time: 20s
+  max_response_size: 8MiB
+  max_retries: 3
+  max_retry_wait: 90s
+database:
+  url: x
+  statement_timeout: 1m
+sync:
+  max_removed_fraction: 0.05
+  max_repaging: 4
+)", "t.yaml", env({}));
+  EXPECT_EQ(c.api.connect_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(c.api.low_speed_limit, 2048u);
+  EXPECT_EQ(c.api.low_speed_time, std::chrono::seconds(20));
+  EXPECT_EQ(c.api.max_response_size, 8u << 20);
+  EXPECT_EQ(c.api.max_retries, 3);
+  EXPECT_EQ(c.api.max_retry_wait, std::chrono::seconds(90));
+  EXPECT_EQ(c.database.statement_timeout, std::chrono::minutes(1));
+  EXPECT_DOUBLE_EQ(c.sync.max_removed_fraction, 0.05);
+  EXPECT_EQ(c.sync.max_repaging, 4);
+
+  auto found = problems("api:\n  api_key: k\n  user_id: u\n  max_response_size: huge\n  max_retries: 99\n"
+                        "  allow_insecure_http: yes please\ndatabase:\n  url: x\nsync:\n  max_removed_fraction: 1.5\n");
+  EXPECT_TRUE(any_contains(found, "test.yaml:4: api.max_response_size: must be a size"));
+  EXPECT_TRUE(any_contains(found, "test.yaml:5: api.max_retries: must be between 0 and 20"));
+  EXPECT_TRUE(any_contains(found, "test.yaml:6: api.allow_insecure_http: must be true or false"));
+  EXPECT_TRUE(any_contains(found, "test.yaml:10: sync.max_removed_fraction: must be a number from 0 to 1"));
+}
+
+TEST(Config, PlainHttpOnlyToLoopbackUnlessAllowed) {
+  auto with_url = [](const std::string& url, const std::string& extra = "") {
+    return problems("api:\n  base_url: " + url + "\n  api_key: k\n  user_id: u\n" + extra + "database:\n  url: x\n");
+  };
+  EXPECT_TRUE(any_contains(with_url("http://esim.betatel.com/api/v1/esim"), "api.base_url: http:// sends the API key"));
+  EXPECT_TRUE(with_url("http://127.0.0.1:8080/api/v1/esim").empty());
+  EXPECT_TRUE(with_url("http://localhost/api").empty());
+  EXPECT_TRUE(with_url("http://[::1]:9/api").empty());
+  EXPECT_TRUE(with_url("http://esim.internal/api", "  allow_insecure_http: true\n").empty());
+  EXPECT_TRUE(any_contains(with_url("https:///nohost"), "must be an https:// URL with a host"));
+  EXPECT_TRUE(any_contains(with_url("ftp://x/y"), "must be an https:// URL with a host"));
+}
+
+TEST(Config, LiteralKeyInAWorldReadableFileDrawsAWarning) {
+  char path[] = "/tmp/esim-config-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  std::ofstream(path) << "api:\n  api_key: literal-key\n  user_id: u\ndatabase:\n  url: x\n";
+  chmod(path, 0644);
+  Config open_file = esim::load_config_file(path, env({}));
+  chmod(path, 0600);
+  Config closed_file = esim::load_config_file(path, env({}));
+  std::remove(path);
+  ASSERT_EQ(open_file.warnings.size(), 1u);
+  EXPECT_NE(open_file.warnings[0].find(":2: api.api_key is written in a file that every user can read"), std::string::npos);
+  EXPECT_TRUE(closed_file.warnings.empty());
 }

@@ -1,0 +1,20 @@
+-- 1. Live packages by status
+SELECT * FROM esim.package_status_counts ORDER BY packages DESC;
+-- 2. How many went ACTIVE -> TERMINATED in the last 7 days
+SELECT sum(transitions) AS active_to_terminated FROM esim.status_transitions_daily WHERE old_status = 'ACTIVE' AND new_status = 'TERMINATED' AND day > current_date - 7;
+-- 3. Transitions per day and kind (listed packages only)
+SELECT day, old_status, new_status, transitions FROM esim.status_transitions_daily WHERE old_status IS NOT NULL AND new_status IS NOT NULL ORDER BY day DESC, transitions DESC LIMIT 5;
+-- 4. New packages and removals per day
+SELECT day, sum(transitions) FILTER (WHERE old_status IS NULL) AS first_seen_or_back, sum(transitions) FILTER (WHERE new_status IS NULL) AS no_longer_listed FROM esim.status_transitions_daily GROUP BY day ORDER BY day DESC LIMIT 7;
+-- 5. ACTIVE packages expiring within the next 3 days
+SELECT package_id, sim, expiry_date, days_to_expiry FROM esim.packages_expiring WHERE expiry_date BETWEEN now() AND now() + interval '3 days' ORDER BY expiry_date LIMIT 5;
+-- 6. Everything that happened to one SIM's packages
+SELECT h.changed_at, h.package_id, h.old_status, h.new_status FROM esim.package_status_history h JOIN esim.packages p ON p.id = h.package_id WHERE p.sim = '89148000000000000042' ORDER BY h.id;
+-- 7. One package's lifecycle
+SELECT package_id, status, first_seen_at, first_seen_active_at, first_seen_terminated_at, removed_at FROM esim.package_lifecycle WHERE package_id = 'pkg_00000042';
+-- 8. Live packages by template and status
+SELECT package_template, count(*) FILTER (WHERE status = 'ACTIVE') AS active, count(*) FILTER (WHERE status = 'TERMINATED') AS terminated, count(*) AS live FROM esim.packages WHERE removed_at IS NULL GROUP BY 1 ORDER BY live DESC LIMIT 5;
+-- 9. Packages activated per day, by Betatel's activation date (last 30 days)
+SELECT activated_date::date AS day, count(*) AS activated FROM esim.packages WHERE activated_date > now() - interval '30 days' GROUP BY 1 ORDER BY 1 DESC LIMIT 5;
+-- 10. Is the mirror fresh?
+SELECT latest_status, last_success_at, staleness, stale, last_failure_error FROM esim.sync_health;

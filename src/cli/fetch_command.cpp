@@ -1,0 +1,107 @@
+#include "cli/fetch_command.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "api/curl_transport.h"
+#include "api/pager.h"
+#include "cli/exit_codes.h"
+#include "cli/logging.h"
+#include "config/config.h"
+#include "util/redact.h"
+#include "util/time_format.h"
+
+namespace esim {
+
+namespace {
+
+std::string date_or_dash(const std::optional<std::int64_t>& ms) {
+  return ms ? util::format_utc_seconds(*ms) : "-";
+}
+
+// Prints pages as they arrive, so `--all` on a large listing starts at once and holds one page.
+class PagePrinter {
+ public:
+  explicit PagePrinter(bool table) : table_(table) {}
+
+  void print(const Page& page) {
+    if (table_ && !header_done_) {
+      std::cout << fmt::format("{:<16} {:<21} {:>10} {:<11} {:<19}  {:<19}  {:<19}\n", "ID", "SIM", "TEMPLATE",
+                               "STATUS", "CREATED (UTC)", "ACTIVATED (UTC)", "EXPIRES (UTC)");
+      header_done_ = true;
+    }
+    for (const Package& p : page.packages) {
+      if (table_) {
+        std::cout << fmt::format("{:<16} {:<21} {:>10} {:<11} {:<19}  {:<19}  {:<19}\n", p.id, p.sim.value_or("-"),
+                                 p.package_template ? std::to_string(*p.package_template) : "-", p.status,
+                                 date_or_dash(p.created_date), date_or_dash(p.activated_date),
+                                 date_or_dash(p.expiry_date));
+      } else {
+        std::cout << p.raw_json << "\n";
+      }
+    }
+    printed_ += static_cast<std::int64_t>(page.packages.size());
+    total_ = page.total;
+  }
+
+  std::int64_t printed() const { return printed_; }
+  std::int64_t total() const { return total_; }
+
+ private:
+  bool table_;
+  bool header_done_ = false;
+  std::int64_t printed_ = 0, total_ = 0;
+};
+
+// Starts the walk at `offset` instead of 0, for `fetch --all --offset N`.
+class OffsetSource final : public PageSource {
+ public:
+  OffsetSource(PageSource& inner, std::int64_t offset) : inner_(inner), offset_(offset) {}
+  Page fetch_page(std::int64_t offset, int count) override {
+    Page page = inner_.fetch_page(offset + offset_, count);
+    page.total = std::max<std::int64_t>(0, page.total - offset_);
+    return page;
+  }
+
+ private:
+  PageSource& inner_;
+  std::int64_t offset_;
+};
+
+}  // namespace
+
+int command_fetch(const std::string& config_path, const FetchOptions& options) {
+  Config config;
+  try {
+    config = load_config_file(config_path);
+  } catch (const ConfigError& e) {
+    std::cerr << "esim-sync: " << e.what() << "\n";
+    return exit_code::kBadConfig;
+  }
+  setup_logging(config.logging.level);
+  CurlTransport transport;
+  PackagesClient client(transport, {config.api.base_url, config.api.api_key, config.api.user_id, config.api.timeout},
+                        options.filter);
+  PagePrinter printer(options.format == "table");
+  const int count = options.count.value_or(config.api.page_size);
+  try {
+    if (options.all) {
+      OffsetSource source(client, options.offset);
+      Pager(source, count).run([&](const Page& page) { printer.print(page); });
+    } else {
+      printer.print(client.fetch_page(options.offset, count));
+    }
+  } catch (const std::exception& e) {
+    std::cout.flush();
+    std::cerr << "esim-sync: fetch failed: " << util::redact(e.what(), config.secrets()) << "\n";
+    return exit_code::kPassFailed;
+  }
+  std::cout.flush();
+  std::cerr << fmt::format("{} packages shown; {} match the filters\n", printer.printed(),
+                           printer.total() + (options.all ? options.offset : 0));
+  return exit_code::kOk;
+}
+
+}  // namespace esim
