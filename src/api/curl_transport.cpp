@@ -2,14 +2,42 @@
 
 #include <curl/curl.h>
 
+#include <cctype>
 #include <mutex>
 
 namespace esim {
 
 namespace {
 
+struct Receiver {
+  HttpResponse* response;
+  std::uint64_t limit;
+  bool too_large = false;
+};
+
 size_t append_body(char* data, size_t size, size_t count, void* user) {
-  static_cast<std::string*>(user)->append(data, size * count);
+  auto* receiver = static_cast<Receiver*>(user);
+  if (receiver->response->body.size() + size * count > receiver->limit) {
+    receiver->too_large = true;
+    return 0;  // makes curl stop with CURLE_WRITE_ERROR
+  }
+  receiver->response->body.append(data, size * count);
+  return size * count;
+}
+
+size_t read_header(char* data, size_t size, size_t count, void* user) {
+  std::string line(data, size * count);
+  static const std::string kName = "retry-after:";
+  if (line.size() > kName.size()) {
+    std::string head = line.substr(0, kName.size());
+    for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (head == kName) {
+      std::string value = line.substr(kName.size());
+      while (!value.empty() && std::isspace(static_cast<unsigned char>(value.front()))) value.erase(0, 1);
+      while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back()))) value.pop_back();
+      static_cast<HttpResponse*>(user)->retry_after = value;
+    }
+  }
   return size * count;
 }
 
@@ -43,13 +71,17 @@ HttpResponse CurlTransport::get(const HttpRequest& request) {
     headers.list = curl_slist_append(headers.list, (name + ": " + value).c_str());
   }
   HttpResponse response;
+  Receiver receiver{&response, request.max_response_size};
   char error[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.list);
   curl_easy_setopt(curl, CURLOPT_USERAGENT, "esim-sync/0.1");
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(std::min<long long>(request.timeout.count(), 10'000)));
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, static_cast<long>(request.low_speed_limit));
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME,
+                   static_cast<long>(std::max<long long>(1, request.low_speed_time.count() / 1000)));
+  curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(request.max_response_size));
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // whatever compression curl supports
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -57,9 +89,18 @@ HttpResponse CurlTransport::get(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, append_body);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &receiver);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, read_header);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response);
 
   CURLcode code = curl_easy_perform(curl);
+  if (receiver.too_large || code == CURLE_FILESIZE_EXCEEDED) {
+    throw ResponseTooLarge("the response is larger than api.max_response_size (" +
+                           std::to_string(request.max_response_size) + " bytes)");
+  }
+  if (code == CURLE_OPERATION_TIMEDOUT && error[0] != '\0' && std::string(error).find("slower than") != std::string::npos) {
+    throw TransportError(std::string(error) + " (api.low_speed_limit/api.low_speed_time)");
+  }
   if (code != CURLE_OK) {
     std::string detail = error[0] != '\0' ? error : curl_easy_strerror(code);
     throw TransportError(detail);

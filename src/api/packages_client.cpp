@@ -46,7 +46,7 @@ PackagesClient::PackagesClient(HttpTransport& transport, ApiSettings settings, L
 }
 
 HttpRequest PackagesClient::page_request(std::int64_t offset, int count) const {
-  HttpRequest request;
+  HttpRequest request = settings_.limits;
   request.url = settings_.base_url + "/packages?offset=" + std::to_string(offset) +
                 "&count=" + std::to_string(count);
   if (filter_.status) request.url += "&status=" + util::url_encode(*filter_.status);
@@ -58,7 +58,6 @@ HttpRequest PackagesClient::page_request(std::int64_t offset, int count) const {
   request.headers = {{"Accept", "application/json"},
                      {"x-api-key", settings_.api_key},
                      {"x-user-id", settings_.user_id}};
-  request.timeout = settings_.timeout;
   return request;
 }
 
@@ -70,12 +69,15 @@ Page PackagesClient::fetch_page(std::int64_t offset, int count) {
     response = transport_.get(request);
   } catch (const TransportError& e) {
     throw ApiError(util::redact(what + ": no answer: " + e.what(), {settings_.api_key}), 0);
+  } catch (const ResponseTooLarge& e) {
+    throw ApiError(util::redact(what + ": " + e.what(), {settings_.api_key}), 0);
   }
   if (response.status != 200) {
     std::string message = what + ": HTTP " + std::to_string(response.status);
     std::string summary = error_body_summary(response.body);
     if (!summary.empty()) message += ": " + summary;
     message += hint_for(response.status);
+    if (response.attempts > 1) message += " (gave up after " + std::to_string(response.attempts) + " attempts)";
     throw ApiError(util::redact(message, {settings_.api_key}), response.status);
   }
   return parse_packages_page(response.body, offset);

@@ -32,7 +32,8 @@ struct ApiSettings {
   std::string base_url;
   std::string api_key;
   std::string user_id;
-  std::chrono::milliseconds timeout{std::chrono::seconds(30)};
+  // Timeouts and limits copied onto every request (see HttpRequest).
+  HttpRequest limits;
 };
 
 // The listing's documented filters; an empty field is not sent. The sync itself uses none.

@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "api/curl_transport.h"
+#include "api/retrying_transport.h"
+#include "cli/api_wiring.h"
 #include "cli/exit_codes.h"
 #include "cli/logging.h"
 #include "config/config.h"
@@ -31,10 +33,6 @@ std::optional<Config> load_or_explain(const std::string& path) {
     std::cerr << "esim-sync: " << e.what() << "\n";
     return std::nullopt;
   }
-}
-
-ApiSettings api_settings(const Config& config) {
-  return {config.api.base_url, config.api.api_key, config.api.user_id, config.api.timeout};
 }
 
 SyncSettings sync_settings(const Config& config) {
@@ -73,6 +71,7 @@ int command_migrate(const std::string& config_path) {
   std::optional<Config> config = load_or_explain(config_path);
   if (!config) return exit_code::kBadConfig;
   setup_logging(config->logging.level);
+  for (const auto& warning : config->warnings) spdlog::warn("{}", warning);
   PgStore store(config->database.url);
   if (!migrate_or_log(store, *config)) return exit_code::kDatabase;
   spdlog::info("schema is up to date");
@@ -83,12 +82,14 @@ int command_once(const std::string& config_path) {
   std::optional<Config> config = load_or_explain(config_path);
   if (!config) return exit_code::kBadConfig;
   setup_logging(config->logging.level);
+  for (const auto& warning : config->warnings) spdlog::warn("{}", warning);
   PgStore store(config->database.url);
   if (!migrate_or_log(store, *config)) return exit_code::kDatabase;
 
-  CurlTransport transport;
-  PackagesClient client(transport, api_settings(*config));
   util::SystemClock clock;
+  CurlTransport curl;
+  RetryingTransport transport(curl, retry_policy(*config), clock);
+  PackagesClient client(transport, api_settings(*config));
   SyncPass pass(client, store, clock, sync_settings(*config));
   return pass.run().succeeded ? exit_code::kOk : exit_code::kPassFailed;
 }
@@ -97,13 +98,15 @@ int command_run(const std::string& config_path) {
   std::optional<Config> config = load_or_explain(config_path);
   if (!config) return exit_code::kBadConfig;
   setup_logging(config->logging.level);
+  for (const auto& warning : config->warnings) spdlog::warn("{}", warning);
   std::signal(SIGINT, request_stop);
   std::signal(SIGTERM, request_stop);
 
   PgStore store(config->database.url);
-  CurlTransport transport;
-  PackagesClient client(transport, api_settings(*config));
   util::SystemClock clock;
+  CurlTransport curl;
+  RetryingTransport transport(curl, retry_policy(*config), clock);
+  PackagesClient client(transport, api_settings(*config));
   SyncPass pass(client, store, clock, sync_settings(*config));
 
   spdlog::info("esim-sync running: a pass every {}s", config->schedule.interval.count() / 1000);

@@ -6,6 +6,8 @@
 #include <iostream>
 
 #include "api/curl_transport.h"
+#include "api/retrying_transport.h"
+#include "cli/api_wiring.h"
 #include "api/pager.h"
 #include "cli/exit_codes.h"
 #include "cli/logging.h"
@@ -81,9 +83,10 @@ int command_fetch(const std::string& config_path, const FetchOptions& options) {
     return exit_code::kBadConfig;
   }
   setup_logging(config.logging.level);
-  CurlTransport transport;
-  PackagesClient client(transport, {config.api.base_url, config.api.api_key, config.api.user_id, config.api.timeout},
-                        options.filter);
+  util::SystemClock clock;
+  CurlTransport curl;
+  RetryingTransport transport(curl, retry_policy(config), clock);
+  PackagesClient client(transport, api_settings(config), options.filter);
   PagePrinter printer(options.format == "table");
   const int count = options.count.value_or(config.api.page_size);
   try {

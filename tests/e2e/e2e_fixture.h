@@ -25,10 +25,13 @@ class EndToEnd : public ::testing::Test {
     return args;
   }
 
-  void write_config(const std::string& base_url, int page_size = 100) {
+  void write_config(const std::string& base_url, int page_size = 100, const std::string& extra_api = "") {
     dir.write("config.yaml", "api:\n  base_url: " + base_url +
                                  "\n  api_key: ${E2E_API_KEY}\n  user_id: reseller-1\n  page_size: " +
-                                 std::to_string(page_size) + "\ndatabase:\n  url: " + db.url() +
+                                 std::to_string(page_size) +
+                                 // Quick retries keep fault tests short; the policy itself is unit-tested.
+                                 "\n  max_retries: 2\n  max_retry_wait: 5s\n  low_speed_time: 2s\n" + extra_api +
+                                 "database:\n  url: " + db.url() +
                                  "\nschedule:\n  interval: 1s\nlogging:\n  level: debug\n");
   }
 

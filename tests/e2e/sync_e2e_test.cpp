@@ -86,7 +86,7 @@ TEST_F(EndToEnd, FailedPassAppliesNothingAndTheNextOneCatchesUp) {
   ASSERT_EQ(esim_sync("once").exit_code, 0);
   ASSERT_EQ(sim.post("/_sim/step?fraction=0.1"), 200);
   const std::string before = snapshot();
-  ASSERT_EQ(sim.post("/_sim/fail?after=5&times=1&status=500"), 200);  // page 6 of 25+ fails
+  ASSERT_EQ(sim.post("/_sim/fail?after=5&times=100&status=500"), 200);  // page 6 fails, retries too
 
   auto result = esim_sync("once");
   EXPECT_EQ(result.exit_code, 1);
@@ -95,7 +95,9 @@ TEST_F(EndToEnd, FailedPassAppliesNothingAndTheNextOneCatchesUp) {
   EXPECT_TRUE(contains(run, "failed: GET ")) << run;
   EXPECT_TRUE(contains(run, "offset=500")) << run;
   EXPECT_TRUE(contains(run, "HTTP 500")) << run;
+  EXPECT_TRUE(contains(run, "gave up after 3 attempts")) << run;
 
+  ASSERT_EQ(sim.post("/_sim/fail?times=0"), 200);
   ASSERT_EQ(esim_sync("once").exit_code, 0);
   EXPECT_EQ(mirror(), sim.truth());
 }

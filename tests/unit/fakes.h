@@ -17,11 +17,21 @@ class FakeTransport : public HttpTransport {
   std::deque<HttpResponse> responses;  // answered in order; TransportError when empty
   std::vector<HttpRequest> requests;
 
+  // Queues an answer; an empty-bodied status 0 stands for "no answer" (TransportError).
+  void reply(long status, std::string body, std::string retry_after = "") {
+    HttpResponse r;
+    r.status = status;
+    r.body = std::move(body);
+    r.retry_after = std::move(retry_after);
+    responses.push_back(r);
+  }
+
   HttpResponse get(const HttpRequest& request) override {
     requests.push_back(request);
     if (responses.empty()) throw TransportError("connection refused");
     HttpResponse r = responses.front();
     responses.pop_front();
+    if (r.status == 0) throw TransportError("connection reset by peer");
     return r;
   }
 };
@@ -103,8 +113,13 @@ class FakeStore : public Store {
 
 class FixedClock : public util::Clock {
  public:
-  time_point at = time_point(std::chrono::seconds(1'764'000'000));
+  mutable time_point at = time_point(std::chrono::seconds(1'764'000'000));
+  mutable std::vector<std::chrono::milliseconds> sleeps;
   time_point now() const override { return at; }
+  void sleep_for(std::chrono::milliseconds d) const override {
+    sleeps.push_back(d);
+    at += d;
+  }
 };
 
 }  // namespace esim::fakes

@@ -12,7 +12,11 @@ namespace {
 
 const std::string kKey = "sk_live_do_not_leak";
 
-esim::ApiSettings settings() { return {"https://esim.example/api/v1/esim/", kKey, "user-7", std::chrono::seconds(9)}; }
+esim::ApiSettings settings() {
+  esim::ApiSettings s{"https://esim.example/api/v1/esim/", kKey, "user-7", {}};
+  s.limits.timeout = std::chrono::seconds(9);
+  return s;
+}
 
 std::string failure(FakeTransport& transport) {
   PackagesClient client(transport, settings());
@@ -28,7 +32,7 @@ std::string failure(FakeTransport& transport) {
 
 TEST(PackagesClient, SendsTheDocumentedRequest) {
   FakeTransport transport;
-  transport.responses.push_back({200, R"({"total":0,"offset":0,"count":0,"packages":[]})"});
+  transport.reply(200, R"({"total":0,"offset":0,"count":0,"packages":[]})");
   PackagesClient client(transport, settings());
   client.fetch_page(200, 100);
   ASSERT_EQ(transport.requests.size(), 1u);
@@ -46,7 +50,7 @@ TEST(PackagesClient, SendsTheDocumentedRequest) {
 
 TEST(PackagesClient, AuthenticationFailureNamesStatusAndWhatToCheck) {
   FakeTransport transport;
-  transport.responses.push_back({401, "Unauthorized: Invalid API Key"});
+  transport.reply(401, "Unauthorized: Invalid API Key");
   std::string message = failure(transport);
   EXPECT_NE(message.find("offset=300"), std::string::npos) << message;
   EXPECT_NE(message.find("HTTP 401: Unauthorized: Invalid API Key"), std::string::npos) << message;
@@ -55,7 +59,7 @@ TEST(PackagesClient, AuthenticationFailureNamesStatusAndWhatToCheck) {
 
 TEST(PackagesClient, JsonErrorBodyShowsItsMessage) {
   FakeTransport transport;
-  transport.responses.push_back({400, R"({"message":"Invalid pagination parameters","statusCode":400})"});
+  transport.reply(400, R"({"message":"Invalid pagination parameters","statusCode":400})");
   std::string message = failure(transport);
   EXPECT_NE(message.find("HTTP 400: Invalid pagination parameters"), std::string::npos) << message;
   EXPECT_NE(message.find("api.page_size"), std::string::npos) << message;
@@ -63,7 +67,7 @@ TEST(PackagesClient, JsonErrorBodyShowsItsMessage) {
 
 TEST(PackagesClient, LongBodiesAreShortenedAndTheKeyNeverShows) {
   FakeTransport transport;
-  transport.responses.push_back({500, "upstream said: " + kKey + std::string(5000, 'x')});
+  transport.reply(500, "upstream said: " + kKey + std::string(5000, 'x'));
   std::string message = failure(transport);
   EXPECT_EQ(message.find(kKey), std::string::npos) << message;
   EXPECT_LT(message.size(), 400u);
