@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
     return command;
   };
   CLI::App* once = add("once", "Apply pending migrations, run one sync pass, exit 0 on success");
+  bool allow_mass_removal = false;
+  once->add_flag("--allow-mass-removal", allow_mass_removal,
+                 "Apply removals even when more than sync.max_removed_fraction of the live packages went");
   CLI::App* run = add("run", "Run a sync pass every schedule.interval until SIGINT or SIGTERM");
   CLI::App* migrate = add("migrate", "Apply pending migrations and exit");
   CLI::App* check = add("check-config", "Validate the configuration and print it, secrets redacted");
@@ -44,7 +47,7 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? esim::exit_code::kOk : esim::exit_code::kUsage;
   }
-  if (*once) return esim::command_once(config_path);
+  if (*once) return esim::command_once(config_path, allow_mass_removal);
   if (*run) return esim::command_run(config_path);
   if (*migrate) return esim::command_migrate(config_path);
   if (*check) return esim::command_check_config(config_path);

@@ -35,9 +35,15 @@ std::optional<Config> load_or_explain(const std::string& path) {
   }
 }
 
-SyncSettings sync_settings(const Config& config) {
-  return {config.api.page_size, config.secrets(),
-          std::chrono::duration_cast<std::chrono::seconds>(config.schedule.interval)};
+SyncSettings sync_settings(const Config& config, bool allow_mass_removal = false) {
+  SyncSettings s;
+  s.page_size = config.api.page_size;
+  s.secrets = config.secrets();
+  s.interval = std::chrono::duration_cast<std::chrono::seconds>(config.schedule.interval);
+  s.max_repaging = config.sync.max_repaging;
+  s.max_removed_fraction = config.sync.max_removed_fraction;
+  s.allow_mass_removal = allow_mass_removal;
+  return s;
 }
 
 bool migrate_or_log(PgStore& store, const Config& config) {
@@ -78,7 +84,7 @@ int command_migrate(const std::string& config_path) {
   return exit_code::kOk;
 }
 
-int command_once(const std::string& config_path) {
+int command_once(const std::string& config_path, bool allow_mass_removal) {
   std::optional<Config> config = load_or_explain(config_path);
   if (!config) return exit_code::kBadConfig;
   setup_logging(config->logging.level);
@@ -90,7 +96,7 @@ int command_once(const std::string& config_path) {
   CurlTransport curl;
   RetryingTransport transport(curl, retry_policy(*config), clock);
   PackagesClient client(transport, api_settings(*config));
-  SyncPass pass(client, store, clock, sync_settings(*config));
+  SyncPass pass(client, store, clock, sync_settings(*config, allow_mass_removal));
   return pass.run().succeeded ? exit_code::kOk : exit_code::kPassFailed;
 }
 

@@ -97,8 +97,18 @@ SELECT count(*) FROM gone
 inline constexpr const char* kFinishRun = R"sql(
 UPDATE esim.sync_runs
    SET status = 'succeeded', finished_at = clock_timestamp(), packages_seen = $2, inserted = $3,
-       updated = $4, unchanged = $5, removed = $6, status_changes = $7, error = $8
+       updated = $4, unchanged = $5, removed = $6, status_changes = $7, warning = $8,
+       listing_attempts = $9
  WHERE id = $1
+)sql";
+
+// What the staged listing implies, for the consistency checks and the mass-removal guard.
+inline constexpr const char* kStagingSummary = R"sql(
+SELECT (SELECT count(*) FROM esim_staging),
+       (SELECT count(DISTINCT id) FROM esim_staging),
+       (SELECT count(*) FROM esim.packages p
+         WHERE p.removed_at IS NULL AND NOT EXISTS (SELECT 1 FROM esim_staging s WHERE s.id = p.id)),
+       (SELECT count(*) FROM esim.packages WHERE removed_at IS NULL)
 )sql";
 
 }  // namespace esim::apply_sql

@@ -38,9 +38,17 @@ class PgPassWriter final : public PassWriter {
     }
   }
 
-  PassCounts commit(TimePoint seen_at, bool apply_removals, const std::string& note) override {
+  StagingSummary summary() override {
     flush();
-    const std::string at = util::format_utc_iso8601(seen_at);
+    pqxx::work tx(connection_, "summary");
+    pqxx::row r = tx.exec1(apply_sql::kStagingSummary);
+    tx.commit();
+    return {r[0].as<std::int64_t>(), r[1].as<std::int64_t>(), r[2].as<std::int64_t>(), r[3].as<std::int64_t>()};
+  }
+
+  PassCounts commit(const ApplyOptions& options) override {
+    flush();
+    const std::string at = util::format_utc_iso8601(options.seen_at);
     PassCounts counts;
     pqxx::work tx(connection_, "apply_pass");
     // The set-wise diff sorts and hashes the whole pass; give it room to do so in memory.
@@ -51,14 +59,14 @@ class PgPassWriter final : public PassWriter {
     counts.updated = changed[0].as<std::int64_t>();
     counts.status_changes = changed[1].as<std::int64_t>();
     counts.inserted = tx.exec_params1(apply_sql::kApplyInserts, at, run_)[0].as<std::int64_t>();
-    if (apply_removals) {
+    if (options.apply_removals) {
       counts.removed = tx.exec_params1(apply_sql::kApplyRemovals, at, run_)[0].as<std::int64_t>();
     }
     counts.unchanged = counts.packages_seen - counts.inserted - counts.updated;
-    std::optional<std::string> run_note;
-    if (!note.empty()) run_note = note;
-    tx.exec_params(apply_sql::kFinishRun, run_, counts.packages_seen, counts.inserted,
-                   counts.updated, counts.unchanged, counts.removed, counts.status_changes, run_note);
+    std::optional<std::string> warning;
+    if (!options.warning.empty()) warning = options.warning;
+    tx.exec_params(apply_sql::kFinishRun, run_, counts.packages_seen, counts.inserted, counts.updated,
+                   counts.unchanged, counts.removed, counts.status_changes, warning, options.listing_attempts);
     tx.commit();
     return counts;
   }

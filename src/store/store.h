@@ -23,6 +23,22 @@ struct PassCounts {
   std::int64_t status_changes = 0;  // listed before and now, with a different status
 };
 
+// What was staged, and what removals it implies, before anything is applied.
+struct StagingSummary {
+  std::int64_t rows = 0;                // packages staged, duplicates included
+  std::int64_t distinct_ids = 0;
+  std::int64_t removal_candidates = 0;  // live packages the staged listing lacks
+  std::int64_t live_packages = 0;       // live packages in the mirror now
+};
+
+// How the apply step is to treat the staged pass.
+struct ApplyOptions {
+  TimePoint seen_at;           // stamps every change of the pass
+  bool apply_removals = true;  // false: inserts and updates only
+  int listing_attempts = 1;
+  std::string warning;         // kept on the run row (why removals were withheld)
+};
+
 // The packages of one pass on their way into the database. Nothing of them is visible to
 // readers until commit(), which applies the whole pass in one transaction; destroying the
 // writer without commit() leaves the database as it was.
@@ -30,11 +46,10 @@ class PassWriter {
  public:
   virtual ~PassWriter() = default;
   virtual void stage(const std::vector<Package>& packages) = 0;
+  virtual StagingSummary summary() = 0;
   // Diffs the staged packages against the mirror, writes only what changed, records the
-  // transitions and marks the run succeeded, all at once. Removals only when allowed (a
-  // complete pass); seen_at stamps every change; a non-empty note is kept on the run row
-  // (why removals were skipped, say).
-  virtual PassCounts commit(TimePoint seen_at, bool apply_removals, const std::string& note) = 0;
+  // transitions and marks the run succeeded, all in one transaction.
+  virtual PassCounts commit(const ApplyOptions& options) = 0;
 };
 
 class Store {
@@ -43,6 +58,8 @@ class Store {
   // Records a run as 'running' (committed at once, so a crash leaves a trace), with the
   // schedule interval in force, which esim.sync_health judges staleness by.
   virtual RunId start_run(TimePoint started_at, std::chrono::seconds interval) = 0;
+  // Starts a pass's staging afresh (also to page the listing again); the previous writer of
+  // the run must be gone.
   virtual std::unique_ptr<PassWriter> open_pass(RunId run) = 0;
   // Records a run as failed with its error; the pass's data was not applied.
   virtual void fail_run(RunId run, const std::string& error) = 0;

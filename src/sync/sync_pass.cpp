@@ -1,10 +1,10 @@
 #include "sync/sync_pass.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 
-#include "api/pager.h"
 #include "util/redact.h"
 
 namespace esim {
@@ -22,6 +22,28 @@ void SyncPass::warn_about_unknown_statuses(const Page& page) {
   }
 }
 
+std::string SyncPass::inconsistency(const PagerResult& paged, const StagingSummary& staged) {
+  if (!paged.complete) return paged.incomplete_reason;
+  if (staged.rows != staged.distinct_ids) {
+    return std::to_string(staged.rows - staged.distinct_ids) + " package(s) came twice (the listing shifted)";
+  }
+  if (staged.distinct_ids != paged.final_total) {
+    return "saw " + std::to_string(staged.distinct_ids) + " distinct packages but the listing reports " +
+           std::to_string(paged.final_total);
+  }
+  return "";
+}
+
+std::string SyncPass::mass_removal_warning(const StagingSummary& staged) const {
+  if (settings_.allow_mass_removal || staged.removal_candidates == 0) return "";
+  const double share = static_cast<double>(staged.removal_candidates) / static_cast<double>(staged.live_packages);
+  if (share <= settings_.max_removed_fraction) return "";
+  return fmt::format(
+      "removal guard: {} of {} live packages ({:.1f}%) are no longer listed, above sync.max_removed_fraction "
+      "({:.1f}%); no removals applied. If the listing really shrank, run `esim-sync once --allow-mass-removal`",
+      staged.removal_candidates, staged.live_packages, 100.0 * share, 100.0 * settings_.max_removed_fraction);
+}
+
 PassOutcome SyncPass::run() {
   PassOutcome outcome;
   const TimePoint started_at = clock_.now();
@@ -35,23 +57,40 @@ PassOutcome SyncPass::run() {
   }
 
   try {
-    // 2. Stream every page into staging as it arrives; memory holds about one page.
-    std::unique_ptr<PassWriter> writer = store_.open_pass(outcome.run);
-    Pager pager(source_, settings_.page_size);
-    PagerResult paged = pager.run([&](const Page& page) {
-      warn_about_unknown_statuses(page);
-      writer->stage(page.packages);
-    });
-
-    // 3. Only a complete, consistent listing may say that a package is gone.
-    outcome.removals_applied = paged.complete;
-    if (!paged.complete) {
-      outcome.note = "removals skipped: " + paged.incomplete_reason;
-      spdlog::warn("{}", outcome.note);
+    // 2. Stream every page into staging as it arrives; memory holds about one batch. If the
+    //    listing moved under the pager, walk it again, a bounded number of times.
+    std::unique_ptr<PassWriter> writer;
+    PagerResult paged;
+    StagingSummary staged;
+    std::string inconsistent;
+    for (outcome.listing_attempts = 1;; ++outcome.listing_attempts) {
+      writer.reset();
+      writer = store_.open_pass(outcome.run);
+      paged = Pager(source_, settings_.page_size).run([&](const Page& page) {
+        warn_about_unknown_statuses(page);
+        writer->stage(page.packages);
+      });
+      staged = writer->summary();
+      inconsistent = inconsistency(paged, staged);
+      if (inconsistent.empty() || outcome.listing_attempts > settings_.max_repaging) break;
+      spdlog::warn("pass {}: the listing moved while paging ({}); paging again", outcome.run, inconsistent);
     }
 
+    // 3. Only a complete, consistent listing may say that a package is gone, and only a
+    //    plausible number of them.
+    if (!inconsistent.empty()) {
+      outcome.warning = "removals skipped: the listing kept moving while paging (" + inconsistent + ") after " +
+                        std::to_string(outcome.listing_attempts) + " attempts";
+      spdlog::warn("pass {}: {}", outcome.run, outcome.warning);
+    } else if (std::string guard = mass_removal_warning(staged); !guard.empty()) {
+      outcome.warning = guard;
+      spdlog::error("pass {}: {}", outcome.run, outcome.warning);
+    }
+    outcome.removals_applied = outcome.warning.empty();
+
     // 4. Diff and apply, all in one transaction.
-    outcome.counts = writer->commit(started_at, outcome.removals_applied, outcome.note);
+    outcome.counts =
+        writer->commit({started_at, outcome.removals_applied, outcome.listing_attempts, outcome.warning});
     outcome.succeeded = true;
     const PassCounts& c = outcome.counts;
     spdlog::info(

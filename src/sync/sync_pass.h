@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "api/packages_client.h"
+#include "api/pager.h"
 #include "store/store.h"
 #include "util/clock.h"
 
@@ -15,15 +16,19 @@ struct PassOutcome {
   bool succeeded = false;
   RunId run = 0;
   PassCounts counts;
+  int listing_attempts = 0;
   bool removals_applied = false;
-  std::string note;   // why removals were skipped, when they were
-  std::string error;  // why the pass failed, when it did (secrets redacted)
+  std::string warning;  // why removals were withheld, when they were
+  std::string error;    // why the pass failed, when it did (secrets redacted)
 };
 
 struct SyncSettings {
   int page_size = 100;
   std::vector<std::string> secrets;  // redacted from every error and log line
   std::chrono::seconds interval{900};  // schedule.interval, recorded on each run
+  int max_repaging = 2;                // extra walks of the listing when it moved under us
+  double max_removed_fraction = 0.2;   // the mass-removal guard
+  bool allow_mass_removal = false;     // `once --allow-mass-removal`
 };
 
 class SyncPass {
@@ -36,6 +41,10 @@ class SyncPass {
 
  private:
   void warn_about_unknown_statuses(const Page& page);
+  // Why this walk of the listing cannot prove that an unlisted package is gone ("" if it can).
+  static std::string inconsistency(const PagerResult& paged, const StagingSummary& staged);
+  // Why the removals must wait for an operator ("" if they need not).
+  std::string mass_removal_warning(const StagingSummary& staged) const;
 
   PageSource& source_;
   Store& store_;

@@ -39,7 +39,7 @@ class BiViews : public ::testing::Test {
     auto run = store.start_run(at, interval);
     auto writer = store.open_pass(run);
     writer->stage(packages);
-    writer->commit(at, true, "");
+    writer->commit({at, true, 1, ""});
   }
 
   // Runs sql as the read-only role; returns the error text, or "" when it succeeded.

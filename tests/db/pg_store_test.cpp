@@ -39,7 +39,7 @@ class PgStoreTest : public ::testing::Test {
     auto run = store.start_run(at(when), 900s);
     auto writer = store.open_pass(run);
     writer->stage(packages);
-    return writer->commit(at(when), removals, "");
+    return writer->commit({at(when), removals, 1, ""});
   }
 
   // History as "id:old>new" lines in insertion order, NULL shown as -.
@@ -191,7 +191,30 @@ TEST_F(PgStoreTest, ManyPagesAcrossSeveralCopyBatches) {
   for (std::size_t i = 0; i < all.size(); i += 100) {
     writer->stage(std::vector<Package>(all.begin() + i, all.begin() + std::min(all.size(), i + 100)));
   }
-  PassCounts c = writer->commit(at(0), true, "");
+  PassCounts c = writer->commit({at(0), true, 1, ""});
   EXPECT_EQ(c.inserted, 12'345);
   EXPECT_EQ(db.scalar("SELECT count(*) FROM esim.package_status_history"), "12345");
+}
+
+TEST_F(PgStoreTest, SummaryCountsDuplicatesAndRemovalCandidates) {
+  pass({pkg("a", "ACTIVE"), pkg("b", "ACTIVE"), pkg("c", "ACTIVE")}, 0);
+  auto writer = store.open_pass(store.start_run(at(60), 900s));
+  writer->stage({pkg("a", "ACTIVE"), pkg("a", "ACTIVE"), pkg("d", "ACTIVE")});
+  esim::StagingSummary s = writer->summary();
+  EXPECT_EQ(s.rows, 3);
+  EXPECT_EQ(s.distinct_ids, 2);
+  EXPECT_EQ(s.removal_candidates, 2);  // b and c
+  EXPECT_EQ(s.live_packages, 3);
+}
+
+TEST_F(PgStoreTest, WithheldRemovalsLeaveAWarningOnTheRun) {
+  pass({pkg("a", "ACTIVE"), pkg("b", "ACTIVE")}, 0);
+  auto run = store.start_run(at(60), 900s);
+  auto writer = store.open_pass(run);
+  writer->stage({pkg("a", "ACTIVE")});
+  writer->commit({at(60), false, 3, "removal guard: test"});
+  EXPECT_EQ(db.scalar("SELECT concat_ws(',', status, removed, listing_attempts, warning, coalesce(error, '-')) "
+                      "FROM esim.sync_runs WHERE id = " + std::to_string(run)),
+            "succeeded,0,3,removal guard: test,-");
+  EXPECT_EQ(db.scalar("SELECT removed_at IS NULL FROM esim.packages WHERE id = 'b'"), "t");
 }

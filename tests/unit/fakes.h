@@ -2,6 +2,7 @@
 // Small fakes for the seams (HTTP transport, page source, store, clock). Each records what it
 // was asked, so tests assert on behaviour a user cares about rather than on call order.
 #include <deque>
+#include <set>
 #include <functional>
 #include <stdexcept>
 
@@ -72,10 +73,9 @@ class FakeStore : public Store {
  public:
   struct Commit {
     std::vector<std::string> staged_ids;
-    TimePoint seen_at;
-    bool apply_removals;
-    std::string note;
+    ApplyOptions options;
   };
+  std::set<std::string> live;  // the mirror's live ids, for the removal candidates
   std::vector<TimePoint> runs_started;
   std::vector<std::string> staged_ids;  // of the open pass
   std::vector<Commit> commits;
@@ -100,9 +100,18 @@ class FakeStore : public Store {
     void stage(const std::vector<Package>& packages) override {
       for (const auto& p : packages) store.staged_ids.push_back(p.id);
     }
-    PassCounts commit(TimePoint seen_at, bool apply_removals, const std::string& note) override {
+    StagingSummary summary() override {
+      std::set<std::string> distinct(store.staged_ids.begin(), store.staged_ids.end());
+      StagingSummary s;
+      s.rows = static_cast<std::int64_t>(store.staged_ids.size());
+      s.distinct_ids = static_cast<std::int64_t>(distinct.size());
+      s.live_packages = static_cast<std::int64_t>(store.live.size());
+      for (const auto& id : store.live) s.removal_candidates += distinct.count(id) ? 0 : 1;
+      return s;
+    }
+    PassCounts commit(const ApplyOptions& options) override {
       if (store.fail_on_commit) throw std::runtime_error("could not serialize access");
-      store.commits.push_back({store.staged_ids, seen_at, apply_removals, note});
+      store.commits.push_back({store.staged_ids, options});
       PassCounts counts;
       counts.packages_seen = static_cast<std::int64_t>(store.staged_ids.size());
       return counts;

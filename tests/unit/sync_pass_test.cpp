@@ -30,8 +30,8 @@ TEST(SyncPass, CompleteListingIsStagedAndCommittedWithRemovals) {
   EXPECT_TRUE(outcome.succeeded);
   ASSERT_EQ(h.store.commits.size(), 1u);
   EXPECT_EQ(h.store.commits[0].staged_ids.size(), 230u);
-  EXPECT_TRUE(h.store.commits[0].apply_removals);
-  EXPECT_EQ(h.store.commits[0].seen_at, h.clock.at);  // every change is stamped with the pass time
+  EXPECT_TRUE(h.store.commits[0].options.apply_removals);
+  EXPECT_EQ(h.store.commits[0].options.seen_at, h.clock.at);  // every change is stamped with the pass time
   EXPECT_TRUE(h.store.failures.empty());
 }
 
@@ -47,17 +47,75 @@ TEST(SyncPass, FailedPageCommitsNothingAndRecordsTheFailure) {
   EXPECT_NE(h.store.failures[0].second.find("offset 200"), std::string::npos);
 }
 
-TEST(SyncPass, MovingListingAppliesChangesButNoRemovals) {
+TEST(SyncPass, ListingThatMovedOnceIsPagedAgainAndThenTrusted) {
   Harness h;
   for (int i = 0; i < 300; ++i) h.source.listing.push_back(package("p" + std::to_string(i)));
   h.source.before_page = [](FakePageSource& s) {
-    if (s.asked.size() == 2) s.listing.erase(s.listing.begin());
+    if (s.asked.size() == 2) s.listing.erase(s.listing.begin());  // one package goes mid-walk
   };
   auto outcome = h.run();
   EXPECT_TRUE(outcome.succeeded);
+  EXPECT_EQ(outcome.listing_attempts, 2);
   ASSERT_EQ(h.store.commits.size(), 1u);
-  EXPECT_FALSE(h.store.commits[0].apply_removals);
-  EXPECT_NE(h.store.commits[0].note.find("removals skipped"), std::string::npos);
+  EXPECT_TRUE(h.store.commits[0].options.apply_removals);
+  EXPECT_EQ(h.store.commits[0].staged_ids.size(), 299u);  // only the second walk is applied
+}
+
+TEST(SyncPass, ListingThatKeepsMovingAppliesChangesButNoRemovals) {
+  Harness h;
+  for (int i = 0; i < 300; ++i) h.source.listing.push_back(package("p" + std::to_string(i)));
+  h.source.before_page = [](FakePageSource& s) {
+    if (s.asked.size() % 3 == 2) s.listing.insert(s.listing.begin(), package("new" + std::to_string(s.asked.size())));
+  };
+  auto outcome = h.run();
+  EXPECT_TRUE(outcome.succeeded);
+  EXPECT_EQ(outcome.listing_attempts, 3);  // the first walk and max_repaging (2) more
+  ASSERT_EQ(h.store.commits.size(), 1u);
+  EXPECT_FALSE(h.store.commits[0].options.apply_removals);
+  EXPECT_NE(h.store.commits[0].options.warning.find("removals skipped"), std::string::npos);
+}
+
+TEST(SyncPass, DuplicateIdsMakeTheWalkInconsistent) {
+  Harness h;
+  for (int i = 0; i < 150; ++i) h.source.listing.push_back(package("p" + std::to_string(i)));
+  h.source.listing[120] = package("p5");  // a server that lists one package twice, total unchanged
+  auto outcome = h.run();
+  EXPECT_TRUE(outcome.succeeded);
+  EXPECT_FALSE(h.store.commits.back().options.apply_removals);
+  EXPECT_NE(outcome.warning.find("came twice"), std::string::npos) << outcome.warning;
+}
+
+TEST(SyncPass, MassRemovalIsWithheldAboveTheThreshold) {
+  Harness h;
+  for (int i = 0; i < 100; ++i) h.store.live.insert("p" + std::to_string(i));
+  for (int i = 0; i < 70; ++i) h.source.listing.push_back(package("p" + std::to_string(i)));  // 30% gone
+  auto outcome = h.run();
+  EXPECT_TRUE(outcome.succeeded);
+  EXPECT_FALSE(h.store.commits[0].options.apply_removals);
+  EXPECT_NE(outcome.warning.find("removal guard: 30 of 100 live packages (30.0%)"), std::string::npos)
+      << outcome.warning;
+}
+
+TEST(SyncPass, EmptyListingDoesNotEmptyTheMirror) {
+  Harness h;
+  for (int i = 0; i < 100; ++i) h.store.live.insert("p" + std::to_string(i));
+  auto outcome = h.run();  // the API answers total 0, no packages
+  EXPECT_TRUE(outcome.succeeded);
+  EXPECT_FALSE(h.store.commits[0].options.apply_removals);
+}
+
+TEST(SyncPass, RemovalsBelowTheThresholdOrAllowedAreApplied) {
+  Harness h;
+  for (int i = 0; i < 100; ++i) h.store.live.insert("p" + std::to_string(i));
+  for (int i = 0; i < 80; ++i) h.source.listing.push_back(package("p" + std::to_string(i)));  // exactly 20%
+  EXPECT_TRUE(h.run().removals_applied);
+
+  Harness forced;
+  for (int i = 0; i < 100; ++i) forced.store.live.insert("p" + std::to_string(i));
+  esim::SyncSettings settings{100, {}};
+  settings.allow_mass_removal = true;
+  auto outcome = SyncPass(forced.source, forced.store, forced.clock, settings).run();
+  EXPECT_TRUE(outcome.removals_applied);
 }
 
 TEST(SyncPass, DatabaseFailureAtCommitIsAFailedPass) {
