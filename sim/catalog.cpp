@@ -176,6 +176,36 @@ void Catalog::add_new(int count) {
   for (int i = 0; i < count; ++i) listed_.push_back(make_package(next_serial_++));
 }
 
+void Catalog::drift() {
+  std::unique_lock lock(mutex_);
+  listed_.push_back(make_package(next_serial_++));
+  if (listed_.size() > 1) {
+    auto victim = listed_.begin() + static_cast<std::ptrdiff_t>(rng_() % (listed_.size() - 1));
+    hidden_.emplace(victim->id, *victim);
+    listed_.erase(victim);
+  }
+}
+
+int Catalog::hide_fraction(double fraction) {
+  std::unique_lock lock(mutex_);
+  const auto target = static_cast<std::size_t>(static_cast<double>(listed_.size()) * fraction);
+  std::vector<SimPackage> kept;
+  kept.reserve(listed_.size());
+  std::size_t hidden = 0;
+  const std::size_t n = listed_.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    // Selection sampling: each package is hidden with the probability that leaves exactly `target`.
+    if (hidden < target && rng_() % (n - i) < target - hidden) {
+      hidden_.emplace(listed_[i].id, listed_[i]);
+      ++hidden;
+    } else {
+      kept.push_back(listed_[i]);
+    }
+  }
+  listed_ = std::move(kept);
+  return static_cast<int>(hidden);
+}
+
 std::string Catalog::truth_json() const {
   std::shared_lock lock(mutex_);
   std::string out = "{";

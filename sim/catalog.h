@@ -58,6 +58,10 @@ class Catalog {
   bool unhide(const std::string& id);  // listed again, at its old place
   // Adds `count` new packages at the front of the listing (newest first).
   void add_new(int count);
+  // One new package at the front and one random package gone: what moves a pager's offsets.
+  void drift();
+  // Hides a random share of the listing at once (an API that suddenly lists much less).
+  int hide_fraction(double fraction);
 
   // The ground truth: every listed package's id and status, as JSON {"id": "status", ...}.
   std::string truth_json() const;

@@ -38,6 +38,15 @@ int main(int argc, char** argv) {
   app.add_option("--latency-ms", options.latency_ms, "Delay before answering each package request")->capture_default_str();
   app.add_option("--churn-every-ms", churn_every_ms, "Run a churn step this often (0: the listing never changes)")->capture_default_str();
   app.add_option("--churn-fraction", churn_fraction, "Share of packages moved one lifecycle step per churn step")->capture_default_str();
+  app.add_option("--fail-rate", options.fail_rate, "Share of package requests answered with --fail-status")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--fail-status", options.fail_status, "HTTP status of random failures")->capture_default_str();
+  app.add_option("--malformed-rate", options.malformed_rate, "Share of package requests answered with broken JSON")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--fault-seed", options.fault_seed, "Seed of the random faults")->capture_default_str();
+  app.add_option("--rate-limit", options.rate_limit, "Package requests per second before 429 (0: none)");
+  app.add_option("--drift-every", options.drift_every,
+                 "Every N package requests, add a package at the front and drop a random one (0: never)");
   app.add_flag("--template-object", options.render.template_as_object, "Send package_template as {\"id\",\"name\"}");
   app.add_flag("--sdk-fields", options.render.sdk_fields, "Add the newer SDK's extra fields to each package");
   CLI11_PARSE(app, argc, argv);

@@ -4,6 +4,7 @@
 #include <httplib.h>
 
 #include <charconv>
+#include <random>
 #include <optional>
 #include <thread>
 
@@ -35,26 +36,94 @@ struct Server::Impl {
   httplib::Server http;
   std::mutex fault_mutex;
   FaultPlan fault;
+  std::mt19937_64 fault_rng;
   std::atomic<std::int64_t> package_requests{0};
+  std::atomic<std::int64_t> faults_served{0};
+  // Rate accounting: requests in the current one-second window, and the most ever seen.
+  std::mutex rate_mutex;
+  std::int64_t window_second = 0, window_requests = 0, busiest_second = 0;
 
-  Impl(Catalog& c, ServerOptions o) : catalog(c), options(std::move(o)) {}
+  Impl(Catalog& c, ServerOptions o) : catalog(c), options(std::move(o)), fault_rng(options.fault_seed) {}
 
-  // Returns true (and fills res) when an armed fault takes this request.
+  // Counts this request in its second; true when it is over the rate limit.
+  bool over_rate_limit() {
+    const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::steady_clock::now().time_since_epoch()).count();
+    std::lock_guard lock(rate_mutex);
+    if (now_ms / 1000 != window_second) {
+      window_second = now_ms / 1000;
+      window_requests = 0;
+    }
+    ++window_requests;
+    const bool over = options.rate_limit > 0 && window_requests > options.rate_limit;
+    if (!over) busiest_second = std::max(busiest_second, window_requests);
+    return over;
+  }
+
+  void answer_fault(FaultMode mode, int status, const std::string& retry_after, httplib::Response& res) {
+    ++faults_served;
+    switch (mode) {
+      case FaultMode::kStatus:
+        res.status = status;
+        if (!retry_after.empty()) res.set_header("Retry-After", retry_after);
+        res.set_content(error_body(status, "Simulated failure"), "application/json");
+        return;
+      case FaultMode::kMalformed:
+        res.set_content("{\"total\": 5, \"packages\": [{\"id\": ", "application/json");
+        return;
+      case FaultMode::kOversize:  // 80 MiB of a valid-looking body, streamed
+        res.set_chunked_content_provider("application/json", [](size_t offset, httplib::DataSink& sink) {
+          static const std::string spaces(1 << 20, ' ');
+          if (offset == 0) sink.write("{\"total\":0,\"packages\":[", 25);
+          if (offset < (80u << 20)) {
+            sink.write(spaces.data(), spaces.size());
+          } else {
+            sink.write("]}", 2);
+            sink.done();
+          }
+          return true;
+        });
+        return;
+      case FaultMode::kTrickle:  // a valid page at ten bytes a second
+        res.set_chunked_content_provider("application/json", [](size_t offset, httplib::DataSink& sink) {
+          static const std::string body = "{\"total\":0,\"offset\":0,\"count\":0,\"packages\":[]}";
+          if (offset >= body.size()) {
+            sink.done();
+            return true;
+          }
+          std::this_thread::sleep_for(std::chrono::seconds(1));
+          sink.write(body.data() + offset, std::min<size_t>(10, body.size() - offset));
+          return true;
+        });
+        return;
+    }
+  }
+
+  // Returns true (and fills res) when an armed or random fault takes this request.
   bool take_fault(httplib::Response& res) {
-    std::lock_guard lock(fault_mutex);
-    if (fault.times <= 0) return false;
-    if (fault.after > 0) {
-      --fault.after;
-      return false;
+    std::unique_lock lock(fault_mutex);
+    if (fault.times > 0) {
+      if (fault.after > 0) {
+        --fault.after;
+      } else {
+        --fault.times;
+        FaultPlan plan = fault;
+        lock.unlock();
+        answer_fault(plan.mode, plan.status, plan.retry_after, res);
+        return true;
+      }
     }
-    --fault.times;
-    if (fault.status == 0) {
-      res.set_content("{\"total\": 5, \"packages\": [{\"id\": ", "application/json");
-    } else {
-      res.status = fault.status;
-      res.set_content(error_body(fault.status, "Simulated failure"), "application/json");
+    const double roll = std::uniform_real_distribution<double>(0.0, 1.0)(fault_rng);
+    lock.unlock();
+    if (roll < options.fail_rate) {
+      answer_fault(FaultMode::kStatus, options.fail_status, "", res);
+      return true;
     }
-    return true;
+    if (roll < options.fail_rate + options.malformed_rate) {
+      answer_fault(FaultMode::kMalformed, 0, "", res);
+      return true;
+    }
+    return false;
   }
 
   void packages(const httplib::Request& req, httplib::Response& res) {
@@ -68,7 +137,14 @@ struct Server::Impl {
         req.get_header_value("x-user-id") != options.user_id) {
       return reject(401, "Unauthorized: Invalid API Key");
     }
+    if (over_rate_limit()) {
+      res.status = 429;
+      res.set_header("Retry-After", "1");
+      res.set_content(error_body(429, "Too Many Requests"), "application/json");
+      return;
+    }
     if (take_fault(res)) return;
+    if (options.drift_every > 0 && package_requests % options.drift_every == 0) catalog.drift();
 
     std::int64_t offset = 0, count = 20;
     if (req.has_param("offset")) {
@@ -115,8 +191,9 @@ struct Server::Impl {
       res.set_content(catalog.truth_json(), "application/json");
     });
     http.Get("/_sim/stats", [this](const auto&, auto& res) {
-      res.set_content(fmt::format("{{\"package_requests\":{},\"packages\":{}}}", package_requests.load(),
-                                  catalog.size()),
+      std::lock_guard lock(rate_mutex);
+      res.set_content(fmt::format("{{\"package_requests\":{},\"packages\":{},\"faults\":{},\"busiest_second\":{}}}",
+                                  package_requests.load(), catalog.size(), faults_served.load(), busiest_second),
                       "application/json");
     });
     http.Post("/_sim/step", [this](const httplib::Request& req, auto& res) {
@@ -125,6 +202,14 @@ struct Server::Impl {
       res.set_content(fmt::format("{{\"transitions\":{},\"added\":{},\"removed\":{}}}", s.transitions,
                                   s.added, s.removed),
                       "application/json");
+    });
+    http.Post("/_sim/drift", [this](const httplib::Request& req, auto& res) {
+      options.drift_every = req.has_param("every") ? std::stoi(req.get_param_value("every")) : 0;
+      res.set_content("{}", "application/json");
+    });
+    http.Post("/_sim/hide-fraction", [this](const httplib::Request& req, auto& res) {
+      int hidden = catalog.hide_fraction(std::stod(req.get_param_value("fraction")));
+      res.set_content(fmt::format("{{\"hidden\":{}}}", hidden), "application/json");
     });
     http.Post("/_sim/add", [this](const httplib::Request& req, auto& res) {
       catalog.add_new(req.has_param("count") ? std::stoi(req.get_param_value("count")) : 1);
@@ -135,6 +220,12 @@ struct Server::Impl {
       fault.after = req.has_param("after") ? std::stoi(req.get_param_value("after")) : 0;
       fault.times = req.has_param("times") ? std::stoi(req.get_param_value("times")) : 1;
       fault.status = req.has_param("status") ? std::stoi(req.get_param_value("status")) : 500;
+      fault.retry_after = req.get_param_value("retry_after");
+      const std::string mode = req.get_param_value("mode");
+      fault.mode = mode == "malformed" || fault.status == 0 ? FaultMode::kMalformed
+                   : mode == "oversize"                    ? FaultMode::kOversize
+                   : mode == "trickle"                     ? FaultMode::kTrickle
+                                                           : FaultMode::kStatus;
       res.set_content("{}", "application/json");
     });
     http.Post(R"(/_sim/packages/([^/]+)/(status|hide|unhide))", [this](const httplib::Request& req, auto& res) {

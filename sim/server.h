@@ -15,14 +15,29 @@ struct ServerOptions {
   std::int64_t max_count = 1000;  // a larger count gives 400, as the real API
   int latency_ms = 0;
   RenderOptions render;
+  // Random faults, each a share of package requests (seeded, so a run can be repeated).
+  double fail_rate = 0.0;
+  int fail_status = 503;
+  double malformed_rate = 0.0;
+  std::uint64_t fault_seed = 1;
+  // Over this many package requests in one second: 429 with Retry-After: 1 (0: no limit).
+  int rate_limit = 0;
+  // Every N package requests, one new package appears at the front of the listing and one
+  // random package vanishes: the listing moves while a client pages (0: never).
+  int drift_every = 0;
 };
 
+// How an armed fault answers.
+enum class FaultMode { kStatus, kMalformed, kOversize, kTrickle };
+
 // Faults armed through POST /_sim/fail: after `after` more good answers, the next `times`
-// package requests fail with `status` (or a malformed body when status is 0).
+// package requests answer with the fault.
 struct FaultPlan {
   int after = 0;
   int times = 0;
+  FaultMode mode = FaultMode::kStatus;
   int status = 500;
+  std::string retry_after;  // sent with a kStatus fault when set
 };
 
 class Server {

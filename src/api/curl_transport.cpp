@@ -98,7 +98,7 @@ HttpResponse CurlTransport::get(const HttpRequest& request) {
     throw ResponseTooLarge("the response is larger than api.max_response_size (" +
                            std::to_string(request.max_response_size) + " bytes)");
   }
-  if (code == CURLE_OPERATION_TIMEDOUT && error[0] != '\0' && std::string(error).find("slower than") != std::string::npos) {
+  if (code == CURLE_OPERATION_TIMEDOUT && error[0] != '\0' && std::string(error).find("too slow") != std::string::npos) {
     throw TransportError(std::string(error) + " (api.low_speed_limit/api.low_speed_time)");
   }
   if (code != CURLE_OK) {

@@ -78,7 +78,7 @@ int command_migrate(const std::string& config_path) {
   if (!config) return exit_code::kBadConfig;
   setup_logging(config->logging.level);
   for (const auto& warning : config->warnings) spdlog::warn("{}", warning);
-  PgStore store(config->database.url);
+  PgStore store(config->database.url, config->database.statement_timeout);
   if (!migrate_or_log(store, *config)) return exit_code::kDatabase;
   spdlog::info("schema is up to date");
   return exit_code::kOk;
@@ -89,7 +89,7 @@ int command_once(const std::string& config_path, bool allow_mass_removal) {
   if (!config) return exit_code::kBadConfig;
   setup_logging(config->logging.level);
   for (const auto& warning : config->warnings) spdlog::warn("{}", warning);
-  PgStore store(config->database.url);
+  PgStore store(config->database.url, config->database.statement_timeout);
   if (!migrate_or_log(store, *config)) return exit_code::kDatabase;
 
   util::SystemClock clock;
@@ -108,7 +108,7 @@ int command_run(const std::string& config_path) {
   std::signal(SIGINT, request_stop);
   std::signal(SIGTERM, request_stop);
 
-  PgStore store(config->database.url);
+  PgStore store(config->database.url, config->database.statement_timeout);
   util::SystemClock clock;
   CurlTransport curl;
   RetryingTransport transport(curl, retry_policy(*config), clock);
@@ -117,6 +117,9 @@ int command_run(const std::string& config_path) {
 
   spdlog::info("esim-sync running: a pass every {}s", config->schedule.interval.count() / 1000);
   bool migrated = false;
+  // While the database is not there, try again soon (1 s, doubling to 30 s) rather than a
+  // whole interval later; never give up, since systemd would only start us again.
+  std::chrono::milliseconds database_retry{1000};
   while (!g_stop_requested) {
     const auto started = std::chrono::steady_clock::now();
     auto next = started + config->schedule.interval;
@@ -124,8 +127,9 @@ int command_run(const std::string& config_path) {
     if (migrated) {
       pass.run();
     } else {
-      // The database is not there yet: try again soon rather than a whole interval later.
-      next = std::min(next, started + std::chrono::seconds(30));
+      next = std::min(next, started + database_retry);
+      spdlog::info("database not ready; trying again in {} ms", database_retry.count());
+      database_retry = std::min<std::chrono::milliseconds>(database_retry * 2, std::chrono::seconds(30));
     }
     sleep_until_or_stop(next);
   }

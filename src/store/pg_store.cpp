@@ -92,7 +92,8 @@ class PgPassWriter final : public PassWriter {
 
 }  // namespace
 
-PgStore::PgStore(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+PgStore::PgStore(std::string conninfo, std::chrono::milliseconds statement_timeout)
+    : conninfo_(std::move(conninfo)), statement_timeout_(statement_timeout) {}
 PgStore::~PgStore() = default;
 
 pqxx::connection& PgStore::connection() {
@@ -102,6 +103,10 @@ pqxx::connection& PgStore::connection() {
       connection_ = std::make_unique<pqxx::connection>(conninfo_);
       pqxx::nontransaction setup(*connection_);
       setup.exec("SET application_name = 'esim-sync'");
+      if (statement_timeout_.count() > 0) {
+        setup.exec_params("SELECT set_config('statement_timeout', $1, false)",
+                          std::to_string(statement_timeout_.count()) + "ms");
+      }
     } catch (const pqxx::broken_connection& e) {
       connection_.reset();
       throw DatabaseError("cannot connect to PostgreSQL at " +

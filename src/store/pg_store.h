@@ -19,7 +19,9 @@ class DatabaseError : public std::runtime_error {
 class PgStore final : public Store {
  public:
   // Connects lazily, on first use, and again after the connection is lost.
-  explicit PgStore(std::string conninfo);
+  // statement_timeout bounds every statement (0: the server's default).
+  explicit PgStore(std::string conninfo,
+                   std::chrono::milliseconds statement_timeout = std::chrono::milliseconds(0));
   ~PgStore() override;
 
   RunId start_run(TimePoint started_at, std::chrono::seconds interval) override;
@@ -31,6 +33,7 @@ class PgStore final : public Store {
 
  private:
   std::string conninfo_;
+  std::chrono::milliseconds statement_timeout_;
   std::unique_ptr<pqxx::connection> connection_;
 };
 

@@ -1,0 +1,80 @@
+// PostgreSQL going away under a pass. These tests restart the server or block tables, so
+// ctest runs them alone (RUN_SERIAL).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <thread>
+
+#include "e2e/e2e_fixture.h"
+
+using esim::testing::BackgroundProcess;
+using esim::testing::EndToEnd;
+using esim::testing::kSimKey;
+using esim::testing::run_command;
+
+class SlowApi : public EndToEnd {
+ protected:
+  // 25 pages at 60 ms each: a pass spends about 1.5 s paging.
+  SlowApi() : EndToEnd({"--packages", "2500", "--latency-ms", "60"}) {}
+};
+
+TEST_F(SlowApi, PostgresRestartMidPassFailsThePassAndTheNextCatchesUp) {
+  const char* cluster = std::getenv("ESIM_TEST_PG_CLUSTER");
+  ASSERT_NE(cluster, nullptr) << "ESIM_TEST_PG_CLUSTER is not set: run scripts/test";
+  ASSERT_EQ(esim_sync("once").exit_code, 0);
+  ASSERT_EQ(sim.post("/_sim/step?fraction=0.1"), 200);
+  const std::string before = snapshot();
+
+  BackgroundProcess pass({ESIM_SYNC_BINARY, "once", "--config", dir.file("config.yaml")}, dir.file("once.log"),
+                         {{"E2E_API_KEY", kSimKey}});
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // mid-paging
+  auto restart = run_command({ESIM_SOURCE_DIR "/scripts/pg-cluster", "restart", cluster});
+  ASSERT_EQ(restart.exit_code, 0) << restart.err;
+  int status = 0;
+  waitpid(pass.pid(), &status, 0);
+  EXPECT_EQ(WEXITSTATUS(status), 1) << esim::testing::read_file(dir.file("once.log.err"));
+
+  EXPECT_EQ(snapshot(), before);  // nothing of the interrupted pass applied
+  EXPECT_EQ(db.scalar("SELECT status FROM esim.sync_runs ORDER BY id DESC LIMIT 1"), "failed");
+  auto next = esim_sync("once");
+  ASSERT_EQ(next.exit_code, 0) << next.err;
+  EXPECT_EQ(mirror(), sim.truth());
+}
+
+TEST_F(EndToEnd, KillDashNineDuringApplyLeavesTheDatabaseAsBefore) {
+  ASSERT_EQ(esim_sync("once").exit_code, 0);
+  ASSERT_EQ(sim.post("/_sim/step?fraction=0.1"), 200);
+  const std::string before = snapshot();
+
+  // Hold a lock that the apply needs, so the pass is caught inside its transaction.
+  pqxx::connection blocker(db.url());
+  pqxx::work lock(blocker);
+  lock.exec("LOCK TABLE esim.packages IN SHARE MODE");
+
+  BackgroundProcess pass({ESIM_SYNC_BINARY, "once", "--config", dir.file("config.yaml")}, dir.file("once.log"),
+                         {{"E2E_API_KEY", kSimKey}});
+  bool waiting = false;
+  for (int i = 0; i < 400 && !waiting; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    waiting = db.scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'esim-sync' "
+                        "AND wait_event_type = 'Lock'") == "1";
+  }
+  ASSERT_TRUE(waiting) << "the pass never reached its apply step";
+  kill(pass.pid(), SIGKILL);
+  int status = 0;
+  waitpid(pass.pid(), &status, 0);
+  lock.abort();
+
+  // The server notices the dead client and rolls its transaction back.
+  for (int i = 0; i < 200; ++i) {
+    if (db.scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'esim-sync'") == "0") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  EXPECT_EQ(snapshot(), before);
+  EXPECT_EQ(db.scalar("SELECT status FROM esim.sync_runs ORDER BY id DESC LIMIT 1"), "running");  // its trace
+  auto next = esim_sync("once");
+  ASSERT_EQ(next.exit_code, 0) << next.err;
+  EXPECT_EQ(mirror(), sim.truth());
+}
