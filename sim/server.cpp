@@ -203,6 +203,12 @@ struct Server::Impl {
                                   s.added, s.removed),
                       "application/json");
     });
+    http.Post("/_sim/faults", [this](const httplib::Request& req, auto& res) {
+      std::lock_guard lock(fault_mutex);
+      if (req.has_param("fail_rate")) options.fail_rate = std::stod(req.get_param_value("fail_rate"));
+      if (req.has_param("malformed_rate")) options.malformed_rate = std::stod(req.get_param_value("malformed_rate"));
+      res.set_content("{}", "application/json");
+    });
     http.Post("/_sim/drift", [this](const httplib::Request& req, auto& res) {
       options.drift_every = req.has_param("every") ? std::stoi(req.get_param_value("every")) : 0;
       res.set_content("{}", "application/json");
