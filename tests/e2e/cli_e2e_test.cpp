@@ -99,3 +99,12 @@ TEST_F(EndToEnd, RunSyncsOnScheduleAndStopsCleanlyOnSigterm) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
   EXPECT_EQ(mirror(), sim.truth());
 }
+
+TEST(Cli, TheExampleConfigIsValidAndDocumentsEverySection) {
+  auto result = run_command({ESIM_SYNC_BINARY, "check-config", "--config", ESIM_SOURCE_DIR "/config/esim-sync.example.yaml"},
+                            {{"BETATEL_API_KEY", "example-key"}, {"BETATEL_USER_ID", "42"}});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  for (const char* key : {"max_retries: 5", "max_removed_fraction: 0.2", "statement_timeout: 5m", "interval: 15m"}) {
+    EXPECT_NE(result.out.find(key), std::string::npos) << key << "\n" << result.out;
+  }
+}
