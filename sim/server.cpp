@@ -177,6 +177,8 @@ struct Server::Impl {
     // A benchmark client keeps one connection for thousands of pages.
     http.set_keep_alive_max_count(1'000'000);
     http.set_tcp_nodelay(true);
+    // Enough workers for a client with many requests in flight, each waiting --latency-ms.
+    http.new_task_queue = [] { return new httplib::ThreadPool(64); };
     // Debian's cpp-httplib compresses whenever the client accepts it, and brotli at its default
     // level costs ~30 ms a page: far more than the API work. The simulator answers uncompressed.
     http.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {

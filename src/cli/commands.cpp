@@ -7,8 +7,7 @@
 #include <iostream>
 #include <thread>
 
-#include "api/curl_transport.h"
-#include "api/retrying_transport.h"
+#include "api/client_pool.h"
 #include "cli/api_wiring.h"
 #include "cli/exit_codes.h"
 #include "cli/logging.h"
@@ -40,6 +39,7 @@ SyncSettings sync_settings(const Config& config, bool allow_mass_removal = false
   s.page_size = config.api.page_size;
   s.secrets = config.secrets();
   s.interval = std::chrono::duration_cast<std::chrono::seconds>(config.schedule.interval);
+  s.concurrency = config.api.concurrency;
   s.max_repaging = config.sync.max_repaging;
   s.max_removed_fraction = config.sync.max_removed_fraction;
   s.allow_mass_removal = allow_mass_removal;
@@ -93,9 +93,8 @@ int command_once(const std::string& config_path, bool allow_mass_removal) {
   if (!migrate_or_log(store, *config)) return exit_code::kDatabase;
 
   util::SystemClock clock;
-  CurlTransport curl;
-  RetryingTransport transport(curl, retry_policy(*config), clock);
-  PackagesClient client(transport, api_settings(*config));
+  ApiClientPool client(config->api.concurrency, api_settings(*config), retry_policy(*config), config->api.rate_limit,
+                       clock);
   SyncPass pass(client, store, clock, sync_settings(*config, allow_mass_removal));
   return pass.run().succeeded ? exit_code::kOk : exit_code::kPassFailed;
 }
@@ -110,9 +109,8 @@ int command_run(const std::string& config_path) {
 
   PgStore store(config->database.url, config->database.statement_timeout);
   util::SystemClock clock;
-  CurlTransport curl;
-  RetryingTransport transport(curl, retry_policy(*config), clock);
-  PackagesClient client(transport, api_settings(*config));
+  ApiClientPool client(config->api.concurrency, api_settings(*config), retry_policy(*config), config->api.rate_limit,
+                       clock);
   SyncPass pass(client, store, clock, sync_settings(*config));
 
   spdlog::info("esim-sync running: a pass every {}s", config->schedule.interval.count() / 1000);

@@ -5,8 +5,7 @@
 
 #include <iostream>
 
-#include "api/curl_transport.h"
-#include "api/retrying_transport.h"
+#include "api/client_pool.h"
 #include "cli/api_wiring.h"
 #include "api/pager.h"
 #include "cli/exit_codes.h"
@@ -84,9 +83,8 @@ int command_fetch(const std::string& config_path, const FetchOptions& options) {
   }
   setup_logging(config.logging.level);
   util::SystemClock clock;
-  CurlTransport curl;
-  RetryingTransport transport(curl, retry_policy(config), clock);
-  PackagesClient client(transport, api_settings(config), options.filter);
+  // One client: pages are printed in listing order. The rate limit still applies.
+  ApiClientPool client(1, api_settings(config), retry_policy(config), config.api.rate_limit, clock, options.filter);
   PagePrinter printer(options.format == "table");
   const int count = options.count.value_or(config.api.page_size);
   try {

@@ -239,6 +239,11 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
       {"max_retry_wait", [&](auto& k, auto& v) {
          reader.duration_field(k, v, config.api.max_retry_wait, std::chrono::milliseconds(0)); }},
       {"allow_insecure_http", [&](auto& k, auto& v) { reader.bool_field(k, v, config.api.allow_insecure_http); }},
+      {"concurrency", [&](auto& k, auto& v) { reader.int_field(k, v, config.api.concurrency, 1, 64); }},
+      {"rate_limit", [&](auto& k, auto& v) {
+         int rate = 0;
+         reader.int_field(k, v, rate, 0, 100000);
+         config.api.rate_limit = rate; }},
   });
   reader.section(root, "database", {
       {"url", [&](auto& k, auto& v) { reader.string_field(k, v, config.database.url); }},

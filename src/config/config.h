@@ -25,6 +25,8 @@ struct ApiConfig {
   int max_retries = 5;                            // per request, for 429, 5xx and network errors
   std::chrono::milliseconds max_retry_wait{std::chrono::minutes(2)};  // all waits of one request
   bool allow_insecure_http = false;               // http:// to a non-loopback host
+  int concurrency = 4;                            // requests in flight once total is known
+  double rate_limit = 0;                          // requests per second, all told (0: none)
 };
 
 struct DatabaseConfig {

@@ -26,6 +26,8 @@ std::string describe_config(const Config& config) {
       << "  max_retries: " << config.api.max_retries << "\n"
       << "  max_retry_wait: " << util::format_duration(config.api.max_retry_wait) << "\n"
       << "  allow_insecure_http: " << (config.api.allow_insecure_http ? "true" : "false") << "\n"
+      << "  concurrency: " << config.api.concurrency << "\n"
+      << "  rate_limit: " << config.api.rate_limit << "\n"
       << "database:\n"
       << "  url: " << util::redact_connection_string(config.database.url) << "\n"
       << "  statement_timeout: " << util::format_duration(config.database.statement_timeout) << "\n"

@@ -1,6 +1,7 @@
 #include "store/pg_store.h"
 
 #include <optional>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -134,12 +135,23 @@ std::unique_ptr<PassWriter> PgStore::open_pass(RunId run) {
 }
 
 void PgStore::fail_run(RunId run, const std::string& error) {
-  pqxx::work tx(connection(), "fail_run");
-  tx.exec_params(
-      "UPDATE esim.sync_runs SET status = 'failed', finished_at = clock_timestamp(), error = $2 "
-      "WHERE id = $1",
-      run, error);
-  tx.commit();
+  // The failure may be the database itself coming back from a restart: give it a few seconds,
+  // since an operator reading sync_runs should see why the pass failed.
+  for (int attempt = 1;; ++attempt) {
+    try {
+      pqxx::work tx(connection(), "fail_run");
+      tx.exec_params(
+          "UPDATE esim.sync_runs SET status = 'failed', finished_at = clock_timestamp(), error = $2 "
+          "WHERE id = $1",
+          run, error);
+      tx.commit();
+      return;
+    } catch (const std::exception&) {
+      connection_.reset();
+      if (attempt == 3) throw;
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+  }
 }
 
 }  // namespace esim

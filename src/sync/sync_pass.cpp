@@ -66,7 +66,7 @@ PassOutcome SyncPass::run() {
     for (outcome.listing_attempts = 1;; ++outcome.listing_attempts) {
       writer.reset();
       writer = store_.open_pass(outcome.run);
-      paged = Pager(source_, settings_.page_size).run([&](const Page& page) {
+      paged = Pager(source_, settings_.page_size, settings_.concurrency).run([&](const Page& page) {
         warn_about_unknown_statuses(page);
         writer->stage(page.packages);
       });

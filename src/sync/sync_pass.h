@@ -26,6 +26,7 @@ struct SyncSettings {
   int page_size = 100;
   std::vector<std::string> secrets;  // redacted from every error and log line
   std::chrono::seconds interval{900};  // schedule.interval, recorded on each run
+  int concurrency = 1;                 // requests in flight; the source must be thread-safe if > 1
   int max_repaging = 2;                // extra walks of the listing when it moved under us
   double max_removed_fraction = 0.2;   // the mass-removal guard
   bool allow_mass_removal = false;     // `once --allow-mass-removal`

@@ -16,8 +16,8 @@ using esim::testing::run_command;
 
 class SlowApi : public EndToEnd {
  protected:
-  // 25 pages at 60 ms each: a pass spends about 1.5 s paging.
-  SlowApi() : EndToEnd({"--packages", "2500", "--latency-ms", "60"}) {}
+  // 25 pages at 200 ms each, 4 in flight: a pass spends about 1.4 s paging.
+  SlowApi() : EndToEnd({"--packages", "2500", "--latency-ms", "200"}) {}
 };
 
 TEST_F(SlowApi, PostgresRestartMidPassFailsThePassAndTheNextCatchesUp) {

@@ -93,7 +93,7 @@ TEST_F(EndToEnd, FailedPassAppliesNothingAndTheNextOneCatchesUp) {
   EXPECT_EQ(snapshot(), before);
   std::string run = db.scalar("SELECT status || ': ' || error FROM esim.sync_runs ORDER BY id DESC LIMIT 1");
   EXPECT_TRUE(contains(run, "failed: GET ")) << run;
-  EXPECT_TRUE(contains(run, "offset=500")) << run;
+  EXPECT_TRUE(contains(run, "packages?offset=")) << run;  // which page failed depends on arrival order
   EXPECT_TRUE(contains(run, "HTTP 500")) << run;
   EXPECT_TRUE(contains(run, "gave up after 3 attempts")) << run;
 

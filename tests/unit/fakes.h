@@ -2,6 +2,8 @@
 // Small fakes for the seams (HTTP transport, page source, store, clock). Each records what it
 // was asked, so tests assert on behaviour a user cares about rather than on call order.
 #include <deque>
+#include <mutex>
+#include <thread>
 #include <set>
 #include <functional>
 #include <stdexcept>
@@ -56,7 +58,13 @@ class FakePageSource : public PageSource {
   int max_per_page = 1 << 30;
   std::int64_t fail_at_offset = -1;  // throw ApiError when this offset is asked
 
+  // The concurrent pager calls from several threads. Shared so that the fake stays copyable.
+  std::shared_ptr<std::mutex> mutex = std::make_shared<std::mutex>();
+  int delay_ms = 0;  // per request, to let concurrent requests overlap
+
   Page fetch_page(std::int64_t offset, int count) override {
+    if (delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    std::lock_guard lock(*mutex);
     asked.emplace_back(offset, count);
     if (before_page) before_page(*this);
     if (offset == fail_at_offset) throw ApiError("GET page at offset " + std::to_string(offset) + ": HTTP 500", 500);

@@ -1,0 +1,54 @@
+#include "api/client_pool.h"
+
+namespace esim {
+
+// One request path: curl, then the shared rate limit, then retries (each retry takes a slot).
+struct ApiClientPool::Client {
+  Client(const ApiSettings& settings, const RetryPolicy& retry, RateLimiter& limiter, const util::Clock& clock,
+         const ListingFilter& filter)
+      : limited(curl, limiter), retrying(limited, retry, clock), client(retrying, settings, filter) {}
+  CurlTransport curl;
+  RateLimitedTransport limited;
+  RetryingTransport retrying;
+  PackagesClient client;
+};
+
+ApiClientPool::ApiClientPool(int size, const ApiSettings& settings, const RetryPolicy& retry, double rate_limit,
+                             const util::Clock& clock, ListingFilter filter)
+    : limiter_(rate_limit, clock) {
+  for (int i = 0; i < std::max(1, size); ++i) {
+    clients_.push_back(std::make_unique<Client>(settings, retry, limiter_, clock, filter));
+    idle_.push_back(clients_.back().get());
+  }
+}
+
+ApiClientPool::~ApiClientPool() = default;
+
+Page ApiClientPool::fetch_page(std::int64_t offset, int count) {
+  Client* client = nullptr;
+  {
+    std::unique_lock lock(mutex_);
+    available_.wait(lock, [&] { return !idle_.empty(); });
+    client = idle_.back();
+    idle_.pop_back();
+  }
+  struct Return {  // back to the pool even when the request throws
+    ApiClientPool& pool;
+    Client* client;
+    ~Return() {
+      std::lock_guard lock(pool.mutex_);
+      pool.idle_.push_back(client);
+      pool.available_.notify_one();
+    }
+  } give_back{*this, client};
+  return client->client.fetch_page(offset, count);
+}
+
+long long ApiClientPool::retries() const {
+  std::lock_guard lock(mutex_);
+  long long total = 0;
+  for (const auto& c : clients_) total += c->retrying.retries();
+  return total;
+}
+
+}  // namespace esim

@@ -1,0 +1,34 @@
+#pragma once
+// A thread-safe PageSource over several API clients, one per concurrent request: each has its
+// own connection (libcurl handles are not shared across threads), all share one rate limiter.
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "api/curl_transport.h"
+#include "api/packages_client.h"
+#include "api/rate_limiter.h"
+#include "api/retrying_transport.h"
+
+namespace esim {
+
+class ApiClientPool final : public PageSource {
+ public:
+  ApiClientPool(int size, const ApiSettings& settings, const RetryPolicy& retry, double rate_limit,
+                const util::Clock& clock, ListingFilter filter = {});
+  ~ApiClientPool() override;
+
+  Page fetch_page(std::int64_t offset, int count) override;
+  long long retries() const;
+
+ private:
+  struct Client;
+  RateLimiter limiter_;
+  std::vector<std::unique_ptr<Client>> clients_;
+  std::vector<Client*> idle_;
+  mutable std::mutex mutex_;
+  std::condition_variable available_;
+};
+
+}  // namespace esim
