@@ -6,28 +6,40 @@
 namespace esim::apply_sql {
 
 // Session-lifetime staging table: filled by COPY in short transactions while the pager waits on
-// the API (no transaction stays open across HTTP), emptied at the start of each pass.
+// the API (no transaction stays open across HTTP), emptied at the start of each pass. raw stays
+// text here: only the packages that changed are ever parsed as jsonb.
 inline constexpr const char* kCreateStaging = R"sql(
 CREATE TEMP TABLE IF NOT EXISTS esim_staging (
     seq bigint NOT NULL, id text NOT NULL, sim text, package_template bigint, status text NOT NULL,
-    created_ms bigint, activated_ms bigint, expiry_ms bigint, raw jsonb NOT NULL
+    created_ms bigint, activated_ms bigint, expiry_ms bigint, raw text NOT NULL
 );
 TRUNCATE esim_staging;
 )sql";
 
-// One row per id; when an id came twice (the listing moved while we paged), the later sighting
-// wins, being the fresher. Epoch milliseconds become timestamptz exactly (integer arithmetic).
-inline constexpr const char* kBuildPass = R"sql(
-CREATE TEMP TABLE esim_pass ON COMMIT DROP AS
+// The pass as the apply statements read it: one row per id, epoch milliseconds as timestamptz
+// (exactly, by integer arithmetic), and the fingerprint of raw. Without duplicates (the usual
+// case) it is a plain view over staging; with them, the later sighting of an id wins, being
+// the fresher.
+inline constexpr const char* kPassView = R"sql(
+CREATE OR REPLACE TEMP VIEW esim_pass AS
+SELECT id, sim, package_template, status,
+       'epoch'::timestamptz + created_ms   * interval '1 millisecond' AS created_date,
+       'epoch'::timestamptz + activated_ms * interval '1 millisecond' AS activated_date,
+       'epoch'::timestamptz + expiry_ms    * interval '1 millisecond' AS expiry_date,
+       raw, md5(raw)::uuid AS raw_md5
+  FROM esim_staging
+)sql";
+
+inline constexpr const char* kDedupedPassView = R"sql(
+CREATE OR REPLACE TEMP VIEW esim_pass AS
 SELECT DISTINCT ON (id)
        id, sim, package_template, status,
        'epoch'::timestamptz + created_ms   * interval '1 millisecond' AS created_date,
        'epoch'::timestamptz + activated_ms * interval '1 millisecond' AS activated_date,
        'epoch'::timestamptz + expiry_ms    * interval '1 millisecond' AS expiry_date,
-       raw
+       raw, md5(raw)::uuid AS raw_md5
   FROM esim_staging
- ORDER BY id, seq DESC;
-ANALYZE esim_pass;
+ ORDER BY id, seq DESC
 )sql";
 
 // Known packages that changed in any field, or came back after removal: rewrite them, and
@@ -38,14 +50,15 @@ WITH changed AS (
       FROM esim_pass s
       JOIN esim.packages p ON p.id = s.id
      WHERE p.removed_at IS NOT NULL
-        OR (p.sim, p.package_template, p.status, p.created_date, p.activated_date, p.expiry_date, p.raw)
+        OR (p.sim, p.package_template, p.status, p.created_date, p.activated_date, p.expiry_date, p.raw_md5)
            IS DISTINCT FROM
-           (s.sim, s.package_template, s.status, s.created_date, s.activated_date, s.expiry_date, s.raw)
+           (s.sim, s.package_template, s.status, s.created_date, s.activated_date, s.expiry_date, s.raw_md5)
 ), rewritten AS (
     UPDATE esim.packages p
        SET sim = c.sim, package_template = c.package_template, status = c.status,
            created_date = c.created_date, activated_date = c.activated_date,
-           expiry_date = c.expiry_date, raw = c.raw, updated_at = $1::timestamptz, removed_at = NULL
+           expiry_date = c.expiry_date, raw = c.raw::jsonb, raw_md5 = c.raw_md5,
+           updated_at = $1::timestamptz, removed_at = NULL
       FROM changed c
      WHERE p.id = c.id
     RETURNING 1
@@ -64,9 +77,9 @@ SELECT (SELECT count(*) FROM rewritten),
 inline constexpr const char* kApplyInserts = R"sql(
 WITH added AS (
     INSERT INTO esim.packages (id, sim, package_template, status, created_date, activated_date,
-                               expiry_date, raw, first_seen_at, updated_at)
+                               expiry_date, raw, raw_md5, first_seen_at, updated_at)
     SELECT s.id, s.sim, s.package_template, s.status, s.created_date, s.activated_date,
-           s.expiry_date, s.raw, $1::timestamptz, $1::timestamptz
+           s.expiry_date, s.raw::jsonb, s.raw_md5, $1::timestamptz, $1::timestamptz
       FROM esim_pass s
      WHERE NOT EXISTS (SELECT 1 FROM esim.packages p WHERE p.id = s.id)
     RETURNING id, status
@@ -102,7 +115,16 @@ UPDATE esim.sync_runs
  WHERE id = $1
 )sql";
 
+// The history's foreign keys, checked set-wise once per pass instead of by a trigger per row:
+// every transition this pass wrote has its package. Anything else rolls the pass back.
+inline constexpr const char* kOrphanTransitions = R"sql(
+SELECT count(*) FROM esim.package_status_history h
+ WHERE h.run_id = $1 AND NOT EXISTS (SELECT 1 FROM esim.packages p WHERE p.id = h.package_id)
+)sql";
+
 // What the staged listing implies, for the consistency checks and the mass-removal guard.
+// Also gathers the statistics the planner needs for the apply (temp tables get no autovacuum).
+inline constexpr const char* kAnalyzeStaging = "ANALYZE esim_staging";
 inline constexpr const char* kStagingSummary = R"sql(
 SELECT (SELECT count(*) FROM esim_staging),
        (SELECT count(DISTINCT id) FROM esim_staging),

@@ -5,6 +5,8 @@
 #include <tuple>
 #include <vector>
 
+#include <spdlog/spdlog.h>
+
 #include "store/apply_sql.h"
 #include "util/redact.h"
 #include "util/time_format.h"
@@ -21,6 +23,22 @@ using StagingRow = std::tuple<std::int64_t, std::string, std::optional<std::stri
                               std::optional<std::int64_t>, std::string, std::optional<std::int64_t>,
                               std::optional<std::int64_t>, std::optional<std::int64_t>, std::string>;
 
+// Milliseconds per named step, for one debug line per apply.
+class StepTimer {
+ public:
+  void step(const char* name) {
+    auto now = std::chrono::steady_clock::now();
+    report_ += (report_.empty() ? "" : ", ") + std::string(name) + " " +
+               std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now - last_).count()) + " ms";
+    last_ = now;
+  }
+  const std::string& report() const { return report_; }
+
+ private:
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+  std::string report_;
+};
+
 class PgPassWriter final : public PassWriter {
  public:
   PgPassWriter(pqxx::connection& connection, RunId run) : connection_(connection), run_(run) {
@@ -33,6 +51,7 @@ class PgPassWriter final : public PassWriter {
 
   void stage(const std::vector<Package>& packages) override {
     for (const Package& p : packages) {
+      summary_.reset();
       rows_.emplace_back(next_seq_++, p.id, p.sim, p.package_template, p.status, p.created_date,
                          p.activated_date, p.expiry_date, p.raw_json);
       if (rows_.size() >= kRowsPerCopy) flush();
@@ -42,26 +61,39 @@ class PgPassWriter final : public PassWriter {
   StagingSummary summary() override {
     flush();
     pqxx::work tx(connection_, "summary");
+    tx.exec(apply_sql::kAnalyzeStaging);
     pqxx::row r = tx.exec1(apply_sql::kStagingSummary);
     tx.commit();
-    return {r[0].as<std::int64_t>(), r[1].as<std::int64_t>(), r[2].as<std::int64_t>(), r[3].as<std::int64_t>()};
+    summary_ = StagingSummary{r[0].as<std::int64_t>(), r[1].as<std::int64_t>(), r[2].as<std::int64_t>(),
+                              r[3].as<std::int64_t>()};
+    return *summary_;
   }
 
   PassCounts commit(const ApplyOptions& options) override {
     flush();
     const std::string at = util::format_utc_iso8601(options.seen_at);
     PassCounts counts;
+    StepTimer timer;
+    if (!summary_) summary();  // the pass view needs to know about duplicates
+    timer.step("summary");
     pqxx::work tx(connection_, "apply_pass");
     // The set-wise diff sorts and hashes the whole pass; give it room to do so in memory.
     tx.exec("SET LOCAL work_mem = '256MB'");
-    tx.exec(apply_sql::kBuildPass);
-    counts.packages_seen = tx.exec("SELECT count(*) FROM esim_pass")[0][0].as<std::int64_t>();
+    const bool duplicates = summary_->rows != summary_->distinct_ids;
+    tx.exec(duplicates ? apply_sql::kDedupedPassView : apply_sql::kPassView);
+    counts.packages_seen = summary_->distinct_ids;
     pqxx::row changed = tx.exec_params1(apply_sql::kApplyChanges, at, run_);
     counts.updated = changed[0].as<std::int64_t>();
     counts.status_changes = changed[1].as<std::int64_t>();
+    timer.step("changes");
     counts.inserted = tx.exec_params1(apply_sql::kApplyInserts, at, run_)[0].as<std::int64_t>();
+    timer.step("inserts");
     if (options.apply_removals) {
       counts.removed = tx.exec_params1(apply_sql::kApplyRemovals, at, run_)[0].as<std::int64_t>();
+      timer.step("removals");
+    }
+    if (auto orphans = tx.exec_params1(apply_sql::kOrphanTransitions, run_)[0].as<std::int64_t>(); orphans != 0) {
+      throw std::runtime_error(std::to_string(orphans) + " transitions of this pass have no package; rolled back");
     }
     counts.unchanged = counts.packages_seen - counts.inserted - counts.updated;
     std::optional<std::string> warning;
@@ -69,6 +101,8 @@ class PgPassWriter final : public PassWriter {
     tx.exec_params(apply_sql::kFinishRun, run_, counts.packages_seen, counts.inserted, counts.updated,
                    counts.unchanged, counts.removed, counts.status_changes, warning, options.listing_attempts);
     tx.commit();
+    timer.step("commit");
+    spdlog::debug("apply: {}; staging took {} ms in {} COPY batches", timer.report(), copy_ms_, copies_);
     return counts;
   }
 
@@ -77,18 +111,23 @@ class PgPassWriter final : public PassWriter {
   // visible to others, and no transaction stays open while the next page is fetched.
   void flush() {
     if (rows_.empty()) return;
+    const auto started = std::chrono::steady_clock::now();
     pqxx::work tx(connection_, "stage");
     pqxx::stream_to copy(tx, "esim_staging");
     for (const StagingRow& row : rows_) copy << row;
     copy.complete();
     tx.commit();
     rows_.clear();
+    copy_ms_ += std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    ++copies_;
   }
 
   pqxx::connection& connection_;
   RunId run_;
   std::int64_t next_seq_ = 0;
   std::vector<StagingRow> rows_;
+  std::optional<StagingSummary> summary_;  // of the rows staged so far; reset by stage()
+  long long copy_ms_ = 0, copies_ = 0;  // for the debug log
 };
 
 }  // namespace

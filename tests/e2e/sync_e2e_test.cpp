@@ -86,6 +86,7 @@ TEST_F(EndToEnd, FailedPassAppliesNothingAndTheNextOneCatchesUp) {
   ASSERT_EQ(esim_sync("once").exit_code, 0);
   ASSERT_EQ(sim.post("/_sim/step?fraction=0.1"), 200);
   const std::string before = snapshot();
+  write_config(sim.base_url(), 100, "  concurrency: 1\n");  // so that "the 6th request" is offset 500
   ASSERT_EQ(sim.post("/_sim/fail?after=5&times=100&status=500"), 200);  // page 6 fails, retries too
 
   auto result = esim_sync("once");
@@ -93,7 +94,7 @@ TEST_F(EndToEnd, FailedPassAppliesNothingAndTheNextOneCatchesUp) {
   EXPECT_EQ(snapshot(), before);
   std::string run = db.scalar("SELECT status || ': ' || error FROM esim.sync_runs ORDER BY id DESC LIMIT 1");
   EXPECT_TRUE(contains(run, "failed: GET ")) << run;
-  EXPECT_TRUE(contains(run, "packages?offset=")) << run;  // which page failed depends on arrival order
+  EXPECT_TRUE(contains(run, "offset=500")) << run;
   EXPECT_TRUE(contains(run, "HTTP 500")) << run;
   EXPECT_TRUE(contains(run, "gave up after 3 attempts")) << run;
 
@@ -106,6 +107,7 @@ TEST_F(EndToEnd, MalformedPageFailsNamingTheOffset) {
   ASSERT_EQ(esim_sync("once").exit_code, 0);
   ASSERT_EQ(sim.post("/_sim/step?fraction=0.1"), 200);
   const std::string before = snapshot();
+  write_config(sim.base_url(), 100, "  concurrency: 1\n");  // so that the 3rd request is offset 200
   ASSERT_EQ(sim.post("/_sim/fail?after=2&times=1&status=0"), 200);
   auto result = esim_sync("once");
   EXPECT_EQ(result.exit_code, 1);
