@@ -3,10 +3,14 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "cli/daemon.h"
+#include "cli/signals.h"
+#include "cli/status_command.h"
 #include "cli/fetch_command.h"
 #include "cli/exit_codes.h"
 
 int main(int argc, char** argv) {
+  esim::start_signal_thread();  // before any other thread, so that all of them leave signals to it
   CLI::App app{"esim-sync: mirror Betatel eSIM packages into PostgreSQL, with a status audit"};
   app.require_subcommand(1);
   std::string config_path = "/etc/esim-sync/config.yaml";
@@ -24,6 +28,10 @@ int main(int argc, char** argv) {
   CLI::App* run = add("run", "Run a sync pass every schedule.interval until SIGINT or SIGTERM");
   CLI::App* migrate = add("migrate", "Apply pending migrations and exit");
   CLI::App* check = add("check-config", "Validate the configuration and print it, secrets redacted");
+  CLI::App* status = add("status", "Show the last passes and the live packages by status, from the database");
+  int status_passes = 10;
+  status->add_option("-n,--passes", status_passes, "How many passes to list")->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   CLI::App* fetch = add("fetch", "List packages straight from the API (one page, or --all)");
   esim::FetchOptions fetch_options;
   fetch->add_option("--status", fetch_options.filter.status, "Only this status (NOT_ACTIVE, ACTIVE, SUSPENDED, TERMINATED)");
@@ -38,8 +46,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"jsonl", "table"}))
       ->capture_default_str();
   app.footer(
-      "Exit codes: 0 success, 1 sync pass failed (nothing applied), 2 usage error,\n"
-      "3 invalid configuration, 4 database unreachable or migrations failed.");
+      "Exit codes: 0 success (or stopped by SIGINT/SIGTERM), 1 sync pass failed (nothing applied),\n"
+      "2 usage error, 3 invalid configuration, 4 database unreachable or migrations failed,\n"
+      "5 another esim-sync is syncing this database now (once).");
 
   try {
     app.parse(argc, argv);
@@ -52,5 +61,6 @@ int main(int argc, char** argv) {
   if (*migrate) return esim::command_migrate(config_path);
   if (*check) return esim::command_check_config(config_path);
   if (*fetch) return esim::command_fetch(config_path, fetch_options);
+  if (*status) return esim::command_status(config_path, status_passes);
   return esim::exit_code::kUsage;
 }

@@ -2,22 +2,51 @@
 
 namespace esim {
 
-// One request path: curl, then the shared rate limit, then retries (each retry takes a slot).
+namespace {
+
+// Tells an observer the status of every answer (for metrics), and 0 when none came.
+class ObservedTransport final : public HttpTransport {
+ public:
+  ObservedTransport(HttpTransport& inner, ApiClientPool::Observer observe)
+      : inner_(inner), observe_(std::move(observe)) {}
+  HttpResponse get(const HttpRequest& request) override {
+    if (!observe_) return inner_.get(request);
+    try {
+      HttpResponse response = inner_.get(request);
+      observe_(response.status);
+      return response;
+    } catch (const TransportError&) {
+      observe_(0);
+      throw;
+    }
+  }
+
+ private:
+  HttpTransport& inner_;
+  ApiClientPool::Observer observe_;
+};
+
+}  // namespace
+
+// One request path: curl, observed, then the shared rate limit, then retries (each retry takes
+// a slot and is observed).
 struct ApiClientPool::Client {
   Client(const ApiSettings& settings, const RetryPolicy& retry, RateLimiter& limiter, const util::Clock& clock,
-         const ListingFilter& filter)
-      : limited(curl, limiter), retrying(limited, retry, clock), client(retrying, settings, filter) {}
+         const ListingFilter& filter, const Observer& observe)
+      : observed(curl, observe), limited(observed, limiter), retrying(limited, retry, clock),
+        client(retrying, settings, filter) {}
   CurlTransport curl;
+  ObservedTransport observed;
   RateLimitedTransport limited;
   RetryingTransport retrying;
   PackagesClient client;
 };
 
 ApiClientPool::ApiClientPool(int size, const ApiSettings& settings, const RetryPolicy& retry, double rate_limit,
-                             const util::Clock& clock, ListingFilter filter)
+                             const util::Clock& clock, ListingFilter filter, Observer observe)
     : limiter_(rate_limit, clock) {
   for (int i = 0; i < std::max(1, size); ++i) {
-    clients_.push_back(std::make_unique<Client>(settings, retry, limiter_, clock, filter));
+    clients_.push_back(std::make_unique<Client>(settings, retry, limiter_, clock, filter, observe));
     idle_.push_back(clients_.back().get());
   }
 }

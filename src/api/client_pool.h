@@ -2,6 +2,7 @@
 // A thread-safe PageSource over several API clients, one per concurrent request: each has its
 // own connection (libcurl handles are not shared across threads), all share one rate limiter.
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -15,8 +16,10 @@ namespace esim {
 
 class ApiClientPool final : public PageSource {
  public:
+  // observe, when set, hears the HTTP status of every response (0: no answer), retries included.
+  using Observer = std::function<void(long status)>;
   ApiClientPool(int size, const ApiSettings& settings, const RetryPolicy& retry, double rate_limit,
-                const util::Clock& clock, ListingFilter filter = {});
+                const util::Clock& clock, ListingFilter filter = {}, Observer observe = {});
   ~ApiClientPool() override;
 
   Page fetch_page(std::int64_t offset, int count) override;

@@ -3,6 +3,8 @@
 #include <curl/curl.h>
 
 #include <cctype>
+
+#include "util/cancel.h"
 #include <mutex>
 
 namespace esim {
@@ -23,6 +25,11 @@ size_t append_body(char* data, size_t size, size_t count, void* user) {
   }
   receiver->response->body.append(data, size * count);
   return size * count;
+}
+
+// Called by libcurl about once a second and on every chunk: a non-zero answer aborts the transfer.
+int check_cancel(void*, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return util::process_cancel_token().cancelled() ? 1 : 0;
 }
 
 size_t read_header(char* data, size_t size, size_t count, void* user) {
@@ -91,9 +98,13 @@ HttpResponse CurlTransport::get(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, append_body);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &receiver);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, read_header);
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, check_cancel);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response);
 
+  if (util::process_cancel_token().cancelled()) throw util::Cancelled("stop requested");
   CURLcode code = curl_easy_perform(curl);
+  if (code == CURLE_ABORTED_BY_CALLBACK) throw util::Cancelled("stop requested; the request was abandoned");
   if (receiver.too_large || code == CURLE_FILESIZE_EXCEEDED) {
     throw ResponseTooLarge("the response is larger than api.max_response_size (" +
                            std::to_string(request.max_response_size) + " bytes)");

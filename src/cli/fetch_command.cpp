@@ -81,7 +81,7 @@ int command_fetch(const std::string& config_path, const FetchOptions& options) {
     std::cerr << "esim-sync: " << e.what() << "\n";
     return exit_code::kBadConfig;
   }
-  setup_logging(config.logging.level);
+  setup_logging(config.logging.level, config.logging.format);
   util::SystemClock clock;
   // One client: pages are printed in listing order. The rate limit still applies.
   ApiClientPool client(1, api_settings(config), retry_policy(config), config.api.rate_limit, clock, options.filter);

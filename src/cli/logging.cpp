@@ -1,13 +1,72 @@
 #include "cli/logging.h"
 
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
+
 namespace esim {
 
-void setup_logging(const std::string& level) {
-  auto logger = spdlog::stderr_logger_mt("esim-sync");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+namespace {
+
+// %* : the message as a JSON string body (quotes, backslashes and control characters escaped).
+class JsonMessageFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+    for (char c : msg.payload) {
+      switch (c) {
+        case '"': dest.append(std::string_view("\\\"")); break;
+        case '\\': dest.append(std::string_view("\\\\")); break;
+        case '\n': dest.append(std::string_view("\\n")); break;
+        case '\r': dest.append(std::string_view("\\r")); break;
+        case '\t': dest.append(std::string_view("\\t")); break;
+        default:
+          if (static_cast<unsigned char>(c) < 0x20) {
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
+            dest.append(std::string_view(escaped));
+          } else {
+            dest.push_back(c);
+          }
+      }
+    }
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<JsonMessageFlag>(); }
+};
+
+// %N : the syslog priority journald reads from a "<N>" line prefix.
+class PriorityFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+    int priority = 6;
+    switch (msg.level) {
+      case spdlog::level::critical: priority = 2; break;
+      case spdlog::level::err: priority = 3; break;
+      case spdlog::level::warn: priority = 4; break;
+      case spdlog::level::info: priority = 6; break;
+      default: priority = 7;
+    }
+    dest.push_back(static_cast<char>('0' + priority));
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<PriorityFlag>(); }
+};
+
+}  // namespace
+
+void setup_logging(const std::string& level, const std::string& format) {
+  auto logger = spdlog::get("esim-sync");
+  if (!logger) logger = spdlog::stderr_logger_mt("esim-sync");
+  auto formatter = std::make_unique<spdlog::pattern_formatter>();
+  formatter->add_flag<JsonMessageFlag>('*').add_flag<PriorityFlag>('N');
+  if (format == "json") {
+    formatter->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","message":"%*"})");
+  } else if (std::getenv("JOURNAL_STREAM") != nullptr) {
+    formatter->set_pattern("<%N>%v");
+  } else {
+    formatter->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+  }
+  logger->set_formatter(std::move(formatter));
   logger->set_level(spdlog::level::from_str(level));
   logger->flush_on(spdlog::level::trace);
   spdlog::set_default_logger(logger);

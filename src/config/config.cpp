@@ -210,7 +210,7 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
                                      "schedule and logging sections"});
   }
   const std::map<std::string, bool> sections = {
-      {"api", true}, {"database", true}, {"schedule", true}, {"logging", true}, {"sync", true}};
+      {"api", true}, {"database", true}, {"schedule", true}, {"logging", true}, {"sync", true}, {"metrics", true}};
   for (const auto& entry : root) {
     std::string key = entry.first.as<std::string>();
     if (!sections.count(key)) reader.problem(entry.first, key, "unknown key");
@@ -258,6 +258,21 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
   reader.section(root, "schedule", {
       {"interval", [&](auto& k, auto& v) {
          reader.duration_field(k, v, config.schedule.interval, std::chrono::seconds(1)); }},
+      {"jitter", [&](auto& k, auto& v) {
+         reader.duration_field(k, v, config.schedule.jitter, std::chrono::milliseconds(0)); }},
+  });
+  reader.section(root, "metrics", {
+      {"listen", [&](auto& k, auto& v) {
+         std::string listen;
+         if (!reader.string_field(k, v, listen) || listen.empty()) return;
+         static const std::regex shape(R"(^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$)");
+         std::smatch m;
+         if (!std::regex_match(listen, m, shape) || std::stoi(m[2].str()) > 65535) {
+           reader.problem(v, k, "must be host:port, e.g. 127.0.0.1:9187, got \"" + listen + "\"");
+         } else {
+           config.metrics.listen = listen;
+         }
+       }},
   });
   reader.section(root, "logging", {
       {"level", [&](auto& k, auto& v) {
@@ -268,6 +283,15 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
            reader.problem(v, k, "must be one of trace, debug, info, warn, error, got \"" + level + "\"");
          } else {
            config.logging.level = level;
+         }
+       }},
+      {"format", [&](auto& k, auto& v) {
+         std::string format;
+         reader.string_field(k, v, format);
+         if (format == "text" || format == "json") {
+           config.logging.format = format;
+         } else if (!format.empty()) {
+           reader.problem(v, k, "must be text or json, got \"" + format + "\"");
          }
        }},
   });

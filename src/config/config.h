@@ -44,10 +44,18 @@ struct SyncConfig {
 
 struct ScheduleConfig {
   std::chrono::milliseconds interval{std::chrono::minutes(15)};
+  // A random extra wait of up to this much before each pass, so that many installations do
+  // not all call the API at the same moment.
+  std::chrono::milliseconds jitter{0};
 };
 
 struct LoggingConfig {
   std::string level = "info";
+  std::string format = "text";  // text, or json (one object a line, for log shippers)
+};
+
+struct MetricsConfig {
+  std::string listen;  // host:port of /metrics and /healthz; empty: off
 };
 
 struct Config {
@@ -56,6 +64,7 @@ struct Config {
   ScheduleConfig schedule;
   LoggingConfig logging;
   SyncConfig sync;
+  MetricsConfig metrics;
   // Not errors, but worth an operator's attention (a world-readable file holding the API key).
   std::vector<std::string> warnings;
 

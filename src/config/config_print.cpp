@@ -36,8 +36,12 @@ std::string describe_config(const Config& config) {
       << "  max_repaging: " << config.sync.max_repaging << "\n"
       << "schedule:\n"
       << "  interval: " << util::format_duration(config.schedule.interval) << "\n"
+      << "  jitter: " << util::format_duration(config.schedule.jitter) << "\n"
       << "logging:\n"
-      << "  level: " << config.logging.level << "\n";
+      << "  level: " << config.logging.level << "\n"
+      << "  format: " << config.logging.format << "\n"
+      << "metrics:\n"
+      << "  listen: " << (config.metrics.listen.empty() ? "(off)" : config.metrics.listen) << "\n";
   return util::redact(out.str(), config.secrets());
 }
 

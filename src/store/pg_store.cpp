@@ -158,6 +158,15 @@ pqxx::connection& PgStore::connection() {
 
 MigrateResult PgStore::migrate() { return esim::migrate(connection()); }
 
+std::map<std::string, std::int64_t> PgStore::live_counts() {
+  pqxx::nontransaction tx(connection(), "live_counts");
+  std::map<std::string, std::int64_t> out;
+  for (const auto& row : tx.exec("SELECT status, count(*) FROM esim.packages WHERE removed_at IS NULL GROUP BY status")) {
+    out[row[0].as<std::string>()] = row[1].as<std::int64_t>();
+  }
+  return out;
+}
+
 RunId PgStore::start_run(TimePoint started_at, std::chrono::seconds interval) {
   pqxx::work tx(connection(), "start_run");
   RunId run = tx.exec_params1(
@@ -171,6 +180,40 @@ RunId PgStore::start_run(TimePoint started_at, std::chrono::seconds interval) {
 
 std::unique_ptr<PassWriter> PgStore::open_pass(RunId run) {
   return std::make_unique<PgPassWriter>(connection(), run);
+}
+
+namespace {
+// The writer lock's key: one per database, whichever host the writer runs on.
+constexpr long long kWriterLockKey = 0x6573696d73796e63;  // "esimsync"
+}  // namespace
+
+bool PgStore::try_lock_writer() {
+  pqxx::nontransaction tx(connection(), "lock_writer");
+  return tx.exec_params1("SELECT pg_try_advisory_lock($1)", kWriterLockKey)[0].as<bool>();
+}
+
+void PgStore::unlock_writer() {
+  if (!connection_ || !connection_->is_open()) return;  // a lost session took its lock with it
+  pqxx::nontransaction tx(*connection_, "unlock_writer");
+  tx.exec_params("SELECT pg_advisory_unlock($1)", kWriterLockKey);
+}
+
+std::int64_t PgStore::abort_dead_runs() {
+  pqxx::work tx(connection(), "abort_dead_runs");
+  auto result = tx.exec(
+      "UPDATE esim.sync_runs SET status = 'aborted', finished_at = clock_timestamp(), "
+      "error = 'the process running this pass stopped before it finished (crash, kill -9 or power loss); "
+      "nothing of it was applied' WHERE status = 'running'");
+  tx.commit();
+  return static_cast<std::int64_t>(result.affected_rows());
+}
+
+void PgStore::abort_run(RunId run, const std::string& reason) {
+  pqxx::work tx(connection(), "abort_run");
+  tx.exec_params("UPDATE esim.sync_runs SET status = 'aborted', finished_at = clock_timestamp(), error = $2 "
+                 "WHERE id = $1",
+                 run, reason);
+  tx.commit();
 }
 
 void PgStore::fail_run(RunId run, const std::string& error) {

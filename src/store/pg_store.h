@@ -1,5 +1,6 @@
 #pragma once
 // Store over PostgreSQL (libpqxx 6.4): staging by COPY, set-wise diff, one transaction a pass.
+#include <map>
 #include <memory>
 #include <pqxx/pqxx>
 #include <string>
@@ -27,8 +28,14 @@ class PgStore final : public Store {
   RunId start_run(TimePoint started_at, std::chrono::seconds interval) override;
   std::unique_ptr<PassWriter> open_pass(RunId run) override;
   void fail_run(RunId run, const std::string& error) override;
+  bool try_lock_writer() override;
+  void unlock_writer() override;
+  std::int64_t abort_dead_runs() override;
+  void abort_run(RunId run, const std::string& reason) override;
 
   MigrateResult migrate();
+  // Live packages by status, for metrics and `esim-sync status`.
+  std::map<std::string, std::int64_t> live_counts();
   pqxx::connection& connection();
 
  private:

@@ -55,6 +55,15 @@ class PassWriter {
 class Store {
  public:
   virtual ~Store() = default;
+  // One writer at a time per database: a session-level advisory lock held for the pass. False
+  // when another esim-sync holds it. A lost connection releases it; the next pass re-takes it.
+  virtual bool try_lock_writer() = 0;
+  virtual void unlock_writer() = 0;
+  // Under the writer lock, a run still 'running' belongs to a process that died: marks such
+  // runs 'aborted' and returns how many there were.
+  virtual std::int64_t abort_dead_runs() = 0;
+  // Records a run as aborted (stopped by a signal); the pass's data was not applied.
+  virtual void abort_run(RunId run, const std::string& reason) = 0;
   // Records a run as 'running' (committed at once, so a crash leaves a trace), with the
   // schedule interval in force, which esim.sync_health judges staleness by.
   virtual RunId start_run(TimePoint started_at, std::chrono::seconds interval) = 0;

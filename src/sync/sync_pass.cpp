@@ -44,15 +44,38 @@ std::string SyncPass::mass_removal_warning(const StagingSummary& staged) const {
       staged.removal_candidates, staged.live_packages, 100.0 * share, 100.0 * settings_.max_removed_fraction);
 }
 
+void SyncPass::release_lock() {
+  try {
+    store_.unlock_writer();
+  } catch (const std::exception&) {
+    // A broken connection released the lock with the session.
+  }
+}
+
 PassOutcome SyncPass::run() {
   PassOutcome outcome;
   const TimePoint started_at = clock_.now();
+  auto beat = [&] {
+    if (settings_.heartbeat) settings_.heartbeat();
+    if (settings_.cancel != nullptr && settings_.cancel->cancelled()) throw util::Cancelled("stop requested");
+  };
   try {
-    // 1. Leave a trace first: a run that dies midway is still visible as 'running'.
+    // 1. One writer per database: another esim-sync (failover, or started twice) may hold it.
+    if (!store_.try_lock_writer()) {
+      outcome.locked_out = true;
+      spdlog::info("another esim-sync is syncing this database (it holds the writer lock); not syncing now");
+      return outcome;
+    }
+    // 2. Holding the lock, any run still 'running' was left by a process that died.
+    if (std::int64_t dead = store_.abort_dead_runs(); dead > 0) {
+      spdlog::warn("marked {} run(s) left 'running' by a stopped process as aborted", dead);
+    }
+    // 3. Leave a trace first: a run that dies midway is still visible as 'running'.
     outcome.run = store_.start_run(started_at, settings_.interval);
   } catch (const std::exception& e) {
-    outcome.error = util::redact(std::string("cannot record the run: ") + e.what(), settings_.secrets);
+    outcome.error = util::redact(std::string("cannot start the run: ") + e.what(), settings_.secrets);
     spdlog::error("sync pass failed: {}", outcome.error);
+    release_lock();
     return outcome;
   }
 
@@ -67,6 +90,7 @@ PassOutcome SyncPass::run() {
       writer.reset();
       writer = store_.open_pass(outcome.run);
       paged = Pager(source_, settings_.page_size, settings_.concurrency).run([&](const Page& page) {
+        beat();
         warn_about_unknown_statuses(page);
         writer->stage(page.packages);
       });
@@ -89,6 +113,7 @@ PassOutcome SyncPass::run() {
     outcome.removals_applied = outcome.warning.empty();
 
     // 4. Diff and apply, all in one transaction.
+    beat();
     outcome.counts =
         writer->commit({started_at, outcome.removals_applied, outcome.listing_attempts, outcome.warning});
     outcome.succeeded = true;
@@ -98,6 +123,16 @@ PassOutcome SyncPass::run() {
         "{} removed, {} status changes",
         outcome.run, c.packages_seen, paged.pages, c.inserted, c.updated, c.unchanged, c.removed,
         c.status_changes);
+  } catch (const util::Cancelled& e) {
+    outcome.aborted = true;
+    outcome.error = std::string("stopped by a signal before it finished: ") + e.what();
+    spdlog::warn("pass {} aborted, nothing applied", outcome.run);
+    try {
+      store_.abort_run(outcome.run, outcome.error);
+    } catch (const std::exception& record_error) {
+      spdlog::error("pass {}: could not record the abort: {}", outcome.run,
+                    util::redact(record_error.what(), settings_.secrets));
+    }
   } catch (const std::exception& e) {
     outcome.error = util::redact(e.what(), settings_.secrets);
     spdlog::error("pass {} failed, nothing applied: {}", outcome.run, outcome.error);
@@ -108,6 +143,7 @@ PassOutcome SyncPass::run() {
                     util::redact(record_error.what(), settings_.secrets));
     }
   }
+  release_lock();
   return outcome;
 }
 

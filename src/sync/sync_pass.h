@@ -2,21 +2,26 @@
 // One sync pass, start to finish: the story of what esim-sync does every interval.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "api/packages_client.h"
 #include "api/pager.h"
 #include "store/store.h"
+#include "util/cancel.h"
 #include "util/clock.h"
 
 namespace esim {
 
 struct PassOutcome {
   bool succeeded = false;
+  bool locked_out = false;  // another esim-sync holds the writer lock: nothing was done
+  bool aborted = false;     // stopped by a signal: nothing was applied
   RunId run = 0;
   PassCounts counts;
   int listing_attempts = 0;
+  long long retries = 0;  // API requests retried during the pass (filled in by the daemon)
   bool removals_applied = false;
   std::string warning;  // why removals were withheld, when they were
   std::string error;    // why the pass failed, when it did (secrets redacted)
@@ -30,6 +35,10 @@ struct SyncSettings {
   int max_repaging = 2;                // extra walks of the listing when it moved under us
   double max_removed_fraction = 0.2;   // the mass-removal guard
   bool allow_mass_removal = false;     // `once --allow-mass-removal`
+  // Stops the pass between pages once cancelled (SIGTERM); null: never.
+  const util::CancelToken* cancel = nullptr;
+  // Called on every page and between steps, so a watchdog sees the pass is alive.
+  std::function<void()> heartbeat;
 };
 
 class SyncPass {
@@ -42,6 +51,7 @@ class SyncPass {
 
  private:
   void warn_about_unknown_statuses(const Page& page);
+  void release_lock();
   // Why this walk of the listing cannot prove that an unlisted package is gone ("" if it can).
   static std::string inconsistency(const PagerResult& paged, const StagingSummary& staged);
   // Why the removals must wait for an operator ("" if they need not).

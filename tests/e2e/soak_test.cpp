@@ -97,7 +97,7 @@ TEST_F(Soak, MirrorAndHistoryMatchTheTruthAfterEveryPass) {
   auto last = esim_sync("once");
   ASSERT_EQ(last.exit_code, 0) << last.err;
   succeeded_states.push_back(sim.truth());
-  ASSERT_EQ(mirror(), succeeded_states.back());
+  ASSERT_EQ(mirror(), succeeded_states.back()) << last.err;
 
   std::map<std::string, std::vector<std::string>> actual;
   for (const auto& row : db.query("SELECT package_id, coalesce(old_status, '-') || '>' || coalesce(new_status, '-') "

@@ -87,8 +87,8 @@ TEST(Config, UnknownKeyIsNamedWithItsLine) {
 }
 
 TEST(Config, UnknownTopLevelSection) {
-  auto found = problems(std::string(kValid) + "metrics:\n  listen: x\n");
-  EXPECT_TRUE(any_contains(found, "test.yaml:13: metrics: unknown key"));
+  auto found = problems(std::string(kValid) + "metric:\n  listen: x\n");
+  EXPECT_TRUE(any_contains(found, "test.yaml:13: metric: unknown key"));
 }
 
 TEST(Config, ReportsAllProblemsAtOnce) {

@@ -101,6 +101,19 @@ class FakeStore : public Store {
     return std::make_unique<Writer>(*this);
   }
   void fail_run(RunId run, const std::string& error) override { failures.emplace_back(run, error); }
+  bool try_lock_writer() override {
+    if (lock_held_elsewhere) return false;
+    locked = true;
+    return true;
+  }
+  void unlock_writer() override { locked = false; }
+  std::int64_t abort_dead_runs() override { return dead_runs; }
+  void abort_run(RunId run, const std::string& reason) override { aborts.emplace_back(run, reason); }
+
+  bool lock_held_elsewhere = false;
+  bool locked = false;
+  std::int64_t dead_runs = 0;
+  std::vector<std::pair<RunId, std::string>> aborts;
 
  private:
   struct Writer : PassWriter {

@@ -16,8 +16,11 @@ struct Harness {
   FakePageSource source;
   FakeStore store;
   FixedClock clock;
+  esim::SyncSettings settings;
   esim::PassOutcome run(std::vector<std::string> secrets = {}) {
-    return SyncPass(source, store, clock, {100, std::move(secrets)}).run();
+    settings.page_size = 100;
+    settings.secrets = std::move(secrets);
+    return SyncPass(source, store, clock, settings).run();
   }
 };
 
@@ -112,9 +115,8 @@ TEST(SyncPass, RemovalsBelowTheThresholdOrAllowedAreApplied) {
 
   Harness forced;
   for (int i = 0; i < 100; ++i) forced.store.live.insert("p" + std::to_string(i));
-  esim::SyncSettings settings{100, {}};
-  settings.allow_mass_removal = true;
-  auto outcome = SyncPass(forced.source, forced.store, forced.clock, settings).run();
+  forced.settings.allow_mass_removal = true;
+  auto outcome = forced.run();
   EXPECT_TRUE(outcome.removals_applied);
 }
 
@@ -147,4 +149,43 @@ TEST(SyncPass, SecretsAreRedactedFromTheRecordedError) {
   ASSERT_EQ(h.store.failures.size(), 1u);
   EXPECT_EQ(h.store.failures[0].second.find("offset"), std::string::npos) << h.store.failures[0].second;
   EXPECT_NE(h.store.failures[0].second.find("[REDACTED]"), std::string::npos);
+}
+
+TEST(SyncPass, AnotherWriterHoldingTheLockMeansNoPassAtAll) {
+  Harness h;
+  h.source.listing.push_back(package("p1"));
+  h.store.lock_held_elsewhere = true;
+  auto outcome = h.run();
+  EXPECT_TRUE(outcome.locked_out);
+  EXPECT_FALSE(outcome.succeeded);
+  EXPECT_TRUE(h.store.runs_started.empty());
+  EXPECT_TRUE(h.source.asked.empty());
+}
+
+TEST(SyncPass, TheLockIsReleasedAfterEveryPass) {
+  Harness h;
+  h.source.listing.push_back(package("p1"));
+  EXPECT_TRUE(h.run().succeeded);
+  EXPECT_FALSE(h.store.locked);
+  h.source.fail_at_offset = 0;
+  EXPECT_FALSE(h.run().succeeded);
+  EXPECT_FALSE(h.store.locked);
+}
+
+TEST(SyncPass, CancelStopsBetweenPagesAndRecordsAnAbort) {
+  Harness h;
+  for (int i = 0; i < 500; ++i) h.source.listing.push_back(package("p" + std::to_string(i)));
+  util::CancelToken token;
+  h.settings.cancel = &token;
+  int pages = 0;
+  h.settings.heartbeat = [&] {
+    if (++pages == 2) token.cancel();
+  };
+  auto outcome = h.run();
+  EXPECT_TRUE(outcome.aborted);
+  EXPECT_FALSE(outcome.succeeded);
+  EXPECT_TRUE(h.store.commits.empty());
+  ASSERT_EQ(h.store.aborts.size(), 1u);
+  EXPECT_LT(h.source.asked.size(), 5u);
+  EXPECT_FALSE(h.store.locked);
 }

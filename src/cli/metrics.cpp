@@ -1,0 +1,111 @@
+#include "cli/metrics.h"
+
+#include <fmt/format.h>
+#include <httplib.h>
+
+#include <stdexcept>
+#include <thread>
+
+namespace esim {
+
+void Metrics::pass_finished(const PassOutcome& outcome, std::chrono::duration<double> took) {
+  std::lock_guard lock(mutex_);
+  const char* result = outcome.succeeded ? "succeeded" : outcome.locked_out ? "locked_out"
+                       : outcome.aborted ? "aborted" : "failed";
+  ++passes_[result];
+  if (outcome.locked_out) return;
+  last_duration_ = took.count();
+  retries_ += outcome.retries;
+  if (!outcome.succeeded) return;
+  inserted_ += outcome.counts.inserted;
+  removed_ += outcome.counts.removed;
+  transitions_ += outcome.counts.status_changes;
+  any_success_ = true;
+  last_success_ = std::chrono::steady_clock::now();
+  last_success_unix_ = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+void Metrics::set_live_packages(std::map<std::string, std::int64_t> by_status) {
+  std::lock_guard lock(mutex_);
+  live_ = std::move(by_status);
+}
+
+void Metrics::api_response(long status) {
+  std::lock_guard lock(mutex_);
+  ++responses_[status];
+}
+
+void Metrics::set_interval(std::chrono::milliseconds interval) {
+  std::lock_guard lock(mutex_);
+  interval_ = interval;
+}
+
+bool Metrics::healthy() const {
+  std::lock_guard lock(mutex_);
+  return any_success_ && std::chrono::steady_clock::now() - last_success_ <= 3 * interval_;
+}
+
+std::string Metrics::render() const {
+  std::lock_guard lock(mutex_);
+  std::string out;
+  auto family = [&](const char* name, const char* type, const char* help) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+  };
+  family("esim_sync_passes_total", "counter", "Sync passes by result.");
+  for (const char* result : {"succeeded", "failed", "aborted", "locked_out"}) {
+    auto it = passes_.find(result);
+    out += fmt::format("esim_sync_passes_total{{result=\"{}\"}} {}\n", result, it == passes_.end() ? 0 : it->second);
+  }
+  family("esim_sync_last_success_timestamp_seconds", "gauge", "Unix time at which the last pass succeeded (0: never).");
+  out += fmt::format("esim_sync_last_success_timestamp_seconds {:.3f}\n", last_success_unix_);
+  family("esim_sync_last_pass_duration_seconds", "gauge", "Wall time of the last pass.");
+  out += fmt::format("esim_sync_last_pass_duration_seconds {:.3f}\n", last_duration_);
+  family("esim_sync_packages", "gauge", "Live packages by status after the last succeeded pass.");
+  for (const auto& [status, count] : live_) {
+    out += fmt::format("esim_sync_packages{{status=\"{}\"}} {}\n", status, count);
+  }
+  family("esim_sync_status_transitions_total", "counter", "Status changes of listed packages recorded.");
+  out += fmt::format("esim_sync_status_transitions_total {}\n", transitions_);
+  family("esim_sync_packages_inserted_total", "counter", "Packages seen for the first time.");
+  out += fmt::format("esim_sync_packages_inserted_total {}\n", inserted_);
+  family("esim_sync_packages_removed_total", "counter", "Packages marked removed.");
+  out += fmt::format("esim_sync_packages_removed_total {}\n", removed_);
+  family("esim_sync_api_requests_total", "counter", "Requests to the packages API by HTTP status (0: no answer).");
+  for (const auto& [status, count] : responses_) {
+    out += fmt::format("esim_sync_api_requests_total{{code=\"{}\"}} {}\n", status, count);
+  }
+  family("esim_sync_api_retries_total", "counter", "Requests to the API that were retried.");
+  out += fmt::format("esim_sync_api_retries_total {}\n", retries_);
+  return out;
+}
+
+struct MetricsServer::Impl {
+  httplib::Server http;
+  std::thread thread;
+};
+
+MetricsServer::MetricsServer(const std::string& listen, Metrics& metrics) : impl_(std::make_unique<Impl>()) {
+  const auto colon = listen.rfind(':');
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  const int port = std::stoi(listen.substr(colon + 1));
+  impl_->http.Get("/metrics", [&metrics](const httplib::Request&, httplib::Response& res) {
+    res.set_content(metrics.render(), "text/plain; version=0.0.4");
+  });
+  impl_->http.Get("/healthz", [&metrics](const httplib::Request&, httplib::Response& res) {
+    const bool ok = metrics.healthy();
+    res.status = ok ? 200 : 503;
+    res.set_content(ok ? "ok\n" : "no pass succeeded within three intervals\n", "text/plain");
+  });
+  if (!impl_->http.bind_to_port(host, port)) {
+    throw std::runtime_error("metrics.listen: cannot listen on " + listen);
+  }
+  impl_->thread = std::thread([this] { impl_->http.listen_after_bind(); });
+}
+
+MetricsServer::~MetricsServer() {
+  impl_->http.stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+}  // namespace esim

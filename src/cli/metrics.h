@@ -1,0 +1,49 @@
+#pragma once
+// What the daemon exposes to Prometheus (/metrics) and to load balancers or probes (/healthz).
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "sync/sync_pass.h"
+
+namespace esim {
+
+class Metrics {
+ public:
+  void pass_finished(const PassOutcome& outcome, std::chrono::duration<double> took);
+  void set_live_packages(std::map<std::string, std::int64_t> by_status);
+  void api_response(long status);  // 0: no answer at all
+  void set_interval(std::chrono::milliseconds interval);
+
+  std::string render() const;  // the Prometheus text exposition format
+  // Healthy while a pass succeeded within three intervals.
+  bool healthy() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, long long> passes_;  // by result
+  std::map<long, long long> responses_;      // by HTTP status
+  std::map<std::string, std::int64_t> live_;
+  long long inserted_ = 0, removed_ = 0, transitions_ = 0, retries_ = 0;
+  double last_duration_ = 0, last_success_unix_ = 0;
+  std::chrono::steady_clock::time_point last_success_{};
+  bool any_success_ = false;
+  std::chrono::milliseconds interval_{std::chrono::minutes(15)};
+};
+
+// Serves /metrics and /healthz on metrics.listen from a thread of its own.
+class MetricsServer {
+ public:
+  MetricsServer(const std::string& listen, Metrics& metrics);  // throws when it cannot bind
+  ~MetricsServer();
+  MetricsServer(const MetricsServer&) = delete;
+  MetricsServer& operator=(const MetricsServer&) = delete;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace esim

@@ -1,0 +1,38 @@
+#include "cli/signals.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <thread>
+
+#include "util/cancel.h"
+
+namespace esim {
+
+namespace {
+std::atomic<bool> g_reload{false};
+}
+
+void start_signal_thread() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::thread([set] {
+    for (;;) {
+      int signal = 0;
+      if (sigwait(&set, &signal) != 0) continue;
+      if (signal == SIGHUP) {
+        g_reload = true;
+      } else {
+        util::process_cancel_token().cancel();
+      }
+    }
+  }).detach();
+}
+
+bool take_reload_request() { return g_reload.exchange(false); }
+
+}  // namespace esim
