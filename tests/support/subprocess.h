@@ -52,6 +52,12 @@ class TempDir {
 
 std::string read_file(const std::string& path);
 
+// GET url over real HTTP; returns the status (body into *body when given).
+long http_get(const std::string& url, std::string* body = nullptr);
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int free_port();
+
 // The simulator on a free port, with /_sim/* controls.
 class SimProcess {
  public:
