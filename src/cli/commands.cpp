@@ -18,7 +18,8 @@ namespace esim {
 
 namespace {
 
-// Loads the config or explains every problem; nullopt means "exit with kBadConfig".
+}  // namespace
+
 std::optional<Config> load_or_explain(const std::string& path) {
   try {
     return load_config_file(path);
@@ -28,7 +29,13 @@ std::optional<Config> load_or_explain(const std::string& path) {
   }
 }
 
-}  // namespace
+std::optional<Config> load_and_set_up_logging(const std::string& path) {
+  std::optional<Config> config = load_or_explain(path);
+  if (!config) return config;
+  setup_logging(config->logging.level, config->logging.format);
+  for (const auto& warning : config->warnings) spdlog::warn("{}", warning);
+  return config;
+}
 
 SyncSettings sync_settings(const Config& config, bool allow_mass_removal) {
   SyncSettings s;
@@ -66,10 +73,8 @@ int command_check_config(const std::string& config_path) {
 }
 
 int command_migrate(const std::string& config_path) {
-  std::optional<Config> config = load_or_explain(config_path);
+  std::optional<Config> config = load_and_set_up_logging(config_path);
   if (!config) return exit_code::kBadConfig;
-  setup_logging(config->logging.level, config->logging.format);
-  for (const auto& warning : config->warnings) spdlog::warn("{}", warning);
   PgStore store(config->database.url, config->database.statement_timeout);
   if (!migrate_or_log(store, *config)) return exit_code::kDatabase;
   spdlog::info("schema is up to date");
@@ -77,10 +82,8 @@ int command_migrate(const std::string& config_path) {
 }
 
 int command_once(const std::string& config_path, bool allow_mass_removal) {
-  std::optional<Config> config = load_or_explain(config_path);
+  std::optional<Config> config = load_and_set_up_logging(config_path);
   if (!config) return exit_code::kBadConfig;
-  setup_logging(config->logging.level, config->logging.format);
-  for (const auto& warning : config->warnings) spdlog::warn("{}", warning);
   PgStore store(config->database.url, config->database.statement_timeout);
   if (!migrate_or_log(store, *config)) return exit_code::kDatabase;
 

@@ -65,15 +65,9 @@ std::string status_line(const PassOutcome& o) {
 }  // namespace
 
 int command_run(const std::string& config_path) {
-  Config config;
-  try {
-    config = load_config_file(config_path);
-  } catch (const ConfigError& e) {
-    std::cerr << "esim-sync: " << e.what() << "\n";
-    return exit_code::kBadConfig;
-  }
-  setup_logging(config.logging.level, config.logging.format);
-  for (const auto& warning : config.warnings) spdlog::warn("{}", warning);
+  std::optional<Config> loaded = load_and_set_up_logging(config_path);
+  if (!loaded) return exit_code::kBadConfig;
+  const Config& config = *loaded;
 
   Metrics metrics;
   metrics.set_interval(config.schedule.interval);

@@ -8,6 +8,7 @@
 #include "api/client_pool.h"
 #include "cli/api_wiring.h"
 #include "api/pager.h"
+#include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/logging.h"
 #include "config/config.h"
@@ -74,14 +75,9 @@ class OffsetSource final : public PageSource {
 }  // namespace
 
 int command_fetch(const std::string& config_path, const FetchOptions& options) {
-  Config config;
-  try {
-    config = load_config_file(config_path);
-  } catch (const ConfigError& e) {
-    std::cerr << "esim-sync: " << e.what() << "\n";
-    return exit_code::kBadConfig;
-  }
-  setup_logging(config.logging.level, config.logging.format);
+  std::optional<Config> loaded = load_and_set_up_logging(config_path);
+  if (!loaded) return exit_code::kBadConfig;
+  const Config& config = *loaded;
   util::SystemClock clock;
   // One client: pages are printed in listing order. The rate limit still applies.
   ApiClientPool client(1, api_settings(config), retry_policy(config), config.api.rate_limit, clock, options.filter);

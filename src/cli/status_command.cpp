@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "config/config.h"
 #include "store/pg_store.h"
@@ -18,13 +19,9 @@ std::string cell(const pqxx::field& f) { return f.is_null() ? "-" : f.c_str(); }
 }  // namespace
 
 int command_status(const std::string& config_path, int passes) {
-  Config config;
-  try {
-    config = load_config_file(config_path);
-  } catch (const ConfigError& e) {
-    std::cerr << "esim-sync: " << e.what() << "\n";
-    return exit_code::kBadConfig;
-  }
+  std::optional<Config> loaded = load_or_explain(config_path);
+  if (!loaded) return exit_code::kBadConfig;
+  const Config& config = *loaded;
   try {
     PgStore store(config.database.url, config.database.statement_timeout);
     pqxx::work tx(store.connection(), "status");

@@ -6,16 +6,11 @@
 #include "e2e/e2e_fixture.h"
 
 using esim::testing::BackgroundProcess;
+using esim::testing::contains;
 using esim::testing::EndToEnd;
 using esim::testing::kSimKey;
 using esim::testing::run_command;
 using esim::testing::TempDir;
-
-namespace {
-
-bool contains(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
-
-}  // namespace
 
 TEST(Cli, NoCommandIsAUsageError) {
   EXPECT_EQ(run_command({ESIM_SYNC_BINARY}).exit_code, 2);

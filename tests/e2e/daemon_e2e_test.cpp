@@ -10,6 +10,7 @@
 #include "e2e/e2e_fixture.h"
 
 using esim::testing::BackgroundProcess;
+using esim::testing::contains;
 using esim::testing::EndToEnd;
 using esim::testing::kSimKey;
 using esim::testing::read_file;
@@ -17,7 +18,6 @@ using esim::testing::run_command;
 
 namespace {
 
-bool contains(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
 
 // The HTTP status of a GET, 0 while nothing listens.
 long status_of(const std::string& url) {

@@ -13,6 +13,10 @@ namespace esim::testing {
 
 inline const std::string kSimKey = "e2e-secret-key-4c1d";
 
+inline bool contains(const std::string& text, const std::string& needle) {
+  return text.find(needle) != std::string::npos;
+}
+
 class EndToEnd : public ::testing::Test {
  protected:
   explicit EndToEnd(std::vector<std::string> sim_args = {"--packages", "2500", "--seed", "7"})

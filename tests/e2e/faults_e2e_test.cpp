@@ -9,13 +9,13 @@
 #include "e2e/e2e_fixture.h"
 
 using esim::testing::BackgroundProcess;
+using esim::testing::contains;
 using esim::testing::EndToEnd;
 using esim::testing::kSimKey;
 using esim::testing::run_command;
 
 namespace {
 
-bool contains(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
 
 // The packages the simulator lists that the mirror marks removed (there must be none).
 std::string falsely_removed(esim::testing::TestDatabase& db, esim::testing::SimProcess& sim) {

@@ -4,14 +4,9 @@
 
 #include "e2e/e2e_fixture.h"
 
+using esim::testing::contains;
 using esim::testing::EndToEnd;
 using esim::testing::kSimKey;
-
-namespace {
-
-bool contains(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
-
-}  // namespace
 
 TEST_F(EndToEnd, InitialLoadMirrorsTheListingExactly) {
   auto result = esim_sync("once");
