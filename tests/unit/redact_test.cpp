@@ -16,3 +16,13 @@ TEST(Redact, ConnectionStringPasswordsInBothForms) {
             "host=db password=[REDACTED] dbname=esim");
   EXPECT_EQ(util::redact_connection_string("postgresql://esim@db/esim"), "postgresql://esim@db/esim");
 }
+
+#include "util/copy_text.h"
+
+TEST(CopyLine, EscapesWhatCopyTextFormatNeedsAndMarksNulls) {
+  util::CopyLine line;
+  line.integer(42).text("plain").text(std::optional<std::string>()).text("tab\there\\back\nnew\rret").integer(std::nullopt);
+  EXPECT_EQ(line.take(), "42\tplain\t\\N\ttab\\there\\\\back\\nnew\\rret\t\\N");
+  line.text("");
+  EXPECT_EQ(line.take(), "");  // an empty string, not NULL, and a fresh line after take()
+}
