@@ -89,8 +89,6 @@ class PgPassWriter final : public PassWriter {
     if (!summary_) summary();  // the pass view needs to know about duplicates
     timer.step("summary");
     pqxx::work tx(connection_, "apply_pass");
-    // The set-wise diff sorts and hashes the whole pass; give it room to do so in memory.
-    tx.exec("SET LOCAL work_mem = '256MB'");
     const bool duplicates = summary_->rows != summary_->distinct_ids;
     tx.exec(duplicates ? apply_sql::kDedupedPassView : apply_sql::kPassView);
     counts.packages_seen = summary_->distinct_ids;
@@ -154,6 +152,9 @@ pqxx::connection& PgStore::connection() {
       connection_ = std::make_unique<pqxx::connection>(conninfo_);
       pqxx::nontransaction setup(*connection_);
       setup.exec("SET application_name = 'esim-sync'");
+      // The summary and the diff sort and hash the whole pass: let them do it in memory
+      // (server memory, for this one session).
+      setup.exec("SET work_mem = '256MB'");
       if (statement_timeout_.count() > 0) {
         setup.exec_params("SELECT set_config('statement_timeout', $1, false)",
                           std::to_string(statement_timeout_.count()) + "ms");
