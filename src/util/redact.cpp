@@ -8,7 +8,7 @@ static constexpr const char* kMask = "[REDACTED]";
 
 std::string redact(std::string text, const std::vector<std::string>& secrets) {
   for (const std::string& secret : secrets) {
-    if (secret.empty()) continue;
+    if (secret.size() < 6) continue;
     for (std::size_t at = text.find(secret); at != std::string::npos;
          at = text.find(secret, at + std::char_traits<char>::length(kMask))) {
       text.replace(at, secret.size(), kMask);

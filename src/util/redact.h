@@ -5,7 +5,8 @@
 
 namespace util {
 
-// Replaces every occurrence of each non-empty secret with "[REDACTED]".
+// Replaces every occurrence of each secret with "[REDACTED]". Secrets shorter than 6 characters
+// are not searched for: they would mangle ordinary words, and no real API key is that short.
 std::string redact(std::string text, const std::vector<std::string>& secrets);
 
 // A libpq connection string or URI with its password replaced by "[REDACTED]"

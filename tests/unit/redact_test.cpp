@@ -5,6 +5,7 @@
 TEST(Redact, RemovesEveryOccurrenceOfEachSecret) {
   EXPECT_EQ(util::redact("key=s3cr3t; again s3cr3t", {"s3cr3t"}), "key=[REDACTED]; again [REDACTED]");
   EXPECT_EQ(util::redact("nothing here", {"", "zzz"}), "nothing here");
+  EXPECT_EQ(util::redact("max_retries: 5", {"x"}), "max_retries: 5");  // too short to be a key
 }
 
 TEST(Redact, ConnectionStringPasswordsInBothForms) {
