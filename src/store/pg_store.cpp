@@ -200,8 +200,19 @@ constexpr long long kWriterLockKey = 0x6573696d73796e63;  // "esimsync"
 }  // namespace
 
 bool PgStore::try_lock_writer() {
-  pqxx::nontransaction tx(connection(), "lock_writer");
-  return tx.exec_params1("SELECT pg_try_advisory_lock($1)", kWriterLockKey)[0].as<bool>();
+  // The first statement of a pass: if the server restarted since the last one, the old session
+  // is dead. Start a new one rather than fail this pass too.
+  for (int attempt = 1;; ++attempt) {
+    try {
+      pqxx::nontransaction tx(connection(), "lock_writer");
+      return tx.exec_params1("SELECT pg_try_advisory_lock($1)", kWriterLockKey)[0].as<bool>();
+    } catch (const DatabaseError&) {
+      throw;  // could not even connect: nothing to retry here
+    } catch (const std::exception&) {
+      connection_.reset();
+      if (attempt == 2) throw;
+    }
+  }
 }
 
 void PgStore::unlock_writer() {
