@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <csignal>
 #include <thread>
 
 #include "util/cancel.h"
@@ -20,6 +21,9 @@ void start_signal_thread() {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  // A peer that hangs up (a metrics scraper, the API, PostgreSQL) must cost an error, not the
+  // process: writes to closed sockets return EPIPE instead of killing us.
+  std::signal(SIGPIPE, SIG_IGN);
   std::thread([set] {
     for (;;) {
       int signal = 0;
