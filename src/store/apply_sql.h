@@ -115,6 +115,19 @@ UPDATE esim.sync_runs
  WHERE id = $1
 )sql";
 
+// A first load into empty tables builds the secondary indexes once, after the data, instead of
+// maintaining them row by row (a large part of a million-package initial sync). The definitions
+// are read from the catalog, so they always match the migrations.
+inline constexpr const char* kEmptyMirror = R"sql(
+SELECT NOT EXISTS (SELECT 1 FROM esim.packages) AND NOT EXISTS (SELECT 1 FROM esim.package_status_history)
+)sql";
+inline constexpr const char* kSecondaryIndexes = R"sql(
+SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+  FROM pg_index i
+ WHERE i.indrelid IN ('esim.packages'::regclass, 'esim.package_status_history'::regclass)
+   AND NOT i.indisprimary AND NOT i.indisunique
+)sql";
+
 // The history's foreign keys, checked set-wise once per pass instead of by a trigger per row:
 // every transition this pass wrote has its package. Anything else rolls the pass back.
 inline constexpr const char* kOrphanTransitions = R"sql(

@@ -92,16 +92,28 @@ class PgPassWriter final : public PassWriter {
     const bool duplicates = summary_->rows != summary_->distinct_ids;
     tx.exec(duplicates ? apply_sql::kDedupedPassView : apply_sql::kPassView);
     counts.packages_seen = summary_->distinct_ids;
+    // First load: drop the secondary indexes now and build them after the inserts.
+    std::vector<std::string> rebuild;
+    if (tx.exec1(apply_sql::kEmptyMirror)[0].as<bool>() && summary_->distinct_ids >= static_cast<std::int64_t>(kRowsPerCopy)) {
+      tx.exec("SET LOCAL maintenance_work_mem = '256MB'");
+      for (const auto& index : tx.exec(apply_sql::kSecondaryIndexes)) {
+        tx.exec("DROP INDEX " + index[0].as<std::string>());
+        rebuild.push_back(index[1].as<std::string>());
+      }
+    }
     pqxx::row changed = tx.exec_params1(apply_sql::kApplyChanges, at, run_);
     counts.updated = changed[0].as<std::int64_t>();
     counts.status_changes = changed[1].as<std::int64_t>();
     timer.step("changes");
     counts.inserted = tx.exec_params1(apply_sql::kApplyInserts, at, run_)[0].as<std::int64_t>();
     timer.step("inserts");
-    if (options.apply_removals) {
+    // The summary already counted the candidates under the writer lock: none, nothing to scan for.
+    if (options.apply_removals && summary_->removal_candidates > 0) {
       counts.removed = tx.exec_params1(apply_sql::kApplyRemovals, at, run_)[0].as<std::int64_t>();
       timer.step("removals");
     }
+    for (const std::string& definition : rebuild) tx.exec(definition);
+    if (!rebuild.empty()) timer.step("index builds");
     if (auto orphans = tx.exec_params1(apply_sql::kOrphanTransitions, run_)[0].as<std::int64_t>(); orphans != 0) {
       throw std::runtime_error(std::to_string(orphans) + " transitions of this pass have no package; rolled back");
     }

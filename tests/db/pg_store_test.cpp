@@ -218,3 +218,14 @@ TEST_F(PgStoreTest, WithheldRemovalsLeaveAWarningOnTheRun) {
             "succeeded,0,3,removal guard: test,-");
   EXPECT_EQ(db.scalar("SELECT removed_at IS NULL FROM esim.packages WHERE id = 'b'"), "t");
 }
+
+TEST_F(PgStoreTest, FirstLargeLoadEndsWithEveryIndexInPlace) {
+  const std::string indexes = "SELECT string_agg(indexdef, ';' ORDER BY indexname) FROM pg_indexes WHERE schemaname = 'esim'";
+  const std::string before = db.scalar(indexes);
+  std::vector<Package> all;
+  for (int i = 0; i < 6000; ++i) all.push_back(pkg("p" + std::to_string(i), "ACTIVE", "sim" + std::to_string(i)));
+  EXPECT_EQ(pass(all, 0).inserted, 6000);  // large enough to take the build-indexes-after path
+  EXPECT_EQ(db.scalar(indexes), before);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM esim.packages WHERE sim = 'sim4242'"), "1");
+  EXPECT_EQ(pass(all, 60).unchanged, 6000);
+}
