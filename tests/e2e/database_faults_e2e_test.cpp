@@ -78,3 +78,31 @@ TEST_F(EndToEnd, KillDashNineDuringApplyLeavesTheDatabaseAsBefore) {
   ASSERT_EQ(next.exit_code, 0) << next.err;
   EXPECT_EQ(mirror(), sim.truth());
 }
+
+TEST_F(EndToEnd, RunCarriesOnAfterPostgresRestarts) {
+  const char* cluster = std::getenv("ESIM_TEST_PG_CLUSTER");
+  ASSERT_NE(cluster, nullptr) << "ESIM_TEST_PG_CLUSTER is not set: run scripts/test";
+  BackgroundProcess daemon({ESIM_SYNC_BINARY, "run", "--config", dir.file("config.yaml")}, dir.file("run.log"),
+                           {{"E2E_API_KEY", kSimKey}});
+  auto succeeded = [&] {
+    try {
+      return std::stoi(db.scalar("SELECT count(*) FROM esim.sync_runs WHERE status = 'succeeded'"));
+    } catch (const std::exception&) {
+      return 0;  // not migrated yet, or the server is restarting
+    }
+  };
+  auto wait_for = [&](int passes) {
+    for (int i = 0; i < 300 && succeeded() < passes; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return succeeded() >= passes;
+  };
+  ASSERT_TRUE(wait_for(1)) << esim::testing::read_file(dir.file("run.log.err"));
+  auto restart = run_command({ESIM_SOURCE_DIR "/scripts/pg-cluster", "restart", cluster});
+  ASSERT_EQ(restart.exit_code, 0) << restart.err;
+  const int before = succeeded();
+  ASSERT_EQ(sim.post("/_sim/step?fraction=0.05"), 200);
+  EXPECT_TRUE(wait_for(before + 2)) << "no pass succeeded after the restart:\n"
+                                    << esim::testing::read_file(dir.file("run.log.err"));
+  EXPECT_TRUE(daemon.running());
+  EXPECT_EQ(daemon.terminate(), 0);
+  EXPECT_EQ(mirror(), sim.truth());
+}
