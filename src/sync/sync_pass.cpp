@@ -80,7 +80,7 @@ PassOutcome SyncPass::run() {
   }
 
   try {
-    // 2. Stream every page into staging as it arrives; memory holds about one batch. If the
+    // 4. Stream every page into staging as it arrives; memory holds a few pages. If the
     //    listing moved under the pager, walk it again, a bounded number of times.
     std::unique_ptr<PassWriter> writer;
     PagerResult paged;
@@ -100,7 +100,7 @@ PassOutcome SyncPass::run() {
       spdlog::warn("pass {}: the listing moved while paging ({}); paging again", outcome.run, inconsistent);
     }
 
-    // 3. Only a complete, consistent listing may say that a package is gone, and only a
+    // 5. Only a complete, consistent listing may say that a package is gone, and only a
     //    plausible number of them.
     if (!inconsistent.empty()) {
       outcome.warning = "removals skipped: the listing kept moving while paging (" + inconsistent + ") after " +
@@ -112,7 +112,7 @@ PassOutcome SyncPass::run() {
     }
     outcome.removals_applied = outcome.warning.empty();
 
-    // 4. Diff and apply, all in one transaction.
+    // 6. Diff and apply, all in one transaction.
     beat();
     outcome.counts =
         writer->commit({started_at, outcome.removals_applied, outcome.listing_attempts, outcome.warning});
