@@ -77,13 +77,7 @@ TEST_F(EndToEnd, MigrateCreatesTheSchemaAndIsIdempotent) {
 TEST_F(EndToEnd, RunSyncsOnScheduleAndStopsCleanlyOnSigterm) {
   BackgroundProcess daemon({ESIM_SYNC_BINARY, "run", "--config", dir.file("config.yaml")}, dir.file("run.log"),
                            {{"E2E_API_KEY", kSimKey}});
-  auto succeeded_passes = [&] {
-    try {
-      return std::stoi(db.scalar("SELECT count(*) FROM esim.sync_runs WHERE status = 'succeeded'"));
-    } catch (const std::exception&) {
-      return 0;  // the daemon has not migrated yet
-    }
-  };
+  auto succeeded_passes = [&] { return count("SELECT count(*) FROM esim.sync_runs WHERE status = 'succeeded'"); };
   // interval is 1s in the fixture: wait for at least two passes.
   for (int i = 0; i < 200 && succeeded_passes() < 2; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

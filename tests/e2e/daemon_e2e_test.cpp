@@ -49,14 +49,6 @@ class Daemon : public EndToEnd {
         std::vector<std::string>{ESIM_SYNC_BINARY, "run", "--config", dir.file("config.yaml")}, dir.file(log),
         std::map<std::string, std::string>{{"E2E_API_KEY", kSimKey}});
   }
-
-  int count(const std::string& sql) {
-    try {
-      return std::stoi(db.scalar(sql));
-    } catch (const std::exception&) {
-      return 0;  // not migrated yet
-    }
-  }
 };
 
 class SlowDaemon : public Daemon {

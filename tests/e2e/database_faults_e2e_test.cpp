@@ -84,13 +84,7 @@ TEST_F(EndToEnd, RunCarriesOnAfterPostgresRestarts) {
   ASSERT_NE(cluster, nullptr) << "ESIM_TEST_PG_CLUSTER is not set: run scripts/test";
   BackgroundProcess daemon({ESIM_SYNC_BINARY, "run", "--config", dir.file("config.yaml")}, dir.file("run.log"),
                            {{"E2E_API_KEY", kSimKey}});
-  auto succeeded = [&] {
-    try {
-      return std::stoi(db.scalar("SELECT count(*) FROM esim.sync_runs WHERE status = 'succeeded'"));
-    } catch (const std::exception&) {
-      return 0;  // not migrated yet, or the server is restarting
-    }
-  };
+  auto succeeded = [&] { return count("SELECT count(*) FROM esim.sync_runs WHERE status = 'succeeded'"); };
   auto wait_for = [&](int passes) {
     for (int i = 0; i < 300 && succeeded() < passes; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     return succeeded() >= passes;

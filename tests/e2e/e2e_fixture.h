@@ -53,6 +53,15 @@ class EndToEnd : public ::testing::Test {
     return out;
   }
 
+  // A count from SQL, or 0 while it cannot be asked (not migrated yet, server restarting).
+  int count(const std::string& sql) {
+    try {
+      return std::stoi(db.scalar(sql));
+    } catch (const std::exception&) {
+      return 0;
+    }
+  }
+
   // Everything a failed pass must leave untouched, as one comparable text.
   std::string snapshot() {
     return db.scalar(
