@@ -65,8 +65,23 @@ void Catalog::advance(SimPackage& p) {
   }
 }
 
+std::vector<std::size_t> Catalog::positions_of_sim(const std::string& sim) const {
+  std::lock_guard lock(index_mutex_);
+  if (index_generation_ != generation_) {
+    sim_index_.clear();
+    sim_index_.reserve(listed_.size());
+    for (std::size_t i = 0; i < listed_.size(); ++i) sim_index_.emplace(listed_[i].sim, i);
+    index_generation_ = generation_;
+  }
+  std::vector<std::size_t> out;
+  auto [first, last] = sim_index_.equal_range(sim);
+  for (auto it = first; it != last; ++it) out.push_back(it->second);
+  std::sort(out.rbegin(), out.rend());  // newest first, as the listing reads
+  return out;
+}
+
 std::string Catalog::render_page(std::int64_t offset, std::int64_t count, const Filter& filter,
-                                 const RenderOptions& options) const {
+                                 const RenderOptions& options, std::optional<std::int64_t> reported_total) const {
   std::shared_lock lock(mutex_);
   auto matches = [&](const SimPackage& p) {
     return (!filter.status || p.status == *filter.status) && (!filter.sim || p.sim == *filter.sim) &&
@@ -80,6 +95,12 @@ std::string Catalog::render_page(std::int64_t offset, std::int64_t count, const 
     for (std::int64_t i = offset; i < total && i < offset + count; ++i) {
       page.push_back(&listed_[static_cast<std::size_t>(total - 1 - i)]);
     }
+  } else if (filter.sim) {
+    for (std::size_t position : positions_of_sim(*filter.sim)) {
+      if (!matches(listed_[position])) continue;
+      if (total >= offset && total < offset + count) page.push_back(&listed_[position]);
+      ++total;
+    }
   } else {
     for (auto it = listed_.rbegin(); it != listed_.rend(); ++it) {
       if (!matches(*it)) continue;
@@ -87,6 +108,7 @@ std::string Catalog::render_page(std::int64_t offset, std::int64_t count, const 
       ++total;
     }
   }
+  if (reported_total) total = *reported_total;
 
   std::string out = fmt::format("{{\"total\":{},\"offset\":{},\"count\":{},\"packages\":[", total,
                                 offset, page.size());
@@ -116,6 +138,7 @@ std::string Catalog::render_page(std::int64_t offset, std::int64_t count, const 
 
 ChurnStats Catalog::churn(double fraction) {
   std::unique_lock lock(mutex_);
+  ++generation_;
   ChurnStats stats;
   clock_ms_ += 3'600'000;
   const auto n = static_cast<std::int64_t>(listed_.size());
@@ -153,6 +176,7 @@ bool Catalog::set_status(const std::string& id, const std::string& status) {
 
 bool Catalog::hide(const std::string& id) {
   std::unique_lock lock(mutex_);
+  ++generation_;
   auto it = find_listed(id);
   if (it == listed_.end()) return false;
   hidden_.emplace(id, *it);
@@ -162,6 +186,7 @@ bool Catalog::hide(const std::string& id) {
 
 bool Catalog::unhide(const std::string& id) {
   std::unique_lock lock(mutex_);
+  ++generation_;
   auto it = hidden_.find(id);
   if (it == hidden_.end()) return false;
   auto place = std::lower_bound(listed_.begin(), listed_.end(), it->second.created_ms,
@@ -173,21 +198,38 @@ bool Catalog::unhide(const std::string& id) {
 
 void Catalog::add_new(int count) {
   std::unique_lock lock(mutex_);
+  ++generation_;
   for (int i = 0; i < count; ++i) listed_.push_back(make_package(next_serial_++));
 }
 
-void Catalog::drift() {
+void Catalog::drift(bool anywhere) {
   std::unique_lock lock(mutex_);
-  listed_.push_back(make_package(next_serial_++));
+  ++generation_;
+  const std::size_t place = anywhere ? static_cast<std::size_t>(rng_() % (listed_.size() + 1)) : listed_.size();
+  listed_.insert(listed_.begin() + static_cast<std::ptrdiff_t>(place), make_package(next_serial_++));
   if (listed_.size() > 1) {
-    auto victim = listed_.begin() + static_cast<std::ptrdiff_t>(rng_() % (listed_.size() - 1));
+    std::size_t victim = static_cast<std::size_t>(rng_() % (listed_.size() - 1));
+    if (victim >= place) ++victim;  // never the one that just arrived
+    hidden_.emplace(listed_[victim].id, listed_[victim]);
+    listed_.erase(listed_.begin() + static_cast<std::ptrdiff_t>(victim));
+  }
+}
+
+void Catalog::shift(int count) {
+  std::unique_lock lock(mutex_);
+  ++generation_;
+  // Near the front: the newest few, skipping the very first so a short listing still shifts.
+  for (int i = 0; i < count && listed_.size() > 1; ++i) {
+    auto victim = listed_.end() - 2;
     hidden_.emplace(victim->id, *victim);
     listed_.erase(victim);
   }
+  for (int i = 0; i < count; ++i) listed_.insert(listed_.begin(), make_package(next_serial_++));
 }
 
 int Catalog::hide_fraction(double fraction) {
   std::unique_lock lock(mutex_);
+  ++generation_;
   const auto target = static_cast<std::size_t>(static_cast<double>(listed_.size()) * fraction);
   std::vector<SimPackage> kept;
   kept.reserve(listed_.size());

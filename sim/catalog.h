@@ -7,6 +7,8 @@
 #include <random>
 #include <shared_mutex>
 #include <string>
+#include <unordered_map>
+#include <mutex>
 #include <vector>
 
 namespace sim {
@@ -45,9 +47,12 @@ class Catalog {
   // start_ms: creation time of the oldest package (epoch ms); later ones follow seconds apart.
   Catalog(std::int64_t count, std::uint64_t seed, std::int64_t start_ms);
 
-  // One page of the listing, newest first, rendered as the API's JSON envelope.
+  // One page of the listing, newest first, rendered as the API's JSON envelope. A
+  // reported_total, when given, is sent as "total" instead of the true count (a server whose
+  // count lags or is plainly wrong).
   std::string render_page(std::int64_t offset, std::int64_t count, const Filter& filter,
-                          const RenderOptions& options) const;
+                          const RenderOptions& options,
+                          std::optional<std::int64_t> reported_total = std::nullopt) const;
 
   // Moves `fraction` of the packages one lifecycle step, adds new ones at the front of the
   // listing and lets a few vanish.
@@ -58,8 +63,12 @@ class Catalog {
   bool unhide(const std::string& id);  // listed again, at its old place
   // Adds `count` new packages at the front of the listing (newest first).
   void add_new(int count);
-  // One new package at the front and one random package gone: what moves a pager's offsets.
-  void drift();
+  // One new package arrives and one random package goes: what moves a pager's offsets. The
+  // new one comes at the front of the listing (newest first), or anywhere when `anywhere`.
+  void drift(bool anywhere = false);
+  // `count` packages near the front go and as many new ones arrive at the very end: the total
+  // holds still while every later page shifts.
+  void shift(int count);
   // Hides a random share of the listing at once (an API that suddenly lists much less).
   int hide_fraction(double fraction);
 
@@ -72,6 +81,9 @@ class Catalog {
   void advance(SimPackage& p);
   std::int64_t now_ms() const;
   std::vector<SimPackage>::iterator find_listed(const std::string& id);
+  // Positions in listed_ of the packages on one SIM, from an index rebuilt after the listing's
+  // order changed: a `sim` lookup must not cost a scan of a million packages.
+  std::vector<std::size_t> positions_of_sim(const std::string& sim) const;
 
   mutable std::shared_mutex mutex_;
   std::vector<SimPackage> listed_;  // oldest first; the listing reads it from the back
@@ -79,6 +91,10 @@ class Catalog {
   std::mt19937_64 rng_;
   std::int64_t next_serial_ = 1;
   std::int64_t clock_ms_;
+  std::uint64_t generation_ = 0;  // bumped whenever packages move in listed_
+  mutable std::mutex index_mutex_;
+  mutable std::uint64_t index_generation_ = ~std::uint64_t{0};
+  mutable std::unordered_multimap<std::string, std::size_t> sim_index_;
 };
 
 }  // namespace sim

@@ -47,11 +47,20 @@ int main(int argc, char** argv) {
   app.add_option("--rate-limit", options.rate_limit, "Package requests per second before 429 (0: none)");
   app.add_option("--drift-every", options.drift_every,
                  "Every N package requests, add a package at the front and drop a random one (0: never)");
+  app.add_flag("--drift-anywhere", options.drift_anywhere, "Drift's arrivals land at random places in the listing");
+  std::string total_mode = "truth";
+  app.add_option("--total", total_mode, "What \"total\" says: truth, frozen (at the start count) or absurd")
+      ->check(CLI::IsMember({"truth", "frozen", "absurd"}))->capture_default_str();
+  app.add_option("--larger-by", options.larger_by, "Pages hold this many more packages than asked")->capture_default_str();
+  app.add_flag("--ignore-sim-filter", options.ignore_sim_filter, "Answer sim= lookups with the unfiltered listing");
   app.add_flag("--template-object", options.render.template_as_object, "Send package_template as {\"id\",\"name\"}");
   app.add_flag("--sdk-fields", options.render.sdk_fields, "Add the newer SDK's extra fields to each package");
   CLI11_PARSE(app, argc, argv);
 
   sim::Catalog catalog(packages, seed, start_ms);
+  options.total_mode = total_mode == "frozen"   ? sim::TotalMode::kFrozen
+                       : total_mode == "absurd" ? sim::TotalMode::kAbsurd
+                                                : sim::TotalMode::kTruth;
   sim::Server server(catalog, options);
   int bound = server.bind(host, port);
   if (bound < 0) {

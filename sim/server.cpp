@@ -39,11 +39,14 @@ struct Server::Impl {
   std::mt19937_64 fault_rng;
   std::atomic<std::int64_t> package_requests{0};
   std::atomic<std::int64_t> faults_served{0};
+  std::int64_t frozen_total = 0;           // what a kFrozen total reports
+  int shift_after = 0, shift_count = 0;    // an armed shift (under fault_mutex)
   // Rate accounting: requests in the current one-second window, and the most ever seen.
   std::mutex rate_mutex;
   std::int64_t window_second = 0, window_requests = 0, busiest_second = 0;
 
-  Impl(Catalog& c, ServerOptions o) : catalog(c), options(std::move(o)), fault_rng(options.fault_seed) {}
+  Impl(Catalog& c, ServerOptions o)
+      : catalog(c), options(std::move(o)), fault_rng(options.fault_seed), frozen_total(catalog.size()) {}
 
   // Counts this request in its second; true when it is over the rate limit.
   bool over_rate_limit() {
@@ -144,7 +147,8 @@ struct Server::Impl {
       return;
     }
     if (take_fault(res)) return;
-    if (options.drift_every > 0 && package_requests % options.drift_every == 0) catalog.drift();
+    if (options.drift_every > 0 && package_requests % options.drift_every == 0) catalog.drift(options.drift_anywhere);
+    take_shift();
 
     std::int64_t offset = 0, count = 20;
     if (req.has_param("offset")) {
@@ -162,7 +166,7 @@ struct Server::Impl {
       filter.status = req.get_param_value("status");
       if (!valid_status(*filter.status)) return reject(400, "Invalid status");
     }
-    if (req.has_param("sim")) filter.sim = req.get_param_value("sim");
+    if (req.has_param("sim") && !options.ignore_sim_filter) filter.sim = req.get_param_value("sim");
     for (auto [name, target] : {std::pair{"inventory", &filter.inventory},
                                 std::pair{"package_template", &filter.template_id}}) {
       if (!req.has_param(name)) continue;
@@ -170,7 +174,25 @@ struct Server::Impl {
       if (!v) return reject(400, fmt::format("Invalid {}", name));
       *target = *v;
     }
-    res.set_content(catalog.render_page(offset, count, filter, options.render), "application/json");
+    std::optional<std::int64_t> reported_total;
+    if (!filter.any() && options.total_mode == TotalMode::kFrozen) reported_total = frozen_total;
+    if (!filter.any() && options.total_mode == TotalMode::kAbsurd) reported_total = options.absurd_total;
+    res.set_content(catalog.render_page(offset, count + options.larger_by, filter, options.render, reported_total),
+                    "application/json");
+  }
+
+  // An armed shift (POST /_sim/shift) happens after its count of package requests.
+  void take_shift() {
+    std::unique_lock lock(fault_mutex);
+    if (shift_count == 0) return;
+    if (shift_after > 0) {
+      --shift_after;
+      return;
+    }
+    const int n = shift_count;
+    shift_count = 0;
+    lock.unlock();
+    catalog.shift(n);
   }
 
   void routes() {
@@ -213,6 +235,27 @@ struct Server::Impl {
     });
     http.Post("/_sim/drift", [this](const httplib::Request& req, auto& res) {
       options.drift_every = req.has_param("every") ? std::stoi(req.get_param_value("every")) : 0;
+      options.drift_anywhere = req.get_param_value("anywhere") == "1";
+      res.set_content("{}", "application/json");
+    });
+    // After `after` more package requests, `count` packages near the front go and as many
+    // arrive at the end of the listing.
+    http.Post("/_sim/shift", [this](const httplib::Request& req, auto& res) {
+      std::lock_guard lock(fault_mutex);
+      shift_after = req.has_param("after") ? std::stoi(req.get_param_value("after")) : 0;
+      shift_count = req.has_param("count") ? std::stoi(req.get_param_value("count")) : 1;
+      res.set_content("{}", "application/json");
+    });
+    // How the listing misbehaves: total=truth|frozen|absurd, larger_by=N, ignore_sim=0|1.
+    // Parameters left out keep their setting.
+    http.Post("/_sim/listing", [this](const httplib::Request& req, auto& res) {
+      if (req.has_param("total")) {
+        const std::string mode = req.get_param_value("total");
+        options.total_mode = mode == "frozen" ? TotalMode::kFrozen : mode == "absurd" ? TotalMode::kAbsurd : TotalMode::kTruth;
+        frozen_total = catalog.size();
+      }
+      if (req.has_param("larger_by")) options.larger_by = std::stoll(req.get_param_value("larger_by"));
+      if (req.has_param("ignore_sim")) options.ignore_sim_filter = req.get_param_value("ignore_sim") == "1";
       res.set_content("{}", "application/json");
     });
     http.Post("/_sim/hide-fraction", [this](const httplib::Request& req, auto& res) {

@@ -9,6 +9,10 @@
 
 namespace sim {
 
+// What "total" says: the truth, a count frozen when the mode was set (a cache that lags while
+// packages come and go), or an absurd number.
+enum class TotalMode { kTruth, kFrozen, kAbsurd };
+
 struct ServerOptions {
   std::string api_key = "sim-key";
   std::string user_id = "sim-user";
@@ -25,6 +29,13 @@ struct ServerOptions {
   // Every N package requests, one new package appears at the front of the listing and one
   // random package vanishes: the listing moves while a client pages (0: never).
   int drift_every = 0;
+  bool drift_anywhere = false;  // drift's arrivals land at random places, not only at the front
+
+  // What a live listing may do beyond the documented contract (../shared/api/NOTES.md).
+  TotalMode total_mode = TotalMode::kTruth;
+  std::int64_t absurd_total = 10'000'000;
+  std::int64_t larger_by = 0;      // pages hold this many more packages than asked
+  bool ignore_sim_filter = false;  // answer `sim=` lookups with the unfiltered listing
 };
 
 // How an armed fault answers.

@@ -53,7 +53,8 @@ ApiClientPool::ApiClientPool(int size, const ApiSettings& settings, const RetryP
 
 ApiClientPool::~ApiClientPool() = default;
 
-Page ApiClientPool::fetch_page(std::int64_t offset, int count) {
+template <typename Request>
+Page ApiClientPool::with_client(const Request& request) {
   Client* client = nullptr;
   {
     std::unique_lock lock(mutex_);
@@ -70,7 +71,15 @@ Page ApiClientPool::fetch_page(std::int64_t offset, int count) {
       pool.available_.notify_one();
     }
   } give_back{*this, client};
-  return client->client.fetch_page(offset, count);
+  return request(client->client);
+}
+
+Page ApiClientPool::fetch_page(std::int64_t offset, int count) {
+  return with_client([&](PackagesClient& c) { return c.fetch_page(offset, count); });
+}
+
+Page ApiClientPool::fetch_filtered_page(std::int64_t offset, int count, const ListingFilter& filter) {
+  return with_client([&](PackagesClient& c) { return c.fetch_filtered_page(offset, count, filter); });
 }
 
 long long ApiClientPool::retries() const {

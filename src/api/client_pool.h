@@ -23,11 +23,16 @@ class ApiClientPool final : public PageSource {
   ~ApiClientPool() override;
 
   Page fetch_page(std::int64_t offset, int count) override;
+  Page fetch_filtered_page(std::int64_t offset, int count, const ListingFilter& filter) override;
   long long retries() const;
 
  private:
   struct Client;
   RateLimiter limiter_;
+  // Runs one request on an idle client, waiting for one if all are busy.
+  template <typename Request>
+  Page with_client(const Request& request);
+
   std::vector<std::unique_ptr<Client>> clients_;
   std::vector<Client*> idle_;
   mutable std::mutex mutex_;

@@ -45,15 +45,15 @@ PackagesClient::PackagesClient(HttpTransport& transport, ApiSettings settings, L
   while (!settings_.base_url.empty() && settings_.base_url.back() == '/') settings_.base_url.pop_back();
 }
 
-HttpRequest PackagesClient::page_request(std::int64_t offset, int count) const {
+HttpRequest PackagesClient::page_request(std::int64_t offset, int count, const ListingFilter& filter) const {
   HttpRequest request = settings_.limits;
   request.url = settings_.base_url + "/packages?offset=" + std::to_string(offset) +
                 "&count=" + std::to_string(count);
-  if (filter_.status) request.url += "&status=" + util::url_encode(*filter_.status);
-  if (filter_.sim) request.url += "&sim=" + util::url_encode(*filter_.sim);
-  if (filter_.inventory) request.url += "&inventory=" + std::to_string(*filter_.inventory);
-  if (filter_.package_template) {
-    request.url += "&package_template=" + std::to_string(*filter_.package_template);
+  if (filter.status) request.url += "&status=" + util::url_encode(*filter.status);
+  if (filter.sim) request.url += "&sim=" + util::url_encode(*filter.sim);
+  if (filter.inventory) request.url += "&inventory=" + std::to_string(*filter.inventory);
+  if (filter.package_template) {
+    request.url += "&package_template=" + std::to_string(*filter.package_template);
   }
   request.headers = {{"Accept", "application/json"},
                      {"x-api-key", settings_.api_key},
@@ -61,8 +61,15 @@ HttpRequest PackagesClient::page_request(std::int64_t offset, int count) const {
   return request;
 }
 
-Page PackagesClient::fetch_page(std::int64_t offset, int count) {
-  HttpRequest request = page_request(offset, count);
+Page PackagesClient::fetch_page(std::int64_t offset, int count) { return fetch_filtered_page(offset, count, {}); }
+
+Page PackagesClient::fetch_filtered_page(std::int64_t offset, int count, const ListingFilter& extra) {
+  ListingFilter filter = filter_;
+  if (extra.status) filter.status = extra.status;
+  if (extra.sim) filter.sim = extra.sim;
+  if (extra.inventory) filter.inventory = extra.inventory;
+  if (extra.package_template) filter.package_template = extra.package_template;
+  HttpRequest request = page_request(offset, count, filter);
   const std::string what = "GET " + request.url;
   HttpResponse response;
   try {

@@ -21,11 +21,21 @@ class ApiError : public std::runtime_error {
   long http_status_;
 };
 
+// The listing's documented filters; an empty field is not sent. The sync asks by `sim` to prove a removal.
+struct ListingFilter {
+  std::optional<std::string> status;
+  std::optional<std::string> sim;
+  std::optional<std::int64_t> inventory;
+  std::optional<std::int64_t> package_template;
+};
+
 // What the pager needs: one page at a time. PackagesClient is the real one; tests fake it.
 class PageSource {
  public:
   virtual ~PageSource() = default;
   virtual Page fetch_page(std::int64_t offset, int count) = 0;
+  // A page of the listing narrowed by `filter` (on top of any filter the source already has).
+  virtual Page fetch_filtered_page(std::int64_t offset, int count, const ListingFilter& filter) = 0;
 };
 
 struct ApiSettings {
@@ -36,21 +46,15 @@ struct ApiSettings {
   HttpRequest limits;
 };
 
-// The listing's documented filters; an empty field is not sent. The sync itself uses none.
-struct ListingFilter {
-  std::optional<std::string> status;
-  std::optional<std::string> sim;
-  std::optional<std::int64_t> inventory;
-  std::optional<std::int64_t> package_template;
-};
-
 class PackagesClient final : public PageSource {
  public:
   PackagesClient(HttpTransport& transport, ApiSettings settings, ListingFilter filter = {});
   Page fetch_page(std::int64_t offset, int count) override;
+  Page fetch_filtered_page(std::int64_t offset, int count, const ListingFilter& filter) override;
 
   // The request for one page; public so tests can check the URL and headers.
-  HttpRequest page_request(std::int64_t offset, int count) const;
+  HttpRequest page_request(std::int64_t offset, int count) const { return page_request(offset, count, filter_); }
+  HttpRequest page_request(std::int64_t offset, int count, const ListingFilter& filter) const;
 
  private:
   HttpTransport& transport_;

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <limits>
 #include <exception>
 #include <mutex>
 #include <optional>
@@ -15,14 +16,33 @@ namespace esim {
 namespace {
 
 // Notes the first sign that the listing moved; later signs add nothing.
-void note_inconsistency(PagerResult& result, const std::string& reason) {
-  if (result.incomplete_reason.empty()) result.incomplete_reason = reason;
+void note_movement(PagerResult& result, const std::string& reason) {
+  if (result.moved.empty()) result.moved = reason;
 }
 
 void check_total(PagerResult& result, std::int64_t first_total, const Page& page) {
   if (page.total != first_total) {
-    note_inconsistency(result, "the listing's total moved from " + std::to_string(first_total) + " to " +
-                                   std::to_string(page.total) + " during the pass");
+    note_movement(result, "the listing's total moved from " + std::to_string(first_total) + " to " +
+                              std::to_string(page.total) + " during the pass");
+  }
+}
+
+void check_early_end(PagerResult& result, std::int64_t end_offset, std::int64_t total) {
+  if (end_offset < total) {
+    note_movement(result, "the listing ended at offset " + std::to_string(end_offset) +
+                              " before its reported total " + std::to_string(total));
+  }
+}
+
+// A listing that never ends (every page full, whatever the offset) is a broken server, not a
+// reason to page forever. The bound is generous, since "total" may be far off: the walk
+// normally ends long before it, at a short page.
+void check_runaway(std::int64_t offset, std::int64_t first_total) {
+  const std::int64_t limit = std::max<std::int64_t>(4 * first_total, first_total + 1'000'000);
+  if (offset > limit) {
+    throw std::runtime_error("the listing never ended: offset " + std::to_string(offset) +
+                             " is far beyond its reported total " + std::to_string(first_total) +
+                             " and pages keep coming back full; giving up");
   }
 }
 
@@ -88,7 +108,7 @@ PagerResult Pager::run_sequential(const PageSink& sink) {
   PagerResult result;
   std::int64_t offset = 0;
   std::int64_t first_total = -1;
-  std::int64_t smallest_page = page_size_;
+  std::int64_t largest_page = 0;  // the page size the server honours, as far as seen
   for (;;) {
     Page page = source_.fetch_page(offset, page_size_);
     ++result.pages;
@@ -99,26 +119,18 @@ PagerResult Pager::run_sequential(const PageSink& sink) {
     result.packages_received += returned;
     sink(page);
 
-    if (returned == 0) {
-      if (offset < page.total) {
-        note_inconsistency(result, "an empty page came back at offset " + std::to_string(offset) +
-                                       " before the reported total " + std::to_string(page.total));
-      }
+    // The end of the listing: an empty page, a page shorter than an earlier one, or a page
+    // shorter than asked that reaches the reported total (which saves a last empty request).
+    const bool end = returned == 0 || returned < largest_page ||
+                     (returned < page_size_ && offset + returned >= page.total);
+    if (end) {
+      check_early_end(result, offset + returned, page.total);
       break;
     }
-    smallest_page = std::min(smallest_page, returned);
+    largest_page = std::max(largest_page, returned);
     offset += returned;
-    if (offset >= page.total) break;
-    // Every page advances the offset, so this ends unless total keeps growing; a listing that
-    // grows faster than we read it is an error, not a reason to page forever.
-    const std::int64_t pages_needed = (first_total + smallest_page - 1) / smallest_page;
-    if (result.pages > 2 * pages_needed + 10) {
-      throw std::runtime_error("the listing kept growing while paging (total now " +
-                               std::to_string(page.total) + ", offset " + std::to_string(offset) +
-                               "); giving up after " + std::to_string(result.pages) + " pages");
-    }
+    check_runaway(offset, first_total);
   }
-  result.complete = result.incomplete_reason.empty();
   return result;
 }
 
@@ -126,42 +138,43 @@ PagerResult Pager::run_concurrent(const PageSink& sink) {
   PagerResult result;
   Page first = source_.fetch_page(0, page_size_);
   const std::int64_t total = first.total;
-  // The server may honour a smaller page size than asked; its first page tells which.
-  const auto step = static_cast<std::int64_t>(
-      first.packages.empty() ? page_size_ : std::min<std::size_t>(first.packages.size(), page_size_));
+  // The page size the server honours, which may be fewer or more than asked.
+  const auto step = static_cast<std::int64_t>(first.packages.size());
   result.pages = 1;
   result.final_total = total;
-  result.packages_received = static_cast<std::int64_t>(first.packages.size());
-  const bool first_is_all = first.packages.empty() || step >= total;
-  if (first.packages.empty() && total > 0) {
-    note_inconsistency(result, "an empty page came back at offset 0 before the reported total " +
-                                   std::to_string(total));
-  }
+  result.packages_received = step;
+  const bool first_is_all = step == 0 || (step < page_size_ && step >= total);
+  if (first_is_all) check_early_end(result, step, total);
   sink(first);
   first = Page{};
-  if (first_is_all) {
-    result.complete = result.incomplete_reason.empty();
-    return result;
-  }
+  if (first_is_all) return result;
 
-  const std::int64_t page_count = (total - step + step - 1) / step;  // pages after the first
+  // Page i (from 0) starts at offset step * (i + 1). The first worker to see a short or empty
+  // page sets end_index, and no worker takes a later page after that.
   std::atomic<std::int64_t> next{0};
+  std::atomic<std::int64_t> end_index{std::numeric_limits<std::int64_t>::max()};
   std::atomic<bool> stop{false};
   std::mutex error_mutex;
   std::exception_ptr worker_error;
   PageQueue queue(static_cast<std::size_t>(2 * concurrency_));
-  const int workers = static_cast<int>(std::min<std::int64_t>(concurrency_, page_count));
-  queue.set_producers(workers);
+  queue.set_producers(concurrency_);
 
   std::vector<std::thread> threads;
-  threads.reserve(static_cast<std::size_t>(workers));
-  for (int w = 0; w < workers; ++w) {
+  threads.reserve(static_cast<std::size_t>(concurrency_));
+  for (int w = 0; w < concurrency_; ++w) {
     threads.emplace_back([&] {
       while (!stop) {
         const std::int64_t index = next++;
-        if (index >= page_count) break;
+        if (index > end_index) break;
         try {
-          if (!queue.push(source_.fetch_page(step + index * step, static_cast<int>(step)))) break;
+          check_runaway(step * (index + 1), total);
+          Page page = source_.fetch_page(step * (index + 1), page_size_);
+          if (static_cast<std::int64_t>(page.packages.size()) < step) {
+            std::int64_t seen = end_index.load();
+            while (index < seen && !end_index.compare_exchange_weak(seen, index)) {
+            }
+          }
+          if (!queue.push(std::move(page))) break;
         } catch (...) {
           std::lock_guard lock(error_mutex);
           if (!worker_error) worker_error = std::current_exception();
@@ -179,14 +192,17 @@ PagerResult Pager::run_concurrent(const PageSink& sink) {
     queue.close();
     for (auto& t : threads) t.join();
   };
+  // Where the listing ended: the first short or empty page, and what it held and reported.
+  std::int64_t end_offset = -1, end_returned = 0, end_total = 0;
   try {
     while (std::optional<Page> page = queue.pop()) {
       ++result.pages;
       check_total(result, total, *page);
       const auto returned = static_cast<std::int64_t>(page->packages.size());
-      if (returned == 0 && page->offset < total) {
-        note_inconsistency(result, "an empty page came back at offset " + std::to_string(page->offset) +
-                                       " before the reported total " + std::to_string(total));
+      if (returned < step && (end_offset < 0 || page->offset < end_offset)) {
+        end_offset = page->offset;
+        end_returned = returned;
+        end_total = page->total;
       }
       result.packages_received += returned;
       result.final_total = page->total;
@@ -198,7 +214,7 @@ PagerResult Pager::run_concurrent(const PageSink& sink) {
   }
   finish();
   if (worker_error) std::rethrow_exception(worker_error);
-  result.complete = result.incomplete_reason.empty();
+  if (end_offset >= 0) check_early_end(result, end_offset + end_returned, end_total);
   return result;
 }
 

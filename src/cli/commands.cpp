@@ -44,6 +44,7 @@ SyncSettings sync_settings(const Config& config, bool allow_mass_removal) {
   s.interval = std::chrono::duration_cast<std::chrono::seconds>(config.schedule.interval);
   s.concurrency = config.api.concurrency;
   s.max_repaging = config.sync.max_repaging;
+  s.max_removal_lookups = config.sync.max_removal_lookups;
   s.max_removed_fraction = config.sync.max_removed_fraction;
   s.allow_mass_removal = allow_mass_removal;
   return s;

@@ -62,12 +62,18 @@ class OffsetSource final : public PageSource {
  public:
   OffsetSource(PageSource& inner, std::int64_t offset) : inner_(inner), offset_(offset) {}
   Page fetch_page(std::int64_t offset, int count) override {
-    Page page = inner_.fetch_page(offset + offset_, count);
-    page.total = std::max<std::int64_t>(0, page.total - offset_);
-    return page;
+    return shifted(inner_.fetch_page(offset + offset_, count));
+  }
+  Page fetch_filtered_page(std::int64_t offset, int count, const ListingFilter& filter) override {
+    return shifted(inner_.fetch_filtered_page(offset + offset_, count, filter));
   }
 
  private:
+  Page shifted(Page page) const {
+    page.offset -= offset_;
+    page.total = std::max<std::int64_t>(0, page.total - offset_);
+    return page;
+  }
   PageSource& inner_;
   std::int64_t offset_;
 };

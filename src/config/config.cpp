@@ -254,6 +254,8 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
       {"max_removed_fraction", [&](auto& k, auto& v) {
          reader.fraction_field(k, v, config.sync.max_removed_fraction); }},
       {"max_repaging", [&](auto& k, auto& v) { reader.int_field(k, v, config.sync.max_repaging, 0, 10); }},
+      {"max_removal_lookups", [&](auto& k, auto& v) {
+         reader.int_field(k, v, config.sync.max_removal_lookups, 0, 1'000'000); }},
   });
   reader.section(root, "schedule", {
       {"interval", [&](auto& k, auto& v) {

@@ -38,8 +38,12 @@ struct SyncConfig {
   // A pass that would mark more than this share of the live packages removed applies no
   // removals (an API that suddenly lists nothing must not empty the dashboards).
   double max_removed_fraction = 0.2;
-  // How many times a pass pages the listing again when it moved under the pager.
+  // How many times a pass pages the listing again when it moved under the pager and left
+  // more removal candidates than lookups may settle.
   int max_repaging = 2;
+  // At most this many removal candidates are checked by a lookup of their SIM in one pass;
+  // the rest are removed only if the next walk lacks them too.
+  int max_removal_lookups = 1000;
 };
 
 struct ScheduleConfig {

@@ -34,6 +34,7 @@ std::string describe_config(const Config& config) {
       << "sync:\n"
       << "  max_removed_fraction: " << config.sync.max_removed_fraction << "\n"
       << "  max_repaging: " << config.sync.max_repaging << "\n"
+      << "  max_removal_lookups: " << config.sync.max_removal_lookups << "\n"
       << "schedule:\n"
       << "  interval: " << util::format_duration(config.schedule.interval) << "\n"
       << "  jitter: " << util::format_duration(config.schedule.jitter) << "\n"

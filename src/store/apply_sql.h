@@ -5,27 +5,26 @@
 
 namespace esim::apply_sql {
 
-// Session-lifetime staging table: filled by COPY in short transactions while the pager waits on
-// the API (no transaction stays open across HTTP), emptied at the start of each pass. raw stays
-// text here: only the packages that changed are ever parsed as jsonb.
+// Session-lifetime staging tables: filled by COPY in short transactions while the pager waits
+// on the API (no transaction stays open across HTTP), emptied at the start of each pass. raw
+// stays text here: only the packages that changed are ever parsed as jsonb. The dates arrive
+// as exact timestamptz text built by the client (util::format_epoch_ms_timestamptz).
+// esim_gone holds the candidates that a lookup proved are no longer listed.
 inline constexpr const char* kCreateStaging = R"sql(
 CREATE TEMP TABLE IF NOT EXISTS esim_staging (
     seq bigint NOT NULL, id text NOT NULL, sim text, package_template bigint, status text NOT NULL,
-    created_ms bigint, activated_ms bigint, expiry_ms bigint, raw text NOT NULL
+    created_date timestamptz, activated_date timestamptz, expiry_date timestamptz, raw text NOT NULL
 );
-TRUNCATE esim_staging;
+CREATE TEMP TABLE IF NOT EXISTS esim_gone (id text PRIMARY KEY);
+TRUNCATE esim_staging, esim_gone;
 )sql";
 
-// The pass as the apply statements read it: one row per id, epoch milliseconds as timestamptz
-// (exactly, by integer arithmetic), and the fingerprint of raw. Without duplicates (the usual
-// case) it is a plain view over staging; with them, the later sighting of an id wins, being
-// the fresher.
+// The pass as the apply statements read it: one row per id, and the fingerprint of raw.
+// Without duplicates (the usual case) it is a plain view over staging; with them, the later
+// sighting of an id wins, being the fresher.
 inline constexpr const char* kPassView = R"sql(
 CREATE OR REPLACE TEMP VIEW esim_pass AS
-SELECT id, sim, package_template, status,
-       'epoch'::timestamptz + created_ms   * interval '1 millisecond' AS created_date,
-       'epoch'::timestamptz + activated_ms * interval '1 millisecond' AS activated_date,
-       'epoch'::timestamptz + expiry_ms    * interval '1 millisecond' AS expiry_date,
+SELECT id, sim, package_template, status, created_date, activated_date, expiry_date,
        raw, md5(raw)::uuid AS raw_md5
   FROM esim_staging
 )sql";
@@ -33,10 +32,7 @@ SELECT id, sim, package_template, status,
 inline constexpr const char* kDedupedPassView = R"sql(
 CREATE OR REPLACE TEMP VIEW esim_pass AS
 SELECT DISTINCT ON (id)
-       id, sim, package_template, status,
-       'epoch'::timestamptz + created_ms   * interval '1 millisecond' AS created_date,
-       'epoch'::timestamptz + activated_ms * interval '1 millisecond' AS activated_date,
-       'epoch'::timestamptz + expiry_ms    * interval '1 millisecond' AS expiry_date,
+       id, sim, package_template, status, created_date, activated_date, expiry_date,
        raw, md5(raw)::uuid AS raw_md5
   FROM esim_staging
  ORDER BY id, seq DESC
@@ -91,27 +87,48 @@ WITH added AS (
 SELECT count(*) FROM added
 )sql";
 
-// Live packages that a complete pass did not list: mark removed, transition (status to NULL).
+// Live packages the pass did not list, and whose absence is proven: by a lookup of their SIM
+// (esim_gone), or by a previous applied walk that lacked them too (esim.removal_candidates).
+// Mark them removed, with a transition (status to NULL).
 inline constexpr const char* kApplyRemovals = R"sql(
 WITH gone AS (
     UPDATE esim.packages p
        SET removed_at = $1::timestamptz, updated_at = $1::timestamptz
      WHERE p.removed_at IS NULL
-       AND NOT EXISTS (SELECT 1 FROM esim_pass s WHERE s.id = p.id)
-    RETURNING p.id, p.status
+       AND NOT EXISTS (SELECT 1 FROM esim_staging s WHERE s.id = p.id)
+       AND (EXISTS (SELECT 1 FROM esim_gone g WHERE g.id = p.id)
+            OR EXISTS (SELECT 1 FROM esim.removal_candidates r WHERE r.package_id = p.id))
+    RETURNING p.id, p.status, EXISTS (SELECT 1 FROM esim_gone g WHERE g.id = p.id) AS by_lookup
 ), transitions AS (
     INSERT INTO esim.package_status_history (package_id, old_status, new_status, changed_at, run_id)
     SELECT id, status, NULL, $1::timestamptz, $2::bigint FROM gone
     RETURNING 1
 )
-SELECT count(*) FROM gone
+SELECT count(*), count(*) FILTER (WHERE by_lookup) FROM gone
+)sql";
+
+// The two-walk rule's memory. A candidate listed again, or removed now, is forgotten; a live
+// package this walk lacked is remembered with its first miss (kept if already there).
+inline constexpr const char* kAnyRemembered = "SELECT EXISTS (SELECT 1 FROM esim.removal_candidates)";
+inline constexpr const char* kForgetCandidates = R"sql(
+DELETE FROM esim.removal_candidates r
+ WHERE EXISTS (SELECT 1 FROM esim_staging s WHERE s.id = r.package_id)
+    OR NOT EXISTS (SELECT 1 FROM esim.packages p WHERE p.id = r.package_id AND p.removed_at IS NULL)
+)sql";
+inline constexpr const char* kRememberCandidates = R"sql(
+INSERT INTO esim.removal_candidates (package_id, first_missed_at, run_id)
+SELECT p.id, $1::timestamptz, $2::bigint
+  FROM esim.packages p
+ WHERE p.removed_at IS NULL AND NOT EXISTS (SELECT 1 FROM esim_staging s WHERE s.id = p.id)
+ON CONFLICT (package_id) DO NOTHING
 )sql";
 
 inline constexpr const char* kFinishRun = R"sql(
 UPDATE esim.sync_runs
    SET status = 'succeeded', finished_at = clock_timestamp(), packages_seen = $2, inserted = $3,
        updated = $4, unchanged = $5, removed = $6, status_changes = $7, warning = $8,
-       listing_attempts = $9
+       listing_attempts = $9, lookups = $10, recovered_by_lookup = $11, removed_by_lookup = $12,
+       removed_by_second_walk = $13, removals_deferred = $14
  WHERE id = $1
 )sql";
 
@@ -135,15 +152,32 @@ SELECT count(*) FROM esim.package_status_history h
  WHERE h.run_id = $1 AND NOT EXISTS (SELECT 1 FROM esim.packages p WHERE p.id = h.package_id)
 )sql";
 
-// What the staged listing implies, for the consistency checks and the mass-removal guard.
-// Also gathers the statistics the planner needs for the apply (temp tables get no autovacuum).
+// What the staged listing implies, for the consistency checks, the removal proof and the
+// mass-removal guard: rows, distinct ids, live packages the listing lacks (candidates), live
+// packages, candidates a lookup proved gone, and the other candidates that the previous applied
+// walk lacked too. Also gathers the statistics the planner needs for the apply (temp tables get
+// no autovacuum).
 inline constexpr const char* kAnalyzeStaging = "ANALYZE esim_staging";
 inline constexpr const char* kStagingSummary = R"sql(
+WITH candidates AS MATERIALIZED (
+    SELECT p.id FROM esim.packages p
+     WHERE p.removed_at IS NULL AND NOT EXISTS (SELECT 1 FROM esim_staging s WHERE s.id = p.id)
+)
 SELECT (SELECT count(*) FROM esim_staging),
        (SELECT count(DISTINCT id) FROM esim_staging),
-       (SELECT count(*) FROM esim.packages p
-         WHERE p.removed_at IS NULL AND NOT EXISTS (SELECT 1 FROM esim_staging s WHERE s.id = p.id)),
-       (SELECT count(*) FROM esim.packages WHERE removed_at IS NULL)
+       (SELECT count(*) FROM candidates),
+       (SELECT count(*) FROM esim.packages WHERE removed_at IS NULL),
+       (SELECT count(*) FROM candidates c JOIN esim_gone g ON g.id = c.id),
+       (SELECT count(*) FROM candidates c JOIN esim.removal_candidates r ON r.package_id = c.id
+         WHERE NOT EXISTS (SELECT 1 FROM esim_gone g WHERE g.id = c.id))
+)sql";
+
+// The candidates themselves, with the SIM a lookup asks by; a bounded number, in id order.
+inline constexpr const char* kRemovalCandidates = R"sql(
+SELECT p.id, p.sim FROM esim.packages p
+ WHERE p.removed_at IS NULL AND NOT EXISTS (SELECT 1 FROM esim_staging s WHERE s.id = p.id)
+ ORDER BY p.id
+ LIMIT $1
 )sql";
 
 }  // namespace esim::apply_sql

@@ -18,8 +18,16 @@ namespace esim {
 
 namespace {
 
-// Rows buffered before one COPY; bounds memory at a few megabytes whatever the listing's size.
+// Rows buffered before one COPY, and bytes: memory stays at a few megabytes whatever the
+// listing's size and however large its packages are.
 constexpr std::size_t kRowsPerCopy = 5000;
+constexpr std::size_t kBytesPerCopy = 8u << 20;
+
+// An optional epoch-ms date as exact timestamptz text (NULL when absent).
+std::optional<std::string> timestamptz(const std::optional<std::int64_t>& epoch_ms) {
+  if (!epoch_ms) return std::nullopt;
+  return util::format_epoch_ms_timestamptz(*epoch_ms);
+}
 
 // Writes pre-built COPY lines. libpqxx 6.4's stream_to escapes field by field, character by
 // character, which was the largest single cost of staging; its tablewriter takes whole lines.
@@ -64,10 +72,36 @@ class PgPassWriter final : public PassWriter {
       summary_.reset();
       // In esim_staging's column order.
       line_.integer(next_seq_++).text(p.id).text(p.sim).integer(p.package_template).text(p.status);
-      line_.integer(p.created_date).integer(p.activated_date).integer(p.expiry_date).text(p.raw_json);
+      line_.text(timestamptz(p.created_date)).text(timestamptz(p.activated_date)).text(timestamptz(p.expiry_date));
+      line_.text(p.raw_json);
       lines_.push_back(line_.take());
-      if (lines_.size() >= kRowsPerCopy) flush();
+      line_bytes_ += lines_.back().size();
+      if (lines_.size() >= kRowsPerCopy || line_bytes_ >= kBytesPerCopy) flush();
     }
+  }
+
+  std::vector<RemovalCandidate> removal_candidates(std::size_t limit) override {
+    flush();
+    pqxx::work tx(connection_, "removal_candidates");
+    std::vector<RemovalCandidate> out;
+    for (const auto& row : tx.exec_params(apply_sql::kRemovalCandidates, static_cast<long long>(limit))) {
+      RemovalCandidate c{row[0].as<std::string>(), std::nullopt};
+      if (!row[1].is_null()) c.sim = row[1].as<std::string>();
+      out.push_back(std::move(c));
+    }
+    tx.commit();
+    return out;
+  }
+
+  void stage_gone(const std::vector<std::string>& ids) override {
+    if (ids.empty()) return;
+    summary_.reset();
+    std::vector<std::string> lines;
+    lines.reserve(ids.size());
+    for (const std::string& id : ids) lines.push_back(line_.text(id).take());
+    pqxx::work tx(connection_, "stage_gone");
+    copy_lines(tx, "esim_gone", lines);
+    tx.commit();
   }
 
   StagingSummary summary() override {
@@ -77,7 +111,7 @@ class PgPassWriter final : public PassWriter {
     pqxx::row r = tx.exec1(apply_sql::kStagingSummary);
     tx.commit();
     summary_ = StagingSummary{r[0].as<std::int64_t>(), r[1].as<std::int64_t>(), r[2].as<std::int64_t>(),
-                              r[3].as<std::int64_t>()};
+                              r[3].as<std::int64_t>(), r[4].as<std::int64_t>(), r[5].as<std::int64_t>()};
     return *summary_;
   }
 
@@ -108,10 +142,17 @@ class PgPassWriter final : public PassWriter {
     counts.inserted = tx.exec_params1(apply_sql::kApplyInserts, at, run_)[0].as<std::int64_t>();
     timer.step("inserts");
     // The summary already counted the candidates under the writer lock: none, nothing to scan for.
-    if (options.apply_removals && summary_->removal_candidates > 0) {
-      counts.removed = tx.exec_params1(apply_sql::kApplyRemovals, at, run_)[0].as<std::int64_t>();
+    if (options.apply_removals && summary_->provable_removals() > 0) {
+      pqxx::row gone = tx.exec_params1(apply_sql::kApplyRemovals, at, run_);
+      counts.removed = gone[0].as<std::int64_t>();
+      counts.removed_by_lookup = gone[1].as<std::int64_t>();
+      counts.removed_by_second_walk = counts.removed - counts.removed_by_lookup;
       timer.step("removals");
     }
+    counts.removals_deferred = summary_->removal_candidates - counts.removed;
+    remember_candidates(tx, at);
+    counts.lookups = options.lookups;
+    counts.recovered_by_lookup = options.recovered_by_lookup;
     for (const std::string& definition : rebuild) tx.exec(definition);
     if (!rebuild.empty()) timer.step("index builds");
     if (auto orphans = tx.exec_params1(apply_sql::kOrphanTransitions, run_)[0].as<std::int64_t>(); orphans != 0) {
@@ -121,7 +162,9 @@ class PgPassWriter final : public PassWriter {
     std::optional<std::string> warning;
     if (!options.warning.empty()) warning = options.warning;
     tx.exec_params(apply_sql::kFinishRun, run_, counts.packages_seen, counts.inserted, counts.updated,
-                   counts.unchanged, counts.removed, counts.status_changes, warning, options.listing_attempts);
+                   counts.unchanged, counts.removed, counts.status_changes, warning, options.listing_attempts,
+                   counts.lookups, counts.recovered_by_lookup, counts.removed_by_lookup,
+                   counts.removed_by_second_walk, counts.removals_deferred);
     tx.commit();
     timer.step("commit");
     spdlog::debug("apply: {}; staging took {} ms in {} COPY batches", timer.report(), copy_ms_, copies_);
@@ -129,6 +172,13 @@ class PgPassWriter final : public PassWriter {
   }
 
  private:
+  // The two-walk rule's memory, kept only while there is something to remember: a pass with
+  // no candidates over an empty table writes nothing here.
+  void remember_candidates(pqxx::work& tx, const std::string& at) {
+    if (tx.exec1(apply_sql::kAnyRemembered)[0].as<bool>()) tx.exec(apply_sql::kForgetCandidates);
+    if (summary_->removal_candidates > 0) tx.exec_params(apply_sql::kRememberCandidates, at, run_);
+  }
+
   // Each COPY is its own short transaction into the session's temporary table: nothing is
   // visible to others, and no transaction stays open while the next page is fetched.
   void flush() {
@@ -138,6 +188,7 @@ class PgPassWriter final : public PassWriter {
     copy_lines(tx, "esim_staging", lines_);
     tx.commit();
     lines_.clear();
+    line_bytes_ = 0;
     copy_ms_ += std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
     ++copies_;
   }
@@ -147,6 +198,7 @@ class PgPassWriter final : public PassWriter {
   std::int64_t next_seq_ = 0;
   util::CopyLine line_;
   std::vector<std::string> lines_;
+  std::size_t line_bytes_ = 0;
   std::optional<StagingSummary> summary_;  // of the rows staged so far; reset by stage()
   long long copy_ms_ = 0, copies_ = 0;  // for the debug log
 };

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,12 @@ struct PassCounts {
   std::int64_t unchanged = 0;       // listed, identical: not written at all
   std::int64_t removed = 0;         // no longer listed, so removed_at was set
   std::int64_t status_changes = 0;  // listed before and now, with a different status
+  // How the removals were proven (removed = by_lookup + by_second_walk), and what waits.
+  std::int64_t removed_by_lookup = 0;
+  std::int64_t removed_by_second_walk = 0;
+  std::int64_t removals_deferred = 0;  // candidates missed for the first time, not provable now
+  std::int64_t lookups = 0;            // requests made to check candidates by SIM
+  std::int64_t recovered_by_lookup = 0;  // candidates the walk skipped that a lookup found listed
 };
 
 // What was staged, and what removals it implies, before anything is applied.
@@ -29,14 +36,27 @@ struct StagingSummary {
   std::int64_t distinct_ids = 0;
   std::int64_t removal_candidates = 0;  // live packages the staged listing lacks
   std::int64_t live_packages = 0;       // live packages in the mirror now
+  std::int64_t proven_gone = 0;         // candidates a lookup proved are no longer listed
+  std::int64_t missed_before = 0;       // other candidates the previous applied walk lacked too
+  // What the apply would remove, and what must wait for another walk.
+  std::int64_t provable_removals() const { return proven_gone + missed_before; }
+  std::int64_t deferred() const { return removal_candidates - provable_removals(); }
+};
+
+// A live package that a walk lacked, with the SIM by which a lookup can settle it.
+struct RemovalCandidate {
+  std::string id;
+  std::optional<std::string> sim;
 };
 
 // How the apply step is to treat the staged pass.
 struct ApplyOptions {
   TimePoint seen_at;           // stamps every change of the pass
-  bool apply_removals = true;  // false: inserts and updates only
+  bool apply_removals = true;  // false: the mass-removal guard holds every removal back
   int listing_attempts = 1;
-  std::string warning;         // kept on the run row (why removals were withheld)
+  std::string warning;         // kept on the run row (what was deferred or held back)
+  std::int64_t lookups = 0;    // recorded on the run row
+  std::int64_t recovered_by_lookup = 0;
 };
 
 // The packages of one pass on their way into the database. Nothing of them is visible to
@@ -47,8 +67,13 @@ class PassWriter {
   virtual ~PassWriter() = default;
   virtual void stage(const std::vector<Package>& packages) = 0;
   virtual StagingSummary summary() = 0;
+  // Up to `limit` live packages that the staged listing lacks, in id order.
+  virtual std::vector<RemovalCandidate> removal_candidates(std::size_t limit) = 0;
+  // Candidates that a lookup proved are no longer listed (their SIM's listing lacks them).
+  virtual void stage_gone(const std::vector<std::string>& ids) = 0;
   // Diffs the staged packages against the mirror, writes only what changed, records the
-  // transitions and marks the run succeeded, all in one transaction.
+  // transitions, applies the proven removals (unless options say no), remembers the unproven
+  // candidates for the next walk and marks the run succeeded, all in one transaction.
   virtual PassCounts commit(const ApplyOptions& options) = 0;
 };
 

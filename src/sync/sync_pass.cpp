@@ -1,10 +1,12 @@
 #include "sync/sync_pass.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 
+#include "sync/removal_proof.h"
 #include "util/redact.h"
 
 namespace esim {
@@ -22,8 +24,8 @@ void SyncPass::warn_about_unknown_statuses(const Page& page) {
   }
 }
 
-std::string SyncPass::inconsistency(const PagerResult& paged, const StagingSummary& staged) {
-  if (!paged.complete) return paged.incomplete_reason;
+std::string SyncPass::movement(const PagerResult& paged, const StagingSummary& staged) {
+  if (!paged.moved.empty()) return paged.moved;
   if (staged.rows != staged.distinct_ids) {
     return std::to_string(staged.rows - staged.distinct_ids) + " package(s) came twice (the listing shifted)";
   }
@@ -35,13 +37,27 @@ std::string SyncPass::inconsistency(const PagerResult& paged, const StagingSumma
 }
 
 std::string SyncPass::mass_removal_warning(const StagingSummary& staged) const {
-  if (settings_.allow_mass_removal || staged.removal_candidates == 0) return "";
-  const double share = static_cast<double>(staged.removal_candidates) / static_cast<double>(staged.live_packages);
+  const std::int64_t removals = staged.provable_removals();
+  if (settings_.allow_mass_removal || removals == 0) return "";
+  const double share = static_cast<double>(removals) / static_cast<double>(staged.live_packages);
   if (share <= settings_.max_removed_fraction) return "";
   return fmt::format(
       "removal guard: {} of {} live packages ({:.1f}%) are no longer listed, above sync.max_removed_fraction "
       "({:.1f}%); no removals applied. If the listing really shrank, run `esim-sync once --allow-mass-removal`",
-      staged.removal_candidates, staged.live_packages, 100.0 * share, 100.0 * settings_.max_removed_fraction);
+      removals, staged.live_packages, 100.0 * share, 100.0 * settings_.max_removed_fraction);
+}
+
+std::string SyncPass::deferral_warning(const StagingSummary& staged, const ProofResult& proof) {
+  if (staged.deferred() == 0) return "";
+  std::vector<std::string> why;
+  if (proof.without_sim > 0) why.push_back(std::to_string(proof.without_sim) + " without a SIM to look up");
+  if (!proof.filter_ignored.empty()) why.push_back(proof.filter_ignored);
+  if (!proof.lookup_error.empty()) why.push_back("a lookup failed: " + proof.lookup_error);
+  const std::int64_t over = staged.deferred() - proof.without_sim - proof.not_looked_up;
+  if (over > 0) why.push_back(std::to_string(over) + " beyond sync.max_removal_lookups");
+  return fmt::format("{} removal(s) deferred: the walk lacked them and no lookup proved them gone ({}); "
+                     "they are removed if the next walk lacks them too",
+                     staged.deferred(), fmt::join(why, "; "));
 }
 
 void SyncPass::release_lock() {
@@ -80,12 +96,12 @@ PassOutcome SyncPass::run() {
   }
 
   try {
-    // 4. Stream every page into staging as it arrives; memory holds a few pages. If the
-    //    listing moved under the pager, walk it again, a bounded number of times.
+    // 4. Stream every page into staging as it arrives; memory holds a few pages. A walk that
+    //    saw the listing move and left more candidates than lookups may settle walks again.
     std::unique_ptr<PassWriter> writer;
     PagerResult paged;
     StagingSummary staged;
-    std::string inconsistent;
+    std::string moved;
     for (outcome.listing_attempts = 1;; ++outcome.listing_attempts) {
       writer.reset();
       writer = store_.open_pass(outcome.run);
@@ -95,34 +111,61 @@ PassOutcome SyncPass::run() {
         writer->stage(page.packages);
       });
       staged = writer->summary();
-      inconsistent = inconsistency(paged, staged);
-      if (inconsistent.empty() || outcome.listing_attempts > settings_.max_repaging) break;
-      spdlog::warn("pass {}: the listing moved while paging ({}); paging again", outcome.run, inconsistent);
+      moved = movement(paged, staged);
+      if (moved.empty()) break;
+      spdlog::info("pass {}: the listing moved while paging ({})", outcome.run, moved);
+      if (staged.removal_candidates <= settings_.max_removal_lookups ||
+          outcome.listing_attempts > settings_.max_repaging) {
+        break;
+      }
+      spdlog::warn("pass {}: {} removal candidates, more than sync.max_removal_lookups; paging again", outcome.run,
+                   staged.removal_candidates);
     }
 
-    // 5. Only a complete, consistent listing may say that a package is gone, and only a
-    //    plausible number of them.
-    if (!inconsistent.empty()) {
-      outcome.warning = "removals skipped: the listing kept moving while paging (" + inconsistent + ") after " +
-                        std::to_string(outcome.listing_attempts) + " attempts";
-      spdlog::warn("pass {}: {}", outcome.run, outcome.warning);
-    } else if (std::string guard = mass_removal_warning(staged); !guard.empty()) {
-      outcome.warning = guard;
-      spdlog::error("pass {}: {}", outcome.run, outcome.warning);
+    // 5. A package the walk lacked is gone only on proof: a lookup of its SIM that does not
+    //    list it. One the lookup finds was skipped by the walk and is applied as seen.
+    ProofResult proof;
+    if (staged.removal_candidates > 0) {
+      beat();
+      proof = RemovalProof(source_, settings_.page_size, settings_.concurrency, beat)
+                  .settle(writer->removal_candidates(static_cast<std::size_t>(settings_.max_removal_lookups)));
+      if (!proof.filter_ignored.empty()) spdlog::warn("pass {}: {}; falling back to two walks", outcome.run, proof.filter_ignored);
+      if (!proof.lookup_error.empty()) spdlog::warn("pass {}: a removal lookup failed: {}", outcome.run, proof.lookup_error);
+      warn_about_unknown_statuses(Page{0, 0, proof.listed});
+      writer->stage(proof.listed);
+      writer->stage_gone(proof.gone);
+      staged = writer->summary();
     }
-    outcome.removals_applied = outcome.warning.empty();
 
-    // 6. Diff and apply, all in one transaction.
+    // 6. Removals proven either way apply now, unless there are implausibly many of them.
+    std::vector<std::string> warnings;
+    if (std::string deferred = deferral_warning(staged, proof); !deferred.empty()) {
+      spdlog::warn("pass {}: {}", outcome.run, deferred);
+      warnings.push_back(std::move(deferred));
+    }
+    outcome.removals_applied = true;
+    if (std::string guard = mass_removal_warning(staged); !guard.empty()) {
+      spdlog::error("pass {}: {}", outcome.run, guard);
+      warnings.push_back(std::move(guard));
+      outcome.removals_applied = false;
+    }
+    outcome.warning = fmt::format("{}", fmt::join(warnings, "; "));
+
+    // 7. Diff and apply, all in one transaction.
     beat();
-    outcome.counts =
-        writer->commit({started_at, outcome.removals_applied, outcome.listing_attempts, outcome.warning});
+    ApplyOptions apply{started_at, outcome.removals_applied, outcome.listing_attempts, outcome.warning};
+    apply.lookups = proof.lookups;
+    apply.recovered_by_lookup = proof.recovered;
+    outcome.counts = writer->commit(apply);
     outcome.succeeded = true;
     const PassCounts& c = outcome.counts;
     spdlog::info(
         "pass {} succeeded: {} packages in {} pages; {} inserted, {} updated, {} unchanged, "
-        "{} removed, {} status changes",
+        "{} removed ({} by lookup, {} by a second walk, {} deferred), {} status changes; {} lookups "
+        "found {} skipped by the walk",
         outcome.run, c.packages_seen, paged.pages, c.inserted, c.updated, c.unchanged, c.removed,
-        c.status_changes);
+        c.removed_by_lookup, c.removed_by_second_walk, c.removals_deferred, c.status_changes, c.lookups,
+        c.recovered_by_lookup);
   } catch (const util::Cancelled& e) {
     outcome.aborted = true;
     outcome.error = std::string("stopped by a signal before it finished: ") + e.what();

@@ -9,6 +9,7 @@
 #include "api/packages_client.h"
 #include "api/pager.h"
 #include "store/store.h"
+#include "sync/removal_proof.h"
 #include "util/cancel.h"
 #include "util/clock.h"
 
@@ -23,7 +24,7 @@ struct PassOutcome {
   int listing_attempts = 0;
   long long retries = 0;  // API requests retried during the pass (filled in by the daemon)
   bool removals_applied = false;
-  std::string warning;  // why removals were withheld, when they were
+  std::string warning;  // what was deferred or held back, when something was
   std::string error;    // why the pass failed, when it did (secrets redacted)
 };
 
@@ -32,7 +33,8 @@ struct SyncSettings {
   std::vector<std::string> secrets;  // redacted from every error and log line
   std::chrono::seconds interval{900};  // schedule.interval, recorded on each run
   int concurrency = 1;                 // requests in flight; the source must be thread-safe if > 1
-  int max_repaging = 2;                // extra walks of the listing when it moved under us
+  int max_repaging = 2;                // extra walks when the listing moved and left too many candidates
+  int max_removal_lookups = 1000;      // candidates checked by a lookup of their SIM per pass
   double max_removed_fraction = 0.2;   // the mass-removal guard
   bool allow_mass_removal = false;     // `once --allow-mass-removal`
   // Stops the pass between pages once cancelled (SIGTERM); null: never.
@@ -52,10 +54,12 @@ class SyncPass {
  private:
   void warn_about_unknown_statuses(const Page& page);
   void release_lock();
-  // Why this walk of the listing cannot prove that an unlisted package is gone ("" if it can).
-  static std::string inconsistency(const PagerResult& paged, const StagingSummary& staged);
+  // The first sign that the listing moved while it was walked ("" if none).
+  static std::string movement(const PagerResult& paged, const StagingSummary& staged);
   // Why the removals must wait for an operator ("" if they need not).
   std::string mass_removal_warning(const StagingSummary& staged) const;
+  // What waits for the next walk, and why ("" if nothing).
+  static std::string deferral_warning(const StagingSummary& staged, const ProofResult& proof);
 
   PageSource& source_;
   Store& store_;

@@ -1,5 +1,6 @@
 #include "util/time_format.h"
 
+#include <cstdio>
 #include <ctime>
 
 namespace util {
@@ -31,6 +32,70 @@ std::string format_utc_seconds(std::int64_t epoch_ms) {
   gmtime_r(&seconds, &parts);
   char text[32];
   std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &parts);
+  return text;
+}
+
+}  // namespace util
+
+namespace util {
+
+namespace {
+
+// Days since 1970-01-01 of a proleptic Gregorian date (astronomical year: 0 is 1 BC), and
+// back. Howard Hinnant's algorithms: exact for every int64 day count in range.
+constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+struct CivilDate {
+  std::int64_t year;
+  unsigned month, day;
+};
+
+constexpr CivilDate civil_from_days(std::int64_t z) {
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  return {static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2), m, d};
+}
+
+constexpr std::int64_t kMsPerDay = 86'400'000;
+// PostgreSQL's timestamptz range: from 4714-11-24 00:00 BC (Julian day 0) up to, but not
+// including, 294277-01-01 00:00 AD.
+constexpr std::int64_t kFirstMs = days_from_civil(-4713, 11, 24) * kMsPerDay;
+constexpr std::int64_t kEndMs = days_from_civil(294277, 1, 1) * kMsPerDay;
+
+}  // namespace
+
+bool epoch_ms_fits_timestamptz(std::int64_t epoch_ms) { return epoch_ms >= kFirstMs && epoch_ms < kEndMs; }
+
+std::string format_epoch_ms_timestamptz(std::int64_t epoch_ms) {
+  if (epoch_ms < kFirstMs) return "-infinity";
+  if (epoch_ms >= kEndMs) return "infinity";
+  std::int64_t days = epoch_ms / kMsPerDay;
+  std::int64_t ms_of_day = epoch_ms % kMsPerDay;
+  if (ms_of_day < 0) {
+    ms_of_day += kMsPerDay;
+    --days;
+  }
+  const CivilDate date = civil_from_days(days);
+  const bool bc = date.year <= 0;
+  const long long year = bc ? 1 - date.year : date.year;
+  char text[48];
+  std::snprintf(text, sizeof text, "%04lld-%02u-%02u %02lld:%02lld:%02lld.%03lld+00%s", year, date.month, date.day,
+                static_cast<long long>(ms_of_day / 3'600'000), static_cast<long long>(ms_of_day / 60'000 % 60),
+                static_cast<long long>(ms_of_day / 1000 % 60), static_cast<long long>(ms_of_day % 1000),
+                bc ? " BC" : "");
   return text;
 }
 

@@ -2,6 +2,7 @@
 // SQL, all against a real PostgreSQL filled through the real store.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -39,6 +40,13 @@ class BiViews : public ::testing::Test {
     auto run = store.start_run(at, interval);
     auto writer = store.open_pass(run);
     writer->stage(packages);
+    // Every live package this pass does not list is gone (as a lookup would prove).
+    std::vector<std::string> gone;
+    for (const auto& row : db.query("SELECT id FROM esim.packages WHERE removed_at IS NULL")) {
+      const std::string id = row[0].c_str();
+      if (std::none_of(packages.begin(), packages.end(), [&](const Package& p) { return p.id == id; })) gone.push_back(id);
+    }
+    writer->stage_gone(gone);
     writer->commit({at, true, 1, ""});
   }
 

@@ -35,10 +35,13 @@ class PgStoreTest : public ::testing::Test {
  protected:
   PgStoreTest() : store(db.url()) { store.migrate(); }
 
-  PassCounts pass(const std::vector<Package>& packages, int when, bool removals = true) {
+  // One pass that lists `packages`; `gone`: the candidates a lookup proved are no longer listed.
+  PassCounts pass(const std::vector<Package>& packages, int when, bool removals = true,
+                  const std::vector<std::string>& gone = {}) {
     auto run = store.start_run(at(when), 900s);
     auto writer = store.open_pass(run);
     writer->stage(packages);
+    writer->stage_gone(gone);
     return writer->commit({at(when), removals, 1, ""});
   }
 
@@ -109,10 +112,12 @@ TEST_F(PgStoreTest, NoOpPassWritesNothingAtAll) {
   EXPECT_EQ(history().size(), 2u);
 }
 
-TEST_F(PgStoreTest, AbsentPackageIsRemovedWithATransitionToNull) {
+TEST_F(PgStoreTest, AbsenceProvenByLookupIsRemovedWithATransitionToNull) {
   pass({pkg("a", "ACTIVE"), pkg("b", "ACTIVE")}, 0);
-  PassCounts c = pass({pkg("a", "ACTIVE")}, 60);
+  PassCounts c = pass({pkg("a", "ACTIVE")}, 60, true, {"b"});
   EXPECT_EQ(c.removed, 1);
+  EXPECT_EQ(c.removed_by_lookup, 1);
+  EXPECT_EQ(c.removals_deferred, 0);
   EXPECT_EQ(history().back(), "b:ACTIVE>-");
   EXPECT_EQ(db.scalar("SELECT removed_at = to_timestamp(1764000060) FROM esim.packages WHERE id = 'b'"), "t");
   // Still absent next time: nothing more is written.
@@ -122,9 +127,36 @@ TEST_F(PgStoreTest, AbsentPackageIsRemovedWithATransitionToNull) {
   EXPECT_EQ(history().size(), 3u);
 }
 
-TEST_F(PgStoreTest, IncompletePassNeverRemoves) {
+TEST_F(PgStoreTest, UnprovenAbsenceWaitsForASecondWalk) {
   pass({pkg("a", "ACTIVE"), pkg("b", "ACTIVE")}, 0);
-  PassCounts c = pass({pkg("a", "SUSPENDED")}, 60, /*removals=*/false);
+  PassCounts first = pass({pkg("a", "ACTIVE")}, 60);
+  EXPECT_EQ(first.removed, 0);
+  EXPECT_EQ(first.removals_deferred, 1);
+  EXPECT_EQ(db.scalar("SELECT package_id || ' ' || (first_missed_at = to_timestamp(1764000060)) "
+                      "FROM esim.removal_candidates"),
+            "b true");
+  PassCounts second = pass({pkg("a", "ACTIVE")}, 120);
+  EXPECT_EQ(second.removed, 1);
+  EXPECT_EQ(second.removed_by_second_walk, 1);
+  EXPECT_EQ(history().back(), "b:ACTIVE>-");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM esim.removal_candidates"), "0");
+  EXPECT_EQ(db.scalar("SELECT concat_ws(',', removed, removed_by_lookup, removed_by_second_walk, removals_deferred) "
+                      "FROM esim.sync_runs ORDER BY id DESC LIMIT 1"),
+            "1,0,1,0");
+}
+
+TEST_F(PgStoreTest, ACandidateListedAgainStartsAfresh) {
+  pass({pkg("a", "ACTIVE"), pkg("b", "ACTIVE")}, 0);
+  pass({pkg("a", "ACTIVE")}, 60);                       // b missed once
+  pass({pkg("a", "ACTIVE"), pkg("b", "ACTIVE")}, 120);  // listed again: forgotten
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM esim.removal_candidates"), "0");
+  EXPECT_EQ(pass({pkg("a", "ACTIVE")}, 180).removed, 0);  // a first miss again, not a second
+  EXPECT_EQ(history().size(), 2u);
+}
+
+TEST_F(PgStoreTest, GuardedPassNeverRemoves) {
+  pass({pkg("a", "ACTIVE"), pkg("b", "ACTIVE")}, 0);
+  PassCounts c = pass({pkg("a", "SUSPENDED")}, 60, /*removals=*/false, {"b"});
   EXPECT_EQ(c.removed, 0);
   EXPECT_EQ(c.status_changes, 1);
   EXPECT_EQ(db.scalar("SELECT count(*) FROM esim.packages WHERE removed_at IS NULL"), "2");
@@ -132,7 +164,7 @@ TEST_F(PgStoreTest, IncompletePassNeverRemoves) {
 
 TEST_F(PgStoreTest, ReappearingPackageIsListedAgainFromNull) {
   pass({pkg("a", "ACTIVE"), pkg("b", "ACTIVE")}, 0);
-  pass({pkg("a", "ACTIVE")}, 60);
+  pass({pkg("a", "ACTIVE")}, 60, true, {"b"});
   PassCounts c = pass({pkg("a", "ACTIVE"), pkg("b", "SUSPENDED")}, 120);
   EXPECT_EQ(c.updated, 1);
   EXPECT_EQ(c.inserted, 0);
@@ -167,11 +199,35 @@ TEST_F(PgStoreTest, UncommittedPassLeavesTheDatabaseAsItWas) {
 
 TEST_F(PgStoreTest, RunRowCarriesTheCounts) {
   pass({pkg("a", "ACTIVE"), pkg("b", "ACTIVE")}, 0);
-  pass({pkg("a", "SUSPENDED"), pkg("c", "NOT_ACTIVE")}, 60);
+  pass({pkg("a", "SUSPENDED"), pkg("c", "NOT_ACTIVE")}, 60, true, {"b"});
   EXPECT_EQ(db.scalar("SELECT concat_ws(',', status, packages_seen, inserted, updated, unchanged, removed, "
                       "status_changes) FROM esim.sync_runs ORDER BY id DESC LIMIT 1"),
             "succeeded,2,1,1,0,1,1");
   EXPECT_EQ(db.scalar("SELECT finished_at >= started_at FROM esim.sync_runs ORDER BY id DESC LIMIT 1"), "t");
+}
+
+// Epoch milliseconds to timestamptz by integer arithmetic: exact to the millisecond at any
+// instant PostgreSQL can hold, and an infinity beyond (the "never expires" 2^63-1).
+TEST_F(PgStoreTest, DatesAreExactAtEveryInstantAndInfiniteBeyond) {
+  auto dated = [](const std::string& id, std::int64_t ms) {
+    Package p = pkg(id, "ACTIVE");
+    p.expiry_date = ms;
+    return p;
+  };
+  pass({dated("end9999", 253402300799999), dated("before1970", -1), dated("never", 9223372036854775807),
+        dated("ancient", -300000000000000), dated("bc", -62135596800001), dated("far", 9224318015999999)},
+       0);
+  auto expiry = [&](const std::string& id) {
+    return db.scalar("SELECT CASE WHEN isfinite(expiry_date) THEN to_char(expiry_date AT TIME ZONE 'UTC', "
+                     "'YYYY-MM-DD HH24:MI:SS.US BC') ELSE expiry_date::text END FROM esim.packages WHERE id = '" +
+                     id + "'");
+  };
+  EXPECT_EQ(expiry("end9999"), "9999-12-31 23:59:59.999000 AD");
+  EXPECT_EQ(expiry("before1970"), "1969-12-31 23:59:59.999000 AD");
+  EXPECT_EQ(expiry("bc"), "0001-12-31 23:59:59.999000 BC");
+  EXPECT_EQ(expiry("far"), "294276-12-31 23:59:59.999000 AD");
+  EXPECT_EQ(expiry("never"), "infinity");
+  EXPECT_EQ(expiry("ancient"), "-infinity");
 }
 
 TEST_F(PgStoreTest, AwkwardTextSurvivesCopy) {

@@ -62,6 +62,21 @@ class EndToEnd : public ::testing::Test {
     }
   }
 
+  // Packages the simulator lists that the mirror has marked removed: there must never be any.
+  std::string falsely_removed() {
+    auto truth = sim.truth();
+    std::string out;
+    for (const auto& row : db.query("SELECT id FROM esim.packages WHERE removed_at IS NOT NULL ORDER BY id")) {
+      if (truth.count(row[0].c_str())) out += std::string(row[0].c_str()) + " ";
+    }
+    return out;
+  }
+
+  // One column of the last run's row, as text ("-" for NULL).
+  std::string last_run(const std::string& column) {
+    return db.scalar("SELECT coalesce(" + column + "::text, '-') FROM esim.sync_runs ORDER BY id DESC LIMIT 1");
+  }
+
   // Everything a failed pass must leave untouched, as one comparable text.
   std::string snapshot() {
     return db.scalar(

@@ -201,4 +201,10 @@ std::map<std::string, std::string> SimProcess::truth() {
   return nlohmann::json::parse(body).get<std::map<std::string, std::string>>();
 }
 
+long long SimProcess::package_requests() {
+  std::string body;
+  http("GET", "http://127.0.0.1:" + std::to_string(port_) + "/_sim/stats", &body);
+  return nlohmann::json::parse(body).at("package_requests").get<long long>();
+}
+
 }  // namespace esim::testing

@@ -67,6 +67,8 @@ class SimProcess {
   long post(const std::string& path_and_query);
   // The listing's ground truth: id -> status.
   std::map<std::string, std::string> truth();
+  // Package requests the simulator has answered so far (lookups included).
+  long long package_requests();
 
  private:
   TempDir dir_;

@@ -5,7 +5,9 @@
 #include <mutex>
 #include <thread>
 #include <set>
+#include <algorithm>
 #include <functional>
+#include <optional>
 #include <stdexcept>
 
 #include "api/http_transport.h"
@@ -42,6 +44,7 @@ class FakeTransport : public HttpTransport {
 inline Package package(const std::string& id, const std::string& status = "ACTIVE") {
   Package p;
   p.id = id;
+  p.sim = "sim-" + id;  // one package per SIM unless a test says otherwise
   p.status = status;
   p.raw_json = "{\"id\":\"" + id + "\",\"status\":\"" + status + "\"}";
   return p;
@@ -62,17 +65,42 @@ class FakePageSource : public PageSource {
   std::shared_ptr<std::mutex> mutex = std::make_shared<std::mutex>();
   int delay_ms = 0;  // per request, to let concurrent requests overlap
 
+  // Lookups by SIM: the SIMs asked for, in order. ignore_sim_filter imitates a server that
+  // answers them with the unfiltered listing.
+  std::vector<std::string> sim_lookups;
+  bool ignore_sim_filter = false;
+  std::optional<std::int64_t> reported_total;  // "total" to report instead of the true size
+  int extra_per_page = 0;                      // pages hold this many more than asked
+
   Page fetch_page(std::int64_t offset, int count) override {
     if (delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
     std::lock_guard lock(*mutex);
     asked.emplace_back(offset, count);
     if (before_page) before_page(*this);
     if (offset == fail_at_offset) throw ApiError("GET page at offset " + std::to_string(offset) + ": HTTP 500", 500);
+    return slice(listing, offset, count, reported_total);
+  }
+
+  Page fetch_filtered_page(std::int64_t offset, int count, const ListingFilter& filter) override {
+    if (!filter.sim || ignore_sim_filter) return fetch_page(offset, count);
+    std::lock_guard lock(*mutex);
+    sim_lookups.push_back(*filter.sim);
+    std::vector<Package> on_sim;
+    for (const Package& p : listing) {
+      if (p.sim == filter.sim) on_sim.push_back(p);
+    }
+    return slice(on_sim, offset, count, std::nullopt);
+  }
+
+ private:
+  Page slice(const std::vector<Package>& from, std::int64_t offset, int count, std::optional<std::int64_t> total) const {
     Page page;
     page.offset = offset;
-    page.total = static_cast<std::int64_t>(listing.size());
-    int n = std::min(count, max_per_page);
-    for (std::int64_t i = offset; i < page.total && i < offset + n; ++i) page.packages.push_back(listing[i]);
+    page.total = total.value_or(static_cast<std::int64_t>(from.size()));
+    const std::int64_t n = std::min(count, max_per_page) + extra_per_page;
+    for (auto i = offset; i < static_cast<std::int64_t>(from.size()) && i < offset + n; ++i) {
+      page.packages.push_back(from[static_cast<std::size_t>(i)]);
+    }
     return page;
   }
 };
@@ -84,8 +112,10 @@ class FakeStore : public Store {
     ApplyOptions options;
   };
   std::set<std::string> live;  // the mirror's live ids, for the removal candidates
+  std::set<std::string> missed_before;  // candidates an earlier walk lacked (the two-walk rule)
   std::vector<TimePoint> runs_started;
   std::vector<std::string> staged_ids;  // of the open pass
+  std::vector<std::string> gone_ids;    // of the open pass: proven gone by lookup
   std::vector<Commit> commits;
   std::vector<std::pair<RunId, std::string>> failures;
   bool fail_on_commit = false;
@@ -98,6 +128,7 @@ class FakeStore : public Store {
   }
   std::unique_ptr<PassWriter> open_pass(RunId) override {
     staged_ids.clear();
+    gone_ids.clear();
     return std::make_unique<Writer>(*this);
   }
   void fail_run(RunId run, const std::string& error) override { failures.emplace_back(run, error); }
@@ -127,8 +158,25 @@ class FakeStore : public Store {
       s.rows = static_cast<std::int64_t>(store.staged_ids.size());
       s.distinct_ids = static_cast<std::int64_t>(distinct.size());
       s.live_packages = static_cast<std::int64_t>(store.live.size());
-      for (const auto& id : store.live) s.removal_candidates += distinct.count(id) ? 0 : 1;
+      for (const auto& id : store.live) {
+        if (distinct.count(id)) continue;
+        ++s.removal_candidates;
+        const bool gone = std::count(store.gone_ids.begin(), store.gone_ids.end(), id) > 0;
+        s.proven_gone += gone ? 1 : 0;
+        s.missed_before += !gone && store.missed_before.count(id) ? 1 : 0;
+      }
       return s;
+    }
+    std::vector<RemovalCandidate> removal_candidates(std::size_t limit) override {
+      std::set<std::string> distinct(store.staged_ids.begin(), store.staged_ids.end());
+      std::vector<RemovalCandidate> out;
+      for (const auto& id : store.live) {
+        if (!distinct.count(id) && out.size() < limit) out.push_back({id, "sim-" + id});
+      }
+      return out;
+    }
+    void stage_gone(const std::vector<std::string>& ids) override {
+      store.gone_ids.insert(store.gone_ids.end(), ids.begin(), ids.end());
     }
     PassCounts commit(const ApplyOptions& options) override {
       if (store.fail_on_commit) throw std::runtime_error("could not serialize access");

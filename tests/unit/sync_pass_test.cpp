@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "fakes.h"
 
 using esim::SyncPass;
@@ -50,42 +52,124 @@ TEST(SyncPass, FailedPageCommitsNothingAndRecordsTheFailure) {
   EXPECT_NE(h.store.failures[0].second.find("offset 200"), std::string::npos);
 }
 
-TEST(SyncPass, ListingThatMovedOnceIsPagedAgainAndThenTrusted) {
-  Harness h;
-  for (int i = 0; i < 300; ++i) h.source.listing.push_back(package("p" + std::to_string(i)));
-  h.source.before_page = [](FakePageSource& s) {
-    if (s.asked.size() == 2) s.listing.erase(s.listing.begin());  // one package goes mid-walk
-  };
-  auto outcome = h.run();
-  EXPECT_TRUE(outcome.succeeded);
-  EXPECT_EQ(outcome.listing_attempts, 2);
-  ASSERT_EQ(h.store.commits.size(), 1u);
-  EXPECT_TRUE(h.store.commits[0].options.apply_removals);
-  EXPECT_EQ(h.store.commits[0].staged_ids.size(), 299u);  // only the second walk is applied
+namespace {
+
+// A mirror that holds p0..p{n-1}, and a listing that lists the same.
+void listed_and_live(Harness& h, int n) {
+  for (int i = 0; i < n; ++i) {
+    h.source.listing.push_back(package("p" + std::to_string(i)));
+    h.store.live.insert("p" + std::to_string(i));
+  }
 }
 
-TEST(SyncPass, ListingThatKeepsMovingAppliesChangesButNoRemovals) {
+bool contains(const std::vector<std::string>& ids, const std::string& id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+}  // namespace
+
+// p0 goes after the first page: every later page slides by one, so the walk skips p100 (it
+// moved onto page 0, already read). The lookup of p100's SIM finds it listed. (p0 was seen on
+// page 0, so it stays until the next pass proves it gone.)
+TEST(SyncPass, MovedListingIsSettledByLookupsNotByRemovingWhatTheWalkSkipped) {
   Harness h;
-  for (int i = 0; i < 300; ++i) h.source.listing.push_back(package("p" + std::to_string(i)));
+  listed_and_live(h, 300);
+  h.source.before_page = [](FakePageSource& s) {
+    if (s.asked.size() == 2) s.listing.erase(s.listing.begin());
+  };
+  auto outcome = h.run();
+  ASSERT_TRUE(outcome.succeeded) << outcome.error;
+  EXPECT_EQ(outcome.listing_attempts, 1);
+  ASSERT_EQ(h.store.commits.size(), 1u);
+  EXPECT_TRUE(h.store.commits[0].options.apply_removals);
+  EXPECT_TRUE(h.store.gone_ids.empty());
+  EXPECT_TRUE(contains(h.store.commits[0].staged_ids, "p100"));  // applied as seen by the lookup
+  EXPECT_EQ(h.source.sim_lookups, std::vector<std::string>{"sim-p100"});
+  EXPECT_EQ(h.store.commits[0].options.lookups, 1);
+  EXPECT_EQ(h.store.commits[0].options.recovered_by_lookup, 1);
+  EXPECT_EQ(outcome.warning, "");
+}
+
+// A listing that never holds still no longer postpones every removal: proven ones apply.
+TEST(SyncPass, ListingThatKeepsMovingStillAppliesProvenRemovals) {
+  Harness h;
+  listed_and_live(h, 300);
+  h.store.live.insert("gone1");
   h.source.before_page = [](FakePageSource& s) {
     if (s.asked.size() % 3 == 2) s.listing.insert(s.listing.begin(), package("new" + std::to_string(s.asked.size())));
   };
   auto outcome = h.run();
-  EXPECT_TRUE(outcome.succeeded);
-  EXPECT_EQ(outcome.listing_attempts, 3);  // the first walk and max_repaging (2) more
-  ASSERT_EQ(h.store.commits.size(), 1u);
-  EXPECT_FALSE(h.store.commits[0].options.apply_removals);
-  EXPECT_NE(h.store.commits[0].options.warning.find("removals skipped"), std::string::npos);
+  ASSERT_TRUE(outcome.succeeded) << outcome.error;
+  EXPECT_EQ(outcome.listing_attempts, 1);
+  EXPECT_TRUE(h.store.commits[0].options.apply_removals);
+  EXPECT_TRUE(contains(h.store.gone_ids, "gone1"));
+  for (int i = 0; i < 300; ++i) EXPECT_FALSE(contains(h.store.gone_ids, "p" + std::to_string(i))) << i;
 }
 
-TEST(SyncPass, DuplicateIdsMakeTheWalkInconsistent) {
+// More candidates than lookups may settle, and the listing moved: walk again (bounded).
+TEST(SyncPass, MovedListingWithTooManyCandidatesIsWalkedAgain) {
   Harness h;
-  for (int i = 0; i < 150; ++i) h.source.listing.push_back(package("p" + std::to_string(i)));
-  h.source.listing[120] = package("p5");  // a server that lists one package twice, total unchanged
+  listed_and_live(h, 300);
+  h.settings.max_removal_lookups = 0;
+  h.source.before_page = [](FakePageSource& s) {
+    if (s.asked.size() == 2) s.listing.erase(s.listing.begin());  // once only
+  };
   auto outcome = h.run();
-  EXPECT_TRUE(outcome.succeeded);
-  EXPECT_FALSE(h.store.commits.back().options.apply_removals);
-  EXPECT_NE(outcome.warning.find("came twice"), std::string::npos) << outcome.warning;
+  ASSERT_TRUE(outcome.succeeded) << outcome.error;
+  EXPECT_EQ(outcome.listing_attempts, 2);
+  EXPECT_EQ(h.store.commits[0].staged_ids.size(), 299u);  // only the second, quiet walk is applied
+  EXPECT_TRUE(h.source.sim_lookups.empty());
+  EXPECT_NE(outcome.warning.find("1 removal(s) deferred"), std::string::npos) << outcome.warning;
+  EXPECT_NE(outcome.warning.find("1 beyond sync.max_removal_lookups"), std::string::npos) << outcome.warning;
+}
+
+TEST(SyncPass, AServerThatIgnoresTheSimFilterDefersEveryCandidate) {
+  Harness h;
+  listed_and_live(h, 150);
+  h.store.live.insert("gone1");
+  h.store.live.insert("gone2");
+  h.source.ignore_sim_filter = true;
+  auto outcome = h.run();
+  ASSERT_TRUE(outcome.succeeded) << outcome.error;
+  EXPECT_TRUE(h.store.gone_ids.empty());
+  EXPECT_NE(outcome.warning.find("2 removal(s) deferred"), std::string::npos) << outcome.warning;
+  EXPECT_NE(outcome.warning.find("does not honour the sim filter"), std::string::npos) << outcome.warning;
+  EXPECT_EQ(h.store.commits[0].options.lookups, 1);  // the first lookup showed it; no more asked
+}
+
+TEST(SyncPass, ACandidateTheLastWalkMissedTooIsRemovableWithoutLookup) {
+  Harness h;
+  listed_and_live(h, 50);
+  h.store.live.insert("gone1");
+  h.store.missed_before.insert("gone1");
+  h.source.ignore_sim_filter = true;
+  auto outcome = h.run();
+  ASSERT_TRUE(outcome.succeeded) << outcome.error;
+  EXPECT_TRUE(outcome.removals_applied);
+  EXPECT_EQ(outcome.warning, "");  // nothing deferred: the two-walk rule settles it
+}
+
+TEST(SyncPass, LookupsAreBoundedAndOnePerSim) {
+  Harness h;
+  listed_and_live(h, 50);
+  for (int i = 0; i < 10; ++i) h.store.live.insert("gone" + std::to_string(i));
+  h.settings.max_removal_lookups = 3;
+  h.settings.max_removed_fraction = 1;
+  auto outcome = h.run();
+  ASSERT_TRUE(outcome.succeeded) << outcome.error;
+  EXPECT_EQ(h.source.sim_lookups.size(), 3u);
+  EXPECT_EQ(h.store.gone_ids.size(), 3u);
+  EXPECT_NE(outcome.warning.find("7 removal(s) deferred"), std::string::npos) << outcome.warning;
+}
+
+TEST(SyncPass, QuietListingMakesNoLookups) {
+  Harness h;
+  listed_and_live(h, 250);
+  auto outcome = h.run();
+  ASSERT_TRUE(outcome.succeeded) << outcome.error;
+  EXPECT_TRUE(h.source.sim_lookups.empty());
+  EXPECT_EQ(h.source.asked.size(), 3u);
+  EXPECT_EQ(outcome.warning, "");
 }
 
 TEST(SyncPass, MassRemovalIsWithheldAboveTheThreshold) {
