@@ -20,6 +20,11 @@ void Metrics::pass_finished(const PassOutcome& outcome, std::chrono::duration<do
   inserted_ += outcome.counts.inserted;
   removed_ += outcome.counts.removed;
   transitions_ += outcome.counts.status_changes;
+  lookups_ += outcome.counts.lookups;
+  removed_by_lookup_ += outcome.counts.removed_by_lookup;
+  removed_by_second_walk_ += outcome.counts.removed_by_second_walk;
+  recovered_by_lookup_ += outcome.counts.recovered_by_lookup;
+  removals_deferred_ = outcome.counts.removals_deferred;
   any_success_ = true;
   last_success_ = std::chrono::steady_clock::now();
   last_success_unix_ = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -70,6 +75,17 @@ std::string Metrics::render() const {
   out += fmt::format("esim_sync_packages_inserted_total {}\n", inserted_);
   family("esim_sync_packages_removed_total", "counter", "Packages marked removed.");
   out += fmt::format("esim_sync_packages_removed_total {}\n", removed_);
+  family("esim_sync_removal_lookups_total", "counter", "Requests made to check removal candidates by their SIM.");
+  out += fmt::format("esim_sync_removal_lookups_total {}\n", lookups_);
+  family("esim_sync_removals_proven_total", "counter", "Removals applied, by how their absence was proven.");
+  out += fmt::format("esim_sync_removals_proven_total{{proof=\"lookup\"}} {}\n", removed_by_lookup_);
+  out += fmt::format("esim_sync_removals_proven_total{{proof=\"second_walk\"}} {}\n", removed_by_second_walk_);
+  family("esim_sync_packages_recovered_by_lookup_total", "counter",
+         "Packages a walk skipped (the listing moved) that a lookup found still listed.");
+  out += fmt::format("esim_sync_packages_recovered_by_lookup_total {}\n", recovered_by_lookup_);
+  family("esim_sync_removals_deferred", "gauge",
+         "Removal candidates the last succeeded pass could not prove; removed if the next walk lacks them too.");
+  out += fmt::format("esim_sync_removals_deferred {}\n", removals_deferred_);
   family("esim_sync_api_requests_total", "counter", "Requests to the packages API by HTTP status (0: no answer).");
   for (const auto& [status, count] : responses_) {
     out += fmt::format("esim_sync_api_requests_total{{code=\"{}\"}} {}\n", status, count);

@@ -27,6 +27,9 @@ class Metrics {
   std::map<long, long long> responses_;      // by HTTP status
   std::map<std::string, std::int64_t> live_;
   long long inserted_ = 0, removed_ = 0, transitions_ = 0, retries_ = 0;
+  // The removal proof (issue: no invented removals): what it cost and what it settled.
+  long long lookups_ = 0, removed_by_lookup_ = 0, removed_by_second_walk_ = 0, recovered_by_lookup_ = 0;
+  long long removals_deferred_ = 0;  // after the last succeeded pass
   double last_duration_ = 0, last_success_unix_ = 0;
   std::chrono::steady_clock::time_point last_success_{};
   bool any_success_ = false;

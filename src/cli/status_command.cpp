@@ -44,7 +44,11 @@ int command_status(const std::string& config_path, int passes) {
       live += row[1].as<std::int64_t>();
       by_status += fmt::format("  {} {}", row[0].c_str(), row[1].c_str());
     }
-    std::cout << fmt::format("packages: {} live:{}\n\n", live, by_status);
+    std::cout << fmt::format("packages: {} live:{}\n", live, by_status);
+    const auto deferred = tx.exec1("SELECT count(*) FROM esim.removal_candidates")[0].as<std::int64_t>();
+    std::cout << fmt::format("removals deferred: {}{}\n\n", deferred,
+                             deferred == 0 ? "" : " (missed by the last walk, no lookup could prove them gone; "
+                                                  "removed if the next walk lacks them too)");
 
     std::cout << fmt::format("{:>6}  {:<9}  {:<19}  {:>8}  {:>8}  {:>6}  {:>6}  {:>7}  {:>7}  {}\n", "PASS", "STATUS",
                              "STARTED (UTC)", "TOOK", "SEEN", "NEW", "UPD", "REMOVED", "CHANGES", "NOTE");

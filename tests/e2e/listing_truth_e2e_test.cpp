@@ -138,6 +138,8 @@ TEST_F(EndToEnd, IgnoredSimFilterFallsBackToTwoWalks) {
   EXPECT_EQ(last_run("removed"), "0");
   EXPECT_EQ(last_run("removals_deferred"), "1");
   EXPECT_TRUE(contains(last_run("warning"), "1 removal(s) deferred")) << last_run("warning");
+  auto status = esim_sync("status");
+  EXPECT_TRUE(contains(status.out, "removals deferred: 1 ")) << status.out;
 
   auto second = esim_sync("once");
   ASSERT_EQ(second.exit_code, 0) << second.err;
