@@ -29,6 +29,7 @@ class PagePrinter {
   explicit PagePrinter(bool table) : table_(table) {}
 
   void print(const Page& page) {
+    for (const auto& warning : page.warnings) spdlog::warn("{}", warning);
     if (table_ && !header_done_) {
       std::cout << fmt::format("{:<16} {:<21} {:>10} {:<11} {:<19}  {:<19}  {:<19}\n", "ID", "SIM", "TEMPLATE",
                                "STATUS", "CREATED (UTC)", "ACTIVATED (UTC)", "EXPIRES (UTC)");

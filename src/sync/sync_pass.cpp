@@ -92,6 +92,7 @@ PassOutcome SyncPass::run() {
       paged = Pager(source_, settings_.page_size, settings_.concurrency).run([&](const Page& page) {
         beat();
         warn_about_unknown_statuses(page);
+        for (const auto& warning : page.warnings) spdlog::warn("{}", warning);
         writer->stage(page.packages);
       });
       staged = writer->summary();
