@@ -170,7 +170,9 @@ struct Server::Impl {
       if (!v) return reject(400, fmt::format("Invalid {}", name));
       *target = *v;
     }
-    res.set_content(catalog.render_page(offset, count, filter, options.render), "application/json");
+    std::string page = catalog.render_page(offset, count, filter, options.render);
+    if (options.odd.any() && !filter.any()) page = with_odd_packages(page, offset, count, options.odd);
+    res.set_content(page, "application/json");
   }
 
   void routes() {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "catalog.h"
+#include "odd_payloads.h"
 
 namespace sim {
 
@@ -25,6 +26,7 @@ struct ServerOptions {
   // Every N package requests, one new package appears at the front of the listing and one
   // random package vanishes: the listing moves while a client pages (0: never).
   int drift_every = 0;
+  OddOptions odd;  // odd packages at the end of the unfiltered listing (odd_payloads.h)
 };
 
 // How an armed fault answers.
