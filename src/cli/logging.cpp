@@ -6,6 +6,8 @@
 
 #include <cstdlib>
 
+#include "util/escape.h"
+
 namespace esim {
 
 namespace {
@@ -35,6 +37,18 @@ class JsonMessageFlag final : public spdlog::custom_flag_formatter {
   std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<JsonMessageFlag>(); }
 };
 
+// %q : the message with control characters escaped, so that text from the API (a status, an
+// id, an error body) can never end the line and forge the next one.
+class EscapedMessageFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+    std::string escaped;
+    util::append_escaped_control(escaped, std::string_view(msg.payload.data(), msg.payload.size()));
+    dest.append(escaped.data(), escaped.data() + escaped.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<EscapedMessageFlag>(); }
+};
+
 // %N : the syslog priority journald reads from a "<N>" line prefix.
 class PriorityFlag final : public spdlog::custom_flag_formatter {
  public:
@@ -58,13 +72,13 @@ void setup_logging(const std::string& level, const std::string& format) {
   auto logger = spdlog::get("esim-sync");
   if (!logger) logger = spdlog::stderr_logger_mt("esim-sync");
   auto formatter = std::make_unique<spdlog::pattern_formatter>();
-  formatter->add_flag<JsonMessageFlag>('*').add_flag<PriorityFlag>('N');
+  formatter->add_flag<JsonMessageFlag>('*').add_flag<PriorityFlag>('N').add_flag<EscapedMessageFlag>('q');
   if (format == "json") {
     formatter->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","message":"%*"})");
   } else if (std::getenv("JOURNAL_STREAM") != nullptr) {
-    formatter->set_pattern("<%N>%v");
+    formatter->set_pattern("<%N>%q");
   } else {
-    formatter->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+    formatter->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %q");
   }
   logger->set_formatter(std::move(formatter));
   logger->set_level(spdlog::level::from_str(level));

@@ -4,15 +4,47 @@
 #include <gtest/gtest.h>
 
 #include <sstream>
+#include <thread>
 
 #include "e2e/e2e_fixture.h"
 
+using esim::testing::BackgroundProcess;
 using esim::testing::contains;
 using esim::testing::EndToEnd;
+using esim::testing::kSimKey;
+using esim::testing::read_file;
+using esim::testing::run_command;
 
 namespace {
 
 const std::string kFffd = "\xEF\xBF\xBD";  // U+FFFD, what \u0000 becomes
+const std::string kForgedLine = "esim_sync_last_success_timestamp_seconds 4102444800";
+
+// Polls until pred() or about `seconds` pass.
+template <typename Pred>
+bool eventually(Pred pred, int seconds = 15) {
+  for (int i = 0; i < seconds * 20; ++i) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return pred();
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+// The status of a GET, 0 while nothing answers.
+long status_of(const std::string& url) {
+  try {
+    return esim::testing::http_get(url);
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
 
 }  // namespace
 
@@ -40,9 +72,41 @@ TEST_F(OddPackages, PassSucceedsWithTheOddPackagesMirroredAndNamedInWarnings) {
             "8914800000" + kFffd + "9|a" + kFffd + "b|x" + kFffd);
   EXPECT_TRUE(contains(result.err, "package pkg_odd_nul" + kFffd + ": \"extra\" held \\u0000")) << result.err;
 
-  // An undocumented status is stored as sent.
+  // An undocumented status is stored as sent, and its warning stays on one log line.
   EXPECT_EQ(db.scalar("SELECT status FROM esim.packages WHERE id = 'pkg_odd_status'"),
-            "X\"} 1\nesim_sync_last_success_timestamp_seconds 4102444800\n# x");
+            "X\"} 1\n" + kForgedLine + "\n# x");
+  EXPECT_TRUE(contains(result.err, "package pkg_odd_status has status \"X\"} 1\\n" + kForgedLine)) << result.err;
+  for (const auto& line : lines_of(result.err)) {
+    EXPECT_NE(line.rfind("esim_sync_", 0), 0u) << line;
+    EXPECT_NE(line, "# x\" which Betatel does not document; stored as sent");
+  }
+}
+
+TEST_F(OddPackages, AForgedStatusAddsNoSampleToMetrics) {
+  const int port = esim::testing::free_port();
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+  dir.write("config.yaml", read_file(dir.file("config.yaml")) + "metrics:\n  listen: 127.0.0.1:" + std::to_string(port) + "\n");
+  BackgroundProcess daemon({ESIM_SYNC_BINARY, "run", "--config", dir.file("config.yaml")}, dir.file("run.log"),
+                           {{"E2E_API_KEY", kSimKey}});
+  ASSERT_TRUE(eventually([&] { return status_of(base + "/healthz") == 200; })) << read_file(dir.file("run.log.err"));
+
+  std::string metrics;
+  ASSERT_EQ(esim::testing::http_get(base + "/metrics", &metrics), 200);
+  for (const auto& line : lines_of(metrics)) EXPECT_EQ(line.find("4102444800"), std::string::npos) << line;
+  EXPECT_TRUE(contains(metrics, "esim_sync_packages{status=\"other\"} 1\n")) << metrics;
+  dir.write("metrics.txt", metrics);
+  auto promtool = run_command({"/bin/sh", "-c", "promtool check metrics < " + dir.file("metrics.txt")});
+  EXPECT_EQ(promtool.exit_code, 0) << promtool.out << promtool.err;
+  EXPECT_EQ(daemon.terminate(), 0);
+}
+
+TEST_F(OddPackages, FetchTableKeepsOnePackageARow) {
+  auto result = run_command({ESIM_SYNC_BINARY, "fetch", "--all", "--format", "table", "--config", dir.file("config.yaml")},
+                            {{"E2E_API_KEY", kSimKey}});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(lines_of(result.out).size(), 1u + 153u) << result.out;  // the header and one row each
+  EXPECT_TRUE(contains(result.out, "X\"} 1\\nesim_sync_last")) << result.out;
+  EXPECT_TRUE(contains(result.err, "package pkg_odd_numbers: \"package_template\"")) << result.err;
 }
 
 class DeepNesting : public EndToEnd {
