@@ -7,16 +7,22 @@
 #include <cstdlib>
 
 #include "util/escape.h"
+#include "util/redact.h"
 
 namespace esim {
 
 namespace {
 
+// The message with any user:password@ in a URL redacted, whatever code logged it.
+std::string redacted_payload(const spdlog::details::log_msg& msg) {
+  return util::redact_url_userinfo(std::string(msg.payload.data(), msg.payload.size()));
+}
+
 // %* : the message as a JSON string body (quotes, backslashes and control characters escaped).
 class JsonMessageFlag final : public spdlog::custom_flag_formatter {
  public:
   void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
-    for (char c : msg.payload) {
+    for (char c : redacted_payload(msg)) {
       switch (c) {
         case '"': dest.append(std::string_view("\\\"")); break;
         case '\\': dest.append(std::string_view("\\\\")); break;
@@ -43,7 +49,7 @@ class EscapedMessageFlag final : public spdlog::custom_flag_formatter {
  public:
   void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
     std::string escaped;
-    util::append_escaped_control(escaped, std::string_view(msg.payload.data(), msg.payload.size()));
+    util::append_escaped_control(escaped, redacted_payload(msg));
     dest.append(escaped.data(), escaped.data() + escaped.size());
   }
   std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<EscapedMessageFlag>(); }

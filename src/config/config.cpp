@@ -10,6 +10,7 @@
 #include <map>
 #include <sstream>
 
+#include "config/base_url.h"
 #include "util/duration.h"
 #include "util/redact.h"
 #include "util/size.h"
@@ -164,22 +165,6 @@ std::string read_secret_file(const std::string& path, std::string& error) {
 
 const std::vector<std::string> kLogLevels = {"trace", "debug", "info", "warn", "error"};
 
-struct UrlParts {
-  std::string scheme, host;
-};
-
-// scheme://[user@]host[:port][/path]; nullopt when that shape is missing.
-std::optional<UrlParts> split_url(const std::string& url) {
-  static const std::regex shape(R"(^([a-zA-Z][a-zA-Z0-9+.-]*)://(?:[^@/]*@)?(\[[0-9a-fA-F:.]+\]|[^:/?#\[\]]+)(?::[0-9]{1,5})?(?:[/?#].*)?$)");
-  std::smatch m;
-  if (!std::regex_match(url, m, shape)) return std::nullopt;
-  return UrlParts{m[1].str(), m[2].str()};
-}
-
-bool is_loopback_host(const std::string& host) {
-  return host == "localhost" || host == "[::1]" || host.rfind("127.", 0) == 0;
-}
-
 }  // namespace
 
 ConfigError::ConfigError(std::vector<std::string> problems)
@@ -298,13 +283,8 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
 
   // Cross-field rules, each pointed at the most useful line.
   YAML::Node api = root["api"];
-  const std::string& url = config.api.base_url;
-  auto url_parts = split_url(url);
-  if (!url_parts || (url_parts->scheme != "http" && url_parts->scheme != "https")) {
-    reader.problem(api["base_url"], "api.base_url", "must be an https:// URL with a host, got \"" + url + "\"");
-  } else if (url_parts->scheme == "http" && !is_loopback_host(url_parts->host) && !config.api.allow_insecure_http) {
-    reader.problem(api["base_url"], "api.base_url",
-                   "http:// sends the API key in clear text; use https://, or set api.allow_insecure_http: true");
+  if (std::string why = base_url_problem(config.api.base_url, config.api.allow_insecure_http); !why.empty()) {
+    reader.problem(api.IsMap() ? api["base_url"] : api, "api.base_url", why);
   }
   if (!config.api.api_key.empty() && !config.api.api_key_file.empty()) {
     reader.problem(api_key_file_node, "api.api_key_file", "set either api.api_key or api.api_key_file, not both");

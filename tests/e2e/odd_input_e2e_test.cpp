@@ -125,3 +125,15 @@ TEST_F(DeepNesting, FailsThePassCleanlyNamingOffsetAndPackage) {
             "failed: page at offset 100: package #5");
   EXPECT_EQ(db.scalar("SELECT count(*) FROM esim.packages"), "0");
 }
+
+TEST(UrlRules, CheckConfigRefusesUrlTricksAndUserinfoWithExit3) {
+  esim::testing::TempDir dir;
+  for (const std::string url : {"http://127.0.0.1.evil.example/api/v1/esim", "http://evil.example#@127.0.0.1/api/v1/esim",
+                                "http://evil.example?@localhost/api/v1/esim", "https://reseller:pw-in-url-77@esim.example/api"}) {
+    dir.write("c.yaml", "api:\n  api_key: ${K}\n  user_id: u\n  base_url: \"" + url + "\"\ndatabase:\n  url: x\n");
+    auto result = run_command({ESIM_SYNC_BINARY, "check-config", "--config", dir.file("c.yaml")}, {{"K", "key-123456"}});
+    EXPECT_EQ(result.exit_code, 3) << url << "\n" << result.out;
+    EXPECT_TRUE(contains(result.err, "c.yaml:4: api.base_url: ")) << result.err;
+    EXPECT_FALSE(contains(result.out + result.err, "pw-in-url-77")) << result.err;
+  }
+}

@@ -210,6 +210,40 @@ TEST(Config, PlainHttpOnlyToLoopbackUnlessAllowed) {
   EXPECT_TRUE(any_contains(with_url("ftp://x/y"), "must be an https:// URL with a host"));
 }
 
+TEST(Config, UrlTricksThatReachAnotherHostAreRefused) {
+  auto with_url = [](const std::string& url, const std::string& extra = "") {
+    return problems("api:\n  api_key: k\n  user_id: u\n  base_url: \"" + url + "\"\n" + extra + "database:\n  url: x\n");
+  };
+  // libcurl would send each of these to evil.example, the key in clear text.
+  for (const char* url : {"http://127.0.0.1.evil.example/api", "http://evil.example#@127.0.0.1/api",
+                          "http://evil.example?@localhost/api", "http://localhost.evil.example/api",
+                          "http://127.0.0.1@evil.example/api"}) {
+    auto found = with_url(url);
+    EXPECT_TRUE(any_contains(found, "test.yaml:4: api.base_url:")) << url;
+    EXPECT_FALSE(found.empty()) << url;
+  }
+  EXPECT_TRUE(any_contains(with_url("http://127.0.0.1.evil.example/api"), "clear text to 127.0.0.1.evil.example"));
+  // What libcurl itself reads as loopback is loopback.
+  EXPECT_TRUE(with_url("http://127.1.2.3:8080/api").empty());
+  EXPECT_TRUE(with_url("http://LOCALHOST/api").empty());
+  // A query or fragment would swallow the /packages?... the client appends.
+  EXPECT_TRUE(any_contains(with_url("https://esim.example/api#x"), "must not have a query (?) or fragment (#)"));
+  EXPECT_TRUE(any_contains(with_url("https://esim.example/api?a=1"), "must not have a query (?) or fragment (#)"));
+}
+
+TEST(Config, UserinfoInTheBaseUrlIsRefusedAndNeverShown) {
+  auto found = problems("api:\n  api_key: k\n  user_id: u\n  base_url: https://reseller:hunter2-pw@esim.example/api\n"
+                        "database:\n  url: x\n");
+  ASSERT_TRUE(any_contains(found, "test.yaml:4: api.base_url: must not carry user:password@")) << found.size();
+  EXPECT_TRUE(any_contains(found, "api.api_key"));
+  for (const auto& line : found) EXPECT_EQ(line.find("hunter2-pw"), std::string::npos) << line;
+  // Also when the URL is refused for another reason.
+  found = problems("api:\n  api_key: k\n  user_id: u\n  base_url: ftp://u:hunter2-pw@esim.example/api\n"
+                   "database:\n  url: x\n");
+  ASSERT_FALSE(found.empty());
+  for (const auto& line : found) EXPECT_EQ(line.find("hunter2-pw"), std::string::npos) << line;
+}
+
 TEST(Config, LiteralKeyInAWorldReadableFileDrawsAWarning) {
   char path[] = "/tmp/esim-config-XXXXXX";
   int fd = mkstemp(path);
