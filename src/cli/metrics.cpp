@@ -1,12 +1,10 @@
 #include "cli/metrics.h"
 
 #include <fmt/format.h>
-#include <httplib.h>
 
 #include <algorithm>
 #include <regex>
 #include <stdexcept>
-#include <thread>
 #include <vector>
 
 #include "api/package.h"
@@ -113,35 +111,6 @@ std::string Metrics::render() const {
   family("esim_sync_api_retries_total", "counter", "Requests to the API that were retried.");
   out += fmt::format("esim_sync_api_retries_total {}\n", retries_);
   return out;
-}
-
-struct MetricsServer::Impl {
-  httplib::Server http;
-  std::thread thread;
-};
-
-MetricsServer::MetricsServer(const std::string& listen, Metrics& metrics) : impl_(std::make_unique<Impl>()) {
-  const auto colon = listen.rfind(':');
-  std::string host = listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  const int port = std::stoi(listen.substr(colon + 1));
-  impl_->http.Get("/metrics", [&metrics](const httplib::Request&, httplib::Response& res) {
-    res.set_content(metrics.render(), "text/plain; version=0.0.4");
-  });
-  impl_->http.Get("/healthz", [&metrics](const httplib::Request&, httplib::Response& res) {
-    const bool ok = metrics.healthy();
-    res.status = ok ? 200 : 503;
-    res.set_content(ok ? "ok\n" : "no pass succeeded within three intervals\n", "text/plain");
-  });
-  if (!impl_->http.bind_to_port(host, port)) {
-    throw std::runtime_error("metrics.listen: cannot listen on " + listen);
-  }
-  impl_->thread = std::thread([this] { impl_->http.listen_after_bind(); });
-}
-
-MetricsServer::~MetricsServer() {
-  impl_->http.stop();
-  if (impl_->thread.joinable()) impl_->thread.join();
 }
 
 }  // namespace esim
