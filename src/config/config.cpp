@@ -163,6 +163,16 @@ std::string read_secret_file(const std::string& path, std::string& error) {
   return text;
 }
 
+// The passfile= of a libpq connection string ("passfile=/p" or "...?passfile=/p&..."), if any.
+std::optional<std::string> passfile_of(const std::string& conninfo) {
+  static const std::regex passfile(R"((?:^|[\s?&])passfile\s*=\s*('(?:[^'\\]|\\.)*'|[^\s&]+))");
+  std::smatch m;
+  if (!std::regex_search(conninfo, m, passfile)) return std::nullopt;
+  std::string value = m[1].str();
+  if (value.size() >= 2 && value.front() == '\'') value = value.substr(1, value.size() - 2);
+  return value;
+}
+
 const std::vector<std::string> kLogLevels = {"trace", "debug", "info", "warn", "error"};
 
 }  // namespace
@@ -323,6 +333,18 @@ Config load_config_file(const std::string& path, const util::EnvLookup& env) {
     config.warnings.push_back(path + ":" + std::to_string(key.Mark().line + 1) +
                               ": api.api_key is written in a file that every user can read; use ${VAR}, "
                               "api.api_key_file, or chmod o-r " + path);
+  }
+  // A secret file others can read leaks the same way, wherever the config names it.
+  if (!config.api.api_key_file.empty() && stat(config.api.api_key_file.c_str(), &info) == 0 &&
+      (info.st_mode & S_IROTH)) {
+    config.warnings.push_back("api.api_key_file: " + config.api.api_key_file +
+                              " can be read by every user; chmod o-r " + config.api.api_key_file);
+  }
+  if (auto passfile = passfile_of(config.database.url);
+      passfile && stat(passfile->c_str(), &info) == 0 && (info.st_mode & (S_IRWXG | S_IRWXO))) {
+    config.warnings.push_back("database.url: the passfile " + *passfile +
+                              " can be read by group or others, and libpq ignores a password file like that; "
+                              "chmod 0600 " + *passfile);
   }
   return config;
 }

@@ -259,3 +259,27 @@ TEST(Config, LiteralKeyInAWorldReadableFileDrawsAWarning) {
   EXPECT_NE(open_file.warnings[0].find(":2: api.api_key is written in a file that every user can read"), std::string::npos);
   EXPECT_TRUE(closed_file.warnings.empty());
 }
+
+TEST(Config, SecretFilesReadableByOthersDrawAWarning) {
+  char dir_template[] = "/tmp/esim-secrets-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  std::ofstream(dir + "/key") << "secret-key-123\n";
+  std::ofstream(dir + "/pgpass") << "localhost:5432:esim:esim_sync:pw\n";
+  std::ofstream(dir + "/c.yaml") << "api:\n  api_key_file: " << dir << "/key\n  user_id: u\ndatabase:\n"
+                                 << "  url: postgresql://esim_sync@localhost/esim?passfile=" << dir << "/pgpass\n";
+  chmod((dir + "/c.yaml").c_str(), 0600);
+  auto warnings_with = [&](mode_t key_mode, mode_t pgpass_mode) {
+    chmod((dir + "/key").c_str(), key_mode);
+    chmod((dir + "/pgpass").c_str(), pgpass_mode);
+    return esim::load_config_file(dir + "/c.yaml", env({})).warnings;
+  };
+  auto open_files = warnings_with(0644, 0640);
+  auto closed_files = warnings_with(0600, 0600);
+  for (const char* name : {"/key", "/pgpass", "/c.yaml"}) std::remove((dir + name).c_str());
+  rmdir(dir.c_str());
+  EXPECT_TRUE(any_contains(open_files, "api.api_key_file: " + dir + "/key can be read by every user"));
+  EXPECT_TRUE(any_contains(open_files, "database.url: the passfile " + dir + "/pgpass can be read by group or others"));
+  EXPECT_EQ(open_files.size(), 2u);
+  EXPECT_TRUE(closed_files.empty());
+}
