@@ -89,9 +89,9 @@ Page PackagesClient::fetch_page(std::int64_t offset, int count) {
       message += " (not retried: check api.base_url: its host name, https:// against a plain-http server, or the "
                  "server's certificate)";
     }
-    throw ApiError(util::redact(message, {settings_.api_key}), 0);
+    throw ApiError(util::redact_url_userinfo(util::redact(message, {settings_.api_key})), 0);
   } catch (const ResponseTooLarge& e) {
-    throw ApiError(util::redact(what + ": " + e.what(), {settings_.api_key}), 0);
+    throw ApiError(util::redact_url_userinfo(util::redact(what + ": " + e.what(), {settings_.api_key})), 0);
   }
   if (response.status != 200) {
     std::string message = what + ": HTTP " + std::to_string(response.status);
@@ -99,7 +99,7 @@ Page PackagesClient::fetch_page(std::int64_t offset, int count) {
     if (!summary.empty()) message += ": " + summary;
     message += response.status == 400 ? bad_request_hint(filter_, offset, count) : hint_for(response.status);
     if (response.attempts > 1) message += " (gave up after " + std::to_string(response.attempts) + " attempts)";
-    throw ApiError(util::redact(message, {settings_.api_key}), response.status);
+    throw ApiError(util::redact_url_userinfo(util::redact(message, {settings_.api_key})), response.status);
   }
   return parse_packages_page(response.body, offset);
 }

@@ -150,3 +150,18 @@ TEST(CurlTransport, DnsTlsAndCertificateErrorsArePermanentNetworkErrorsAreNot) {
     EXPECT_FALSE(esim::curl_error_is_permanent(code)) << code;
   }
 }
+
+TEST(PackagesClient, ErrorsNeverShowAPasswordInTheUrl) {
+  FakeTransport transport;
+  transport.reply(500, "boom");
+  esim::ApiSettings s = settings();
+  s.base_url = "https://reseller:pw-secret-9@esim.example/api/v1/esim";
+  PackagesClient client(transport, s);
+  try {
+    client.fetch_page(0, 100);
+    FAIL() << "expected an error";
+  } catch (const ApiError& e) {
+    EXPECT_EQ(std::string(e.what()).find("pw-secret-9"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("https://[REDACTED]@esim.example"), std::string::npos) << e.what();
+  }
+}
