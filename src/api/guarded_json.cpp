@@ -43,12 +43,14 @@ class Guard {
     }
     if (starts && depth > kPackageDepth + kMaxPackageNesting) too_deep(depth);
     if (event == json::parse_event_t::key) {
-      std::string key = parsed.get<std::string>();
-      const bool had_nul = replace_nul(key);
+      const std::string& raw_key = parsed.get_ref<const std::string&>();
+      const bool had_nul = std::memchr(raw_key.data(), '\0', raw_key.size()) != nullptr;
       if (depth == 1) {
-        in_packages_ = key == "packages";
+        in_packages_ = raw_key == "packages";
+        if (in_packages_) notes_.clear();  // a repeated "packages" replaces the earlier one
       } else if (depth == kPackageDepth + 1 && in_packages_) {
-        field_ = key;
+        field_ = raw_key;
+        if (had_nul) replace_nul(field_);
       }
       if (had_nul && in_packages_ && depth > kPackageDepth && !notes_.empty()) {
         notes_.back().nul_in_keys = true;

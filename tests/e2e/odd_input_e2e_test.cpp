@@ -137,3 +137,11 @@ TEST(UrlRules, CheckConfigRefusesUrlTricksAndUserinfoWithExit3) {
     EXPECT_FALSE(contains(result.out + result.err, "pw-in-url-77")) << result.err;
   }
 }
+
+TEST_F(OddPackages, StatusKeepsAForgedStatusOnItsLine) {
+  ASSERT_EQ(esim_sync("once").exit_code, 0);
+  auto result = esim_sync("status");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_TRUE(contains(result.out, "X\"} 1\\n" + kForgedLine + "\\n# x 1")) << result.out;
+  for (const auto& line : lines_of(result.out)) EXPECT_NE(line.rfind("esim_sync_", 0), 0u) << result.out;
+}

@@ -172,3 +172,12 @@ TEST(PageParser, NestingIsBoundedWhileParsingAndNamesOffsetAndId) {
   message = refusal(R"({"total":1,"meta":)" + nested_arrays(100000) + R"(,"packages":[]})", 0);
   EXPECT_NE(message.find("page at offset 0: response nests deeper"), std::string::npos) << message;
 }
+
+TEST(PageParser, ARepeatedPackagesKeyIsReadAsTheOneThatCounts) {
+  // nlohmann keeps the last "packages"; the \u0000 in a key of that one must still be replaced.
+  auto page = parse_packages_page(
+      R"({"total":1,"packages":[{"id":"a","status":"ACTIVE"},{"id":"b","status":"ACTIVE"}],)"
+      R"("packages":[{"id":"c","status":"ACTIVE","x":{"k\u0000":1}}]})", 0);
+  ASSERT_EQ(page.packages.size(), 1u);
+  EXPECT_EQ(page.packages[0].raw_json.find("\\u0000"), std::string::npos) << page.packages[0].raw_json;
+}
