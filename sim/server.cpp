@@ -177,8 +177,9 @@ struct Server::Impl {
     std::optional<std::int64_t> reported_total;
     if (!filter.any() && options.total_mode == TotalMode::kFrozen) reported_total = frozen_total;
     if (!filter.any() && options.total_mode == TotalMode::kAbsurd) reported_total = options.absurd_total;
-    res.set_content(catalog.render_page(offset, count + options.larger_by, filter, options.render, reported_total),
-                    "application/json");
+    std::string page = catalog.render_page(offset, count + options.larger_by, filter, options.render, reported_total);
+    if (options.odd.any() && !filter.any()) page = with_odd_packages(page, offset, count + options.larger_by, options.odd);
+    res.set_content(page, "application/json");
   }
 
   // An armed shift (POST /_sim/shift) happens after its count of package requests.

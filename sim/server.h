@@ -6,6 +6,7 @@
 #include <string>
 
 #include "catalog.h"
+#include "odd_payloads.h"
 
 namespace sim {
 
@@ -36,6 +37,7 @@ struct ServerOptions {
   std::int64_t absurd_total = 10'000'000;
   std::int64_t larger_by = 0;      // pages hold this many more packages than asked
   bool ignore_sim_filter = false;  // answer `sim=` lookups with the unfiltered listing
+  OddOptions odd;  // odd packages at the end of the unfiltered listing (odd_payloads.h)
 };
 
 // How an armed fault answers.

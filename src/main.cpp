@@ -46,9 +46,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"jsonl", "table"}))
       ->capture_default_str();
   app.footer(
-      "Exit codes: 0 success (or stopped by SIGINT/SIGTERM), 1 sync pass failed (nothing applied),\n"
+      "Exit codes: 0 success (or run stopped by SIGINT/SIGTERM), 1 sync pass failed (nothing applied),\n"
       "2 usage error, 3 invalid configuration, 4 database unreachable or migrations failed,\n"
-      "5 another esim-sync is syncing this database now (once).");
+      "5 another esim-sync is syncing this database now (once), 6 once stopped by SIGINT/SIGTERM.");
 
   try {
     app.parse(argc, argv);

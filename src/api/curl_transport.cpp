@@ -61,6 +61,27 @@ struct HeaderList {
 
 }  // namespace
 
+bool curl_error_is_permanent(int curl_code) {
+  switch (static_cast<CURLcode>(curl_code)) {
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_SSL_CONNECT_ERROR:  // "wrong version number": https:// to a plain-http server
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_USE_SSL_FAILED:
+      return true;
+    default:
+      return false;
+  }
+}
+
 CurlTransport::CurlTransport() {
   init_curl_once();
   handle_ = curl_easy_init();
@@ -114,7 +135,7 @@ HttpResponse CurlTransport::get(const HttpRequest& request) {
   }
   if (code != CURLE_OK) {
     std::string detail = error[0] != '\0' ? error : curl_easy_strerror(code);
-    throw TransportError(detail);
+    throw TransportError(detail, !curl_error_is_permanent(code));
   }
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   return response;

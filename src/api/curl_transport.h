@@ -6,6 +6,9 @@
 
 namespace esim {
 
+// DNS, TLS and certificate failures: the configuration is wrong, a retry gets the same answer.
+bool curl_error_is_permanent(int curl_code);
+
 class CurlTransport final : public HttpTransport {
  public:
   CurlTransport();

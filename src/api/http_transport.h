@@ -29,10 +29,16 @@ struct HttpResponse {
 };
 
 // A request that got no HTTP answer at all (DNS, connect, TLS, timeout). The message never
-// contains request headers, so it cannot carry the API key.
+// contains request headers, so it cannot carry the API key. Not retryable: an error that a
+// retry cannot mend (the host name does not resolve, TLS or the certificate fails).
 class TransportError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit TransportError(const std::string& message, bool retryable = true)
+      : std::runtime_error(message), retryable_(retryable) {}
+  bool retryable() const { return retryable_; }
+
+ private:
+  bool retryable_;
 };
 
 // A body larger than HttpRequest::max_response_size. Not retried: it would be as large again.

@@ -23,6 +23,9 @@ struct Page {
   std::int64_t offset = 0;  // the offset we asked for
   std::int64_t total = 0;   // the listing's size, as the server reported it with this page
   std::vector<Package> packages;
+  // Odd values that did not stop the page (a number beyond 64 bits stored as NULL, \u0000
+  // replaced), each naming the package id and the field; the caller logs them.
+  std::vector<std::string> warnings;
 };
 
 // The four statuses Betatel documents. Others are stored as sent, with a warning.

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <vector>
+
 #include "api/page_parser.h"
 #include "util/redact.h"
 #include "util/url_encode.h"
@@ -28,9 +30,23 @@ std::string error_body_summary(const std::string& body) {
 
 namespace {
 
+// A 400 names what the request carried: the filters when there were any, else the paging.
+std::string bad_request_hint(const ListingFilter& filter, std::int64_t offset, int count) {
+  std::vector<std::string> sent;
+  if (filter.status) sent.push_back("status=" + *filter.status);
+  if (filter.sim) sent.push_back("sim=" + *filter.sim);
+  if (filter.inventory) sent.push_back("inventory=" + std::to_string(*filter.inventory));
+  if (filter.package_template) sent.push_back("package_template=" + std::to_string(*filter.package_template));
+  const std::string paging = "offset=" + std::to_string(offset) + " count=" + std::to_string(count);
+  if (sent.empty()) return " (the server rejected the pagination " + paging + ": check api.page_size)";
+  std::string filters;
+  for (const auto& s : sent) filters += (filters.empty() ? "" : ", ") + s;
+  return " (the server rejected the request: check the filter " + filters + ", then the paging " + paging +
+         " (--count, api.page_size))";
+}
+
 std::string hint_for(long status) {
   switch (status) {
-    case 400: return " (the server rejected the pagination: check api.page_size)";
     case 401:
     case 403: return " (authentication failed: check api.api_key and api.user_id)";
     case 404: return " (check api.base_url)";
@@ -75,17 +91,22 @@ Page PackagesClient::fetch_filtered_page(std::int64_t offset, int count, const L
   try {
     response = transport_.get(request);
   } catch (const TransportError& e) {
-    throw ApiError(util::redact(what + ": no answer: " + e.what(), {settings_.api_key}), 0);
+    std::string message = what + ": no answer: " + e.what();
+    if (!e.retryable()) {
+      message += " (not retried: check api.base_url: its host name, https:// against a plain-http server, or the "
+                 "server's certificate)";
+    }
+    throw ApiError(util::redact_url_userinfo(util::redact(message, {settings_.api_key})), 0);
   } catch (const ResponseTooLarge& e) {
-    throw ApiError(util::redact(what + ": " + e.what(), {settings_.api_key}), 0);
+    throw ApiError(util::redact_url_userinfo(util::redact(what + ": " + e.what(), {settings_.api_key})), 0);
   }
   if (response.status != 200) {
     std::string message = what + ": HTTP " + std::to_string(response.status);
     std::string summary = error_body_summary(response.body);
     if (!summary.empty()) message += ": " + summary;
-    message += hint_for(response.status);
+    message += response.status == 400 ? bad_request_hint(filter_, offset, count) : hint_for(response.status);
     if (response.attempts > 1) message += " (gave up after " + std::to_string(response.attempts) + " attempts)";
-    throw ApiError(util::redact(message, {settings_.api_key}), response.status);
+    throw ApiError(util::redact_url_userinfo(util::redact(message, {settings_.api_key})), response.status);
   }
   return parse_packages_page(response.body, offset);
 }

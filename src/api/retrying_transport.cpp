@@ -57,6 +57,7 @@ HttpResponse RetryingTransport::get(const HttpRequest& request) {
       if (!is_retryable_status(response.status)) return response;
       failure = "HTTP " + std::to_string(response.status);
     } catch (const TransportError& e) {
+      if (!e.retryable()) throw;  // DNS, TLS, certificate: the same answer again
       failure = e.what();
       if (attempt > policy_.max_retries) {
         throw TransportError(failure + " (gave up after " + std::to_string(attempt) + " attempts)");

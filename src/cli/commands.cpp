@@ -69,6 +69,7 @@ bool migrate_or_log(PgStore& store, const Config& config) {
 int command_check_config(const std::string& config_path) {
   std::optional<Config> config = load_or_explain(config_path);
   if (!config) return exit_code::kBadConfig;
+  for (const auto& warning : config->warnings) std::cerr << "esim-sync: warning: " << warning << "\n";
   std::cout << "# " << config_path << ": valid\n" << describe_config(*config);
   return exit_code::kOk;
 }
@@ -99,7 +100,7 @@ int command_once(const std::string& config_path, bool allow_mass_removal) {
                  "nothing done\n";
     return exit_code::kLockedOut;
   }
-  if (outcome.aborted) return exit_code::kOk;  // stopped on request; nothing applied
+  if (outcome.aborted) return exit_code::kInterrupted;  // stopped on request; nothing applied
   return outcome.succeeded ? exit_code::kOk : exit_code::kPassFailed;
 }
 

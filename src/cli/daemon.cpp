@@ -18,6 +18,7 @@
 #include "cli/signals.h"
 #include "cli/systemd_notify.h"
 #include "config/config.h"
+#include "store/migrator.h"
 #include "store/pg_store.h"
 #include "sync/sync_pass.h"
 #include "util/cancel.h"
@@ -93,6 +94,10 @@ int command_run(const std::string& config_path) {
     try {
       for (const auto& name : worker->store.migrate().applied) spdlog::info("applied migration {}", name);
       break;
+    } catch (const MigrationError& e) {
+      // An unknown or edited migration does not heal by waiting: exit 4, as `migrate` does.
+      spdlog::error("migrations failed: {}", util::redact(e.what(), worker->config.secrets()));
+      return exit_code::kDatabase;
     } catch (const std::exception& e) {
       spdlog::error("database not ready ({}); trying again in {} ms",
                     util::redact(e.what(), worker->config.secrets()), retry.count());

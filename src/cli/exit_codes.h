@@ -9,5 +9,6 @@ inline constexpr int kUsage = 2;           // the command line is wrong
 inline constexpr int kBadConfig = 3;       // the configuration file is missing or invalid
 inline constexpr int kDatabase = 4;        // PostgreSQL unreachable, or migrations failed
 inline constexpr int kLockedOut = 5;       // another esim-sync is syncing this database now
+inline constexpr int kInterrupted = 6;     // once: SIGINT/SIGTERM stopped the pass; nothing applied
 
 }  // namespace esim::exit_code

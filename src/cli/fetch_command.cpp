@@ -13,6 +13,7 @@
 #include "cli/logging.h"
 #include "config/config.h"
 #include "util/redact.h"
+#include "util/escape.h"
 #include "util/time_format.h"
 
 namespace esim {
@@ -29,6 +30,7 @@ class PagePrinter {
   explicit PagePrinter(bool table) : table_(table) {}
 
   void print(const Page& page) {
+    for (const auto& warning : page.warnings) spdlog::warn("{}", warning);
     if (table_ && !header_done_) {
       std::cout << fmt::format("{:<16} {:<21} {:>10} {:<11} {:<19}  {:<19}  {:<19}\n", "ID", "SIM", "TEMPLATE",
                                "STATUS", "CREATED (UTC)", "ACTIVATED (UTC)", "EXPIRES (UTC)");
@@ -36,8 +38,11 @@ class PagePrinter {
     }
     for (const Package& p : page.packages) {
       if (table_) {
-        std::cout << fmt::format("{:<16} {:<21} {:>10} {:<11} {:<19}  {:<19}  {:<19}\n", p.id, p.sim.value_or("-"),
-                                 p.package_template ? std::to_string(*p.package_template) : "-", p.status,
+        // Ids, SIMs and statuses come from the API: escaped, so each package stays one row.
+        std::cout << fmt::format("{:<16} {:<21} {:>10} {:<11} {:<19}  {:<19}  {:<19}\n", util::escape_control(p.id),
+                                 util::escape_control(p.sim.value_or("-")),
+                                 p.package_template ? std::to_string(*p.package_template) : "-",
+                                 util::escape_control(p.status),
                                  date_or_dash(p.created_date), date_or_dash(p.activated_date),
                                  date_or_dash(p.expiry_date));
       } else {

@@ -6,15 +6,23 @@
 
 #include <cstdlib>
 
+#include "util/escape.h"
+#include "util/redact.h"
+
 namespace esim {
 
 namespace {
+
+// The message with any user:password@ in a URL redacted, whatever code logged it.
+std::string redacted_payload(const spdlog::details::log_msg& msg) {
+  return util::redact_url_userinfo(std::string(msg.payload.data(), msg.payload.size()));
+}
 
 // %* : the message as a JSON string body (quotes, backslashes and control characters escaped).
 class JsonMessageFlag final : public spdlog::custom_flag_formatter {
  public:
   void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
-    for (char c : msg.payload) {
+    for (char c : redacted_payload(msg)) {
       switch (c) {
         case '"': dest.append(std::string_view("\\\"")); break;
         case '\\': dest.append(std::string_view("\\\\")); break;
@@ -33,6 +41,18 @@ class JsonMessageFlag final : public spdlog::custom_flag_formatter {
     }
   }
   std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<JsonMessageFlag>(); }
+};
+
+// %q : the message with control characters escaped, so that text from the API (a status, an
+// id, an error body) can never end the line and forge the next one.
+class EscapedMessageFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+    std::string escaped;
+    util::append_escaped_control(escaped, redacted_payload(msg));
+    dest.append(escaped.data(), escaped.data() + escaped.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<EscapedMessageFlag>(); }
 };
 
 // %N : the syslog priority journald reads from a "<N>" line prefix.
@@ -58,13 +78,13 @@ void setup_logging(const std::string& level, const std::string& format) {
   auto logger = spdlog::get("esim-sync");
   if (!logger) logger = spdlog::stderr_logger_mt("esim-sync");
   auto formatter = std::make_unique<spdlog::pattern_formatter>();
-  formatter->add_flag<JsonMessageFlag>('*').add_flag<PriorityFlag>('N');
+  formatter->add_flag<JsonMessageFlag>('*').add_flag<PriorityFlag>('N').add_flag<EscapedMessageFlag>('q');
   if (format == "json") {
     formatter->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","message":"%*"})");
   } else if (std::getenv("JOURNAL_STREAM") != nullptr) {
-    formatter->set_pattern("<%N>%v");
+    formatter->set_pattern("<%N>%q");
   } else {
-    formatter->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+    formatter->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %q");
   }
   logger->set_formatter(std::move(formatter));
   logger->set_level(spdlog::level::from_str(level));

@@ -1,12 +1,46 @@
 #include "cli/metrics.h"
 
 #include <fmt/format.h>
-#include <httplib.h>
 
+#include <algorithm>
+#include <regex>
 #include <stdexcept>
-#include <thread>
+#include <vector>
+
+#include "api/package.h"
+#include "util/escape.h"
 
 namespace esim {
+
+namespace {
+
+// Statuses come from the API, so the label set is bounded: the documented four always, then up
+// to this many others that look like status names (the largest first); the rest count as "other".
+constexpr std::size_t kExtraStatuses = 4;
+
+std::map<std::string, std::int64_t> bounded_statuses(const std::map<std::string, std::int64_t>& by_status) {
+  static const std::regex status_name("[A-Z][A-Z0-9_]{0,31}");
+  std::map<std::string, std::int64_t> out;
+  std::vector<std::pair<std::string, std::int64_t>> extra;
+  for (const auto& [status, count] : by_status) {
+    if (is_documented_status(status)) {
+      out[status] += count;
+    } else if (std::regex_match(status, status_name)) {
+      extra.emplace_back(status, count);
+    } else {
+      out["other"] += count;
+    }
+  }
+  std::sort(extra.begin(), extra.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
+  for (std::size_t i = 0; i < extra.size(); ++i) {
+    out[i < kExtraStatuses ? extra[i].first : "other"] += extra[i].second;
+  }
+  return out;
+}
+
+}  // namespace
 
 void Metrics::pass_finished(const PassOutcome& outcome, std::chrono::duration<double> took) {
   std::lock_guard lock(mutex_);
@@ -32,7 +66,7 @@ void Metrics::pass_finished(const PassOutcome& outcome, std::chrono::duration<do
 
 void Metrics::set_live_packages(std::map<std::string, std::int64_t> by_status) {
   std::lock_guard lock(mutex_);
-  live_ = std::move(by_status);
+  live_ = bounded_statuses(by_status);
 }
 
 void Metrics::api_response(long status) {
@@ -67,7 +101,7 @@ std::string Metrics::render() const {
   out += fmt::format("esim_sync_last_pass_duration_seconds {:.3f}\n", last_duration_);
   family("esim_sync_packages", "gauge", "Live packages by status after the last succeeded pass.");
   for (const auto& [status, count] : live_) {
-    out += fmt::format("esim_sync_packages{{status=\"{}\"}} {}\n", status, count);
+    out += fmt::format("esim_sync_packages{{status=\"{}\"}} {}\n", util::prometheus_label_value(status), count);
   }
   family("esim_sync_status_transitions_total", "counter", "Status changes of listed packages recorded.");
   out += fmt::format("esim_sync_status_transitions_total {}\n", transitions_);
@@ -93,35 +127,6 @@ std::string Metrics::render() const {
   family("esim_sync_api_retries_total", "counter", "Requests to the API that were retried.");
   out += fmt::format("esim_sync_api_retries_total {}\n", retries_);
   return out;
-}
-
-struct MetricsServer::Impl {
-  httplib::Server http;
-  std::thread thread;
-};
-
-MetricsServer::MetricsServer(const std::string& listen, Metrics& metrics) : impl_(std::make_unique<Impl>()) {
-  const auto colon = listen.rfind(':');
-  std::string host = listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  const int port = std::stoi(listen.substr(colon + 1));
-  impl_->http.Get("/metrics", [&metrics](const httplib::Request&, httplib::Response& res) {
-    res.set_content(metrics.render(), "text/plain; version=0.0.4");
-  });
-  impl_->http.Get("/healthz", [&metrics](const httplib::Request&, httplib::Response& res) {
-    const bool ok = metrics.healthy();
-    res.status = ok ? 200 : 503;
-    res.set_content(ok ? "ok\n" : "no pass succeeded within three intervals\n", "text/plain");
-  });
-  if (!impl_->http.bind_to_port(host, port)) {
-    throw std::runtime_error("metrics.listen: cannot listen on " + listen);
-  }
-  impl_->thread = std::thread([this] { impl_->http.listen_after_bind(); });
-}
-
-MetricsServer::~MetricsServer() {
-  impl_->http.stop();
-  if (impl_->thread.joinable()) impl_->thread.join();
 }
 
 }  // namespace esim

@@ -8,13 +8,15 @@
 #include "cli/exit_codes.h"
 #include "config/config.h"
 #include "store/pg_store.h"
+#include "util/escape.h"
 #include "util/redact.h"
 
 namespace esim {
 
 namespace {
 
-std::string cell(const pqxx::field& f) { return f.is_null() ? "-" : f.c_str(); }
+// Statuses and errors hold what the API sent: escaped, so each stays on its line.
+std::string cell(const pqxx::field& f) { return f.is_null() ? "-" : util::escape_control(f.c_str()); }
 
 }  // namespace
 
@@ -42,7 +44,7 @@ int command_status(const std::string& config_path, int passes) {
     std::string by_status;
     for (const auto& row : tx.exec("SELECT status, packages FROM esim.package_status_counts ORDER BY packages DESC")) {
       live += row[1].as<std::int64_t>();
-      by_status += fmt::format("  {} {}", row[0].c_str(), row[1].c_str());
+      by_status += fmt::format("  {} {}", cell(row[0]), row[1].c_str());
     }
     std::cout << fmt::format("packages: {} live:{}\n", live, by_status);
     const auto deferred = tx.exec1("SELECT count(*) FROM esim.removal_candidates")[0].as<std::int64_t>();

@@ -10,6 +10,7 @@
 #include <map>
 #include <sstream>
 
+#include "config/base_url.h"
 #include "util/duration.h"
 #include "util/redact.h"
 #include "util/size.h"
@@ -162,23 +163,17 @@ std::string read_secret_file(const std::string& path, std::string& error) {
   return text;
 }
 
-const std::vector<std::string> kLogLevels = {"trace", "debug", "info", "warn", "error"};
-
-struct UrlParts {
-  std::string scheme, host;
-};
-
-// scheme://[user@]host[:port][/path]; nullopt when that shape is missing.
-std::optional<UrlParts> split_url(const std::string& url) {
-  static const std::regex shape(R"(^([a-zA-Z][a-zA-Z0-9+.-]*)://(?:[^@/]*@)?(\[[0-9a-fA-F:.]+\]|[^:/?#\[\]]+)(?::[0-9]{1,5})?(?:[/?#].*)?$)");
+// The passfile= of a libpq connection string ("passfile=/p" or "...?passfile=/p&..."), if any.
+std::optional<std::string> passfile_of(const std::string& conninfo) {
+  static const std::regex passfile(R"((?:^|[\s?&])passfile\s*=\s*('(?:[^'\\]|\\.)*'|[^\s&]+))");
   std::smatch m;
-  if (!std::regex_match(url, m, shape)) return std::nullopt;
-  return UrlParts{m[1].str(), m[2].str()};
+  if (!std::regex_search(conninfo, m, passfile)) return std::nullopt;
+  std::string value = m[1].str();
+  if (value.size() >= 2 && value.front() == '\'') value = value.substr(1, value.size() - 2);
+  return value;
 }
 
-bool is_loopback_host(const std::string& host) {
-  return host == "localhost" || host == "[::1]" || host.rfind("127.", 0) == 0;
-}
+const std::vector<std::string> kLogLevels = {"trace", "debug", "info", "warn", "error"};
 
 }  // namespace
 
@@ -300,13 +295,8 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
 
   // Cross-field rules, each pointed at the most useful line.
   YAML::Node api = root["api"];
-  const std::string& url = config.api.base_url;
-  auto url_parts = split_url(url);
-  if (!url_parts || (url_parts->scheme != "http" && url_parts->scheme != "https")) {
-    reader.problem(api["base_url"], "api.base_url", "must be an https:// URL with a host, got \"" + url + "\"");
-  } else if (url_parts->scheme == "http" && !is_loopback_host(url_parts->host) && !config.api.allow_insecure_http) {
-    reader.problem(api["base_url"], "api.base_url",
-                   "http:// sends the API key in clear text; use https://, or set api.allow_insecure_http: true");
+  if (std::string why = base_url_problem(config.api.base_url, config.api.allow_insecure_http); !why.empty()) {
+    reader.problem(api.IsMap() ? api["base_url"] : api, "api.base_url", why);
   }
   if (!config.api.api_key.empty() && !config.api.api_key_file.empty()) {
     reader.problem(api_key_file_node, "api.api_key_file", "set either api.api_key or api.api_key_file, not both");
@@ -345,6 +335,18 @@ Config load_config_file(const std::string& path, const util::EnvLookup& env) {
     config.warnings.push_back(path + ":" + std::to_string(key.Mark().line + 1) +
                               ": api.api_key is written in a file that every user can read; use ${VAR}, "
                               "api.api_key_file, or chmod o-r " + path);
+  }
+  // A secret file others can read leaks the same way, wherever the config names it.
+  if (!config.api.api_key_file.empty() && stat(config.api.api_key_file.c_str(), &info) == 0 &&
+      (info.st_mode & S_IROTH)) {
+    config.warnings.push_back("api.api_key_file: " + config.api.api_key_file +
+                              " can be read by every user; chmod o-r " + config.api.api_key_file);
+  }
+  if (auto passfile = passfile_of(config.database.url);
+      passfile && stat(passfile->c_str(), &info) == 0 && (info.st_mode & (S_IRWXG | S_IRWXO))) {
+    config.warnings.push_back("database.url: the passfile " + *passfile +
+                              " can be read by group or others, and libpq ignores a password file like that; "
+                              "chmod 0600 " + *passfile);
   }
   return config;
 }

@@ -13,7 +13,7 @@ std::string describe_config(const Config& config) {
   const std::string key_source =
       config.api.api_key_file.empty() ? "[REDACTED]" : "[REDACTED] (from api_key_file)";
   out << "api:\n"
-      << "  base_url: " << config.api.base_url << "\n"
+      << "  base_url: " << util::redact_url_userinfo(config.api.base_url) << "\n"
       << "  api_key: " << key_source << "\n";
   if (!config.api.api_key_file.empty()) out << "  api_key_file: " << config.api.api_key_file << "\n";
   out << "  user_id: " << config.api.user_id << "\n"

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <set>
 
 #include "sync/removal_proof.h"
 #include "util/redact.h"
@@ -102,12 +103,16 @@ PassOutcome SyncPass::run() {
     PagerResult paged;
     StagingSummary staged;
     std::string moved;
+    std::set<std::string> odd_values_told;  // each odd value's warning once a pass, however often walked
     for (outcome.listing_attempts = 1;; ++outcome.listing_attempts) {
       writer.reset();
       writer = store_.open_pass(outcome.run);
       paged = Pager(source_, settings_.page_size, settings_.concurrency).run([&](const Page& page) {
         beat();
         warn_about_unknown_statuses(page);
+        for (const auto& warning : page.warnings) {
+          if (odd_values_told.insert(warning).second) spdlog::warn("{}", warning);
+        }
         writer->stage(page.packages);
       });
       staged = writer->summary();

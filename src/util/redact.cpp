@@ -26,4 +26,11 @@ std::string redact_connection_string(const std::string& conninfo) {
   return std::regex_replace(out, kv_password, std::string("$1") + kMask);
 }
 
+std::string redact_url_userinfo(const std::string& text) {
+  if (text.find('@') == std::string::npos) return text;  // the common case, without a regex
+  // The authority ends at the first / ? # (or space); its userinfo, at the last @ before that.
+  static const std::regex userinfo(R"(\b([A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s]*@)");
+  return std::regex_replace(text, userinfo, std::string("$1") + kMask + "@");
+}
+
 }  // namespace util

@@ -13,4 +13,7 @@ std::string redact(std::string text, const std::vector<std::string>& secrets);
 // (postgresql://user:pw@host/db and "password=pw" forms).
 std::string redact_connection_string(const std::string& conninfo);
 
+// Text with the user:password@ of every URL in it (any scheme) replaced by "[REDACTED]@".
+std::string redact_url_userinfo(const std::string& text);
+
 }  // namespace util

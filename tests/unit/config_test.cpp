@@ -210,6 +210,40 @@ TEST(Config, PlainHttpOnlyToLoopbackUnlessAllowed) {
   EXPECT_TRUE(any_contains(with_url("ftp://x/y"), "must be an https:// URL with a host"));
 }
 
+TEST(Config, UrlTricksThatReachAnotherHostAreRefused) {
+  auto with_url = [](const std::string& url, const std::string& extra = "") {
+    return problems("api:\n  api_key: k\n  user_id: u\n  base_url: \"" + url + "\"\n" + extra + "database:\n  url: x\n");
+  };
+  // libcurl would send each of these to evil.example, the key in clear text.
+  for (const char* url : {"http://127.0.0.1.evil.example/api", "http://evil.example#@127.0.0.1/api",
+                          "http://evil.example?@localhost/api", "http://localhost.evil.example/api",
+                          "http://127.0.0.1@evil.example/api"}) {
+    auto found = with_url(url);
+    EXPECT_TRUE(any_contains(found, "test.yaml:4: api.base_url:")) << url;
+    EXPECT_FALSE(found.empty()) << url;
+  }
+  EXPECT_TRUE(any_contains(with_url("http://127.0.0.1.evil.example/api"), "clear text to 127.0.0.1.evil.example"));
+  // What libcurl itself reads as loopback is loopback.
+  EXPECT_TRUE(with_url("http://127.1.2.3:8080/api").empty());
+  EXPECT_TRUE(with_url("http://LOCALHOST/api").empty());
+  // A query or fragment would swallow the /packages?... the client appends.
+  EXPECT_TRUE(any_contains(with_url("https://esim.example/api#x"), "must not have a query (?) or fragment (#)"));
+  EXPECT_TRUE(any_contains(with_url("https://esim.example/api?a=1"), "must not have a query (?) or fragment (#)"));
+}
+
+TEST(Config, UserinfoInTheBaseUrlIsRefusedAndNeverShown) {
+  auto found = problems("api:\n  api_key: k\n  user_id: u\n  base_url: https://reseller:hunter2-pw@esim.example/api\n"
+                        "database:\n  url: x\n");
+  ASSERT_TRUE(any_contains(found, "test.yaml:4: api.base_url: must not carry user:password@")) << found.size();
+  EXPECT_TRUE(any_contains(found, "api.api_key"));
+  for (const auto& line : found) EXPECT_EQ(line.find("hunter2-pw"), std::string::npos) << line;
+  // Also when the URL is refused for another reason.
+  found = problems("api:\n  api_key: k\n  user_id: u\n  base_url: ftp://u:hunter2-pw@esim.example/api\n"
+                   "database:\n  url: x\n");
+  ASSERT_FALSE(found.empty());
+  for (const auto& line : found) EXPECT_EQ(line.find("hunter2-pw"), std::string::npos) << line;
+}
+
 TEST(Config, LiteralKeyInAWorldReadableFileDrawsAWarning) {
   char path[] = "/tmp/esim-config-XXXXXX";
   int fd = mkstemp(path);
@@ -224,4 +258,28 @@ TEST(Config, LiteralKeyInAWorldReadableFileDrawsAWarning) {
   ASSERT_EQ(open_file.warnings.size(), 1u);
   EXPECT_NE(open_file.warnings[0].find(":2: api.api_key is written in a file that every user can read"), std::string::npos);
   EXPECT_TRUE(closed_file.warnings.empty());
+}
+
+TEST(Config, SecretFilesReadableByOthersDrawAWarning) {
+  char dir_template[] = "/tmp/esim-secrets-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  std::ofstream(dir + "/key") << "secret-key-123\n";
+  std::ofstream(dir + "/pgpass") << "localhost:5432:esim:esim_sync:pw\n";
+  std::ofstream(dir + "/c.yaml") << "api:\n  api_key_file: " << dir << "/key\n  user_id: u\ndatabase:\n"
+                                 << "  url: postgresql://esim_sync@localhost/esim?passfile=" << dir << "/pgpass\n";
+  chmod((dir + "/c.yaml").c_str(), 0600);
+  auto warnings_with = [&](mode_t key_mode, mode_t pgpass_mode) {
+    chmod((dir + "/key").c_str(), key_mode);
+    chmod((dir + "/pgpass").c_str(), pgpass_mode);
+    return esim::load_config_file(dir + "/c.yaml", env({})).warnings;
+  };
+  auto open_files = warnings_with(0644, 0640);
+  auto closed_files = warnings_with(0600, 0600);
+  for (const char* name : {"/key", "/pgpass", "/c.yaml"}) std::remove((dir + name).c_str());
+  rmdir(dir.c_str());
+  EXPECT_TRUE(any_contains(open_files, "api.api_key_file: " + dir + "/key can be read by every user"));
+  EXPECT_TRUE(any_contains(open_files, "database.url: the passfile " + dir + "/pgpass can be read by group or others"));
+  EXPECT_EQ(open_files.size(), 2u);
+  EXPECT_TRUE(closed_files.empty());
 }

@@ -4,6 +4,11 @@
 
 #include "fakes.h"
 
+#include <curl/curl.h>
+
+#include "api/curl_transport.h"
+#include "api/retrying_transport.h"
+
 using esim::ApiError;
 using esim::PackagesClient;
 using esim::fakes::FakeTransport;
@@ -82,5 +87,81 @@ TEST(PackagesClient, NoAnswerIsAnApiErrorWithStatusZero) {
   } catch (const ApiError& e) {
     EXPECT_EQ(e.http_status(), 0);
     EXPECT_NE(std::string(e.what()).find("no answer: connection refused"), std::string::npos);
+  }
+}
+
+namespace {
+
+// A transport whose every request ends in an error a retry cannot mend (DNS, TLS).
+class PermanentlyFailingTransport : public esim::HttpTransport {
+ public:
+  int calls = 0;
+  esim::HttpResponse get(const esim::HttpRequest&) override {
+    ++calls;
+    throw esim::TransportError("SSL routines::wrong version number", false);
+  }
+};
+
+}  // namespace
+
+TEST(PackagesClient, TlsAndDnsErrorsAreNotRetriedAndNameTheBaseUrl) {
+  PermanentlyFailingTransport failing;
+  esim::fakes::FixedClock clock;
+  esim::RetryingTransport retrying(failing, esim::RetryPolicy{}, clock);
+  PackagesClient client(retrying, settings());
+  try {
+    client.fetch_page(0, 100);
+    FAIL() << "expected an error";
+  } catch (const ApiError& e) {
+    EXPECT_NE(std::string(e.what()).find("wrong version number"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("not retried: check api.base_url"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(failing.calls, 1);
+  EXPECT_TRUE(clock.sleeps.empty());
+}
+
+TEST(PackagesClient, ABadRequestHintNamesTheFilterItCarried) {
+  FakeTransport transport;
+  transport.reply(400, R"({"message":"Invalid status","statusCode":400})");
+  esim::ListingFilter filter;
+  filter.status = "EXPIRED";
+  PackagesClient client(transport, settings(), filter);
+  try {
+    client.fetch_page(0, 50);
+    FAIL() << "expected an error";
+  } catch (const ApiError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("check the filter status=EXPIRED"), std::string::npos) << message;
+    EXPECT_EQ(message.find("rejected the pagination"), std::string::npos) << message;
+  }
+  FakeTransport plain;
+  plain.reply(400, R"({"message":"Invalid pagination parameters","statusCode":400})");
+  EXPECT_NE(failure(plain).find("the server rejected the pagination offset=300 count=100: check api.page_size"),
+            std::string::npos)
+      << failure(plain);
+}
+
+TEST(CurlTransport, DnsTlsAndCertificateErrorsArePermanentNetworkErrorsAreNot) {
+  for (CURLcode code : {CURLE_COULDNT_RESOLVE_HOST, CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION,
+                        CURLE_SSL_CACERT_BADFILE}) {
+    EXPECT_TRUE(esim::curl_error_is_permanent(code)) << code;
+  }
+  for (CURLcode code : {CURLE_COULDNT_CONNECT, CURLE_OPERATION_TIMEDOUT, CURLE_RECV_ERROR, CURLE_GOT_NOTHING}) {
+    EXPECT_FALSE(esim::curl_error_is_permanent(code)) << code;
+  }
+}
+
+TEST(PackagesClient, ErrorsNeverShowAPasswordInTheUrl) {
+  FakeTransport transport;
+  transport.reply(500, "boom");
+  esim::ApiSettings s = settings();
+  s.base_url = "https://reseller:pw-secret-9@esim.example/api/v1/esim";
+  PackagesClient client(transport, s);
+  try {
+    client.fetch_page(0, 100);
+    FAIL() << "expected an error";
+  } catch (const ApiError& e) {
+    EXPECT_EQ(std::string(e.what()).find("pw-secret-9"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("https://[REDACTED]@esim.example"), std::string::npos) << e.what();
   }
 }

@@ -86,3 +86,103 @@ TEST(PageParser, PackageWithoutIdOrStatusIsRefused) {
                 .find("not epoch milliseconds"),
             std::string::npos);
 }
+
+namespace {
+
+bool any_contains(const std::vector<std::string>& lines, const std::string& needle) {
+  for (const auto& line : lines) {
+    if (line.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::string nested_arrays(int depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+
+}  // namespace
+
+TEST(PageParser, NumbersBeyond64BitsAreNullWithAWarningNeverAWrap) {
+  auto page = parse_packages_page(R"({"total":2,"packages":[
+    {"id":"pkg_big","status":"ACTIVE","package_template":9223372036854775808,"expiry_date":18446744073709551615,
+     "created_date":1e30,"activated_date":1761330517000,"data_usage_remaining":18446744073709551615},
+    {"id":"pkg_obj","status":"ACTIVE","package_template":{"id":"99999999999999999999"}}]})", 0);
+  ASSERT_EQ(page.packages.size(), 2u);
+  const auto& p = page.packages[0];
+  EXPECT_FALSE(p.package_template) << *p.package_template;
+  EXPECT_FALSE(p.expiry_date) << *p.expiry_date;
+  EXPECT_FALSE(p.created_date) << *p.created_date;
+  EXPECT_EQ(p.activated_date, 1761330517000);
+  EXPECT_FALSE(page.packages[1].package_template);
+  // raw keeps the numbers as sent, exactly.
+  EXPECT_NE(p.raw_json.find("\"data_usage_remaining\":18446744073709551615"), std::string::npos) << p.raw_json;
+  EXPECT_NE(p.raw_json.find("\"package_template\":9223372036854775808"), std::string::npos) << p.raw_json;
+  for (const char* field : {"\"package_template\"", "\"expiry_date\"", "\"created_date\""}) {
+    EXPECT_TRUE(any_contains(page.warnings, std::string("package pkg_big: ") + field)) << field;
+  }
+  EXPECT_TRUE(any_contains(page.warnings, "package pkg_obj: \"package_template\"")) << page.warnings.size();
+  EXPECT_EQ(page.warnings.size(), 4u);
+}
+
+// The store turns dates beyond timestamptz into infinities; the parser keeps the number and says so.
+TEST(PageParser, LargestInt64DatesAreKeptAndNamedInAWarning) {
+  auto page = parse_packages_page(R"({"total":1,"packages":[
+    {"id":"a","status":"ACTIVE","expiry_date":9223372036854775807,"created_date":-300000000000000,
+     "package_template":-9223372036854775808}]})", 0);
+  EXPECT_EQ(page.packages[0].expiry_date, std::numeric_limits<std::int64_t>::max());
+  EXPECT_EQ(page.packages[0].created_date, -300000000000000);
+  EXPECT_EQ(page.packages[0].package_template, std::numeric_limits<std::int64_t>::min());
+  ASSERT_EQ(page.warnings.size(), 2u);
+  EXPECT_NE(page.warnings[0].find("package a: \"created_date\" is -300000000000000, beyond what timestamptz holds; "
+                                  "stored as -infinity"),
+            std::string::npos) << page.warnings[0];
+  EXPECT_NE(page.warnings[1].find("\"expiry_date\" is 9223372036854775807"), std::string::npos) << page.warnings[1];
+}
+
+TEST(PageParser, NulIsReplacedEverywhereAndNamedInAWarning) {
+  auto page = parse_packages_page(R"({"total":1,"packages":[
+    {"id":"pkg_\u0000nul","status":"ACT\u0000IVE","sim":"8914\u0000",
+     "note":"a\u0000b","deep":{"k\u0000ey":[["x\u0000"]]}}]})", 0);
+  const auto& p = page.packages[0];
+  const std::string fffd = "\xEF\xBF\xBD";
+  EXPECT_EQ(p.id, "pkg_" + fffd + "nul");
+  EXPECT_EQ(p.status, "ACT" + fffd + "IVE");
+  EXPECT_EQ(p.sim, "8914" + fffd);
+  EXPECT_EQ(p.raw_json.find("\\u0000"), std::string::npos) << p.raw_json;
+  EXPECT_EQ(p.raw_json.find('\0'), std::string::npos);
+  auto raw = nlohmann::json::parse(p.raw_json);
+  EXPECT_EQ(raw["note"], "a" + fffd + "b");
+  EXPECT_EQ(raw["deep"]["k" + fffd + "ey"][0][0], "x" + fffd);
+  for (const char* field : {"\"id\"", "\"status\"", "\"sim\"", "\"note\"", "\"deep\""}) {
+    EXPECT_TRUE(any_contains(page.warnings, std::string(": ") + field + " held \\u0000")) << field;
+  }
+  EXPECT_TRUE(any_contains(page.warnings, "package pkg_" + fffd + "nul:"));
+}
+
+TEST(PageParser, NestingIsBoundedWhileParsingAndNamesOffsetAndId) {
+  // 64 levels inside a package are fine.
+  auto ok = parse_packages_page(R"({"total":1,"packages":[{"id":"a","status":"ACTIVE","x":)" + nested_arrays(64) + "}]}", 0);
+  EXPECT_EQ(ok.packages.size(), 1u);
+  // 65 are not; nor are 200,000 (a 400 KB body that used to end in SIGSEGV).
+  for (int depth : {65, 200000}) {
+    std::string body = R"({"total":2,"packages":[{"id":"a","status":"ACTIVE"},{"id":"pkg_deep","status":"ACTIVE","x":)" +
+                       nested_arrays(depth) + "}]}";
+    std::string message = refusal(body, 300);
+    EXPECT_NE(message.find("page at offset 300: package #1 (id pkg_deep) field \"x\" nests deeper than 64 levels"),
+              std::string::npos)
+        << message.substr(0, 300);
+  }
+  // Before the id: still the offset and the package's position.
+  std::string message = refusal(R"({"total":1,"packages":[{"x":)" + nested_arrays(100000) + R"(,"id":"late"}]})", 0);
+  EXPECT_NE(message.find("page at offset 0: package #0 field \"x\" nests deeper"), std::string::npos) << message;
+  // Outside the packages as well.
+  message = refusal(R"({"total":1,"meta":)" + nested_arrays(100000) + R"(,"packages":[]})", 0);
+  EXPECT_NE(message.find("page at offset 0: response nests deeper"), std::string::npos) << message;
+}
+
+TEST(PageParser, ARepeatedPackagesKeyIsReadAsTheOneThatCounts) {
+  // nlohmann keeps the last "packages"; the \u0000 in a key of that one must still be replaced.
+  auto page = parse_packages_page(
+      R"({"total":1,"packages":[{"id":"a","status":"ACTIVE"},{"id":"b","status":"ACTIVE"}],)"
+      R"("packages":[{"id":"c","status":"ACTIVE","x":{"k\u0000":1}}]})", 0);
+  ASSERT_EQ(page.packages.size(), 1u);
+  EXPECT_EQ(page.packages[0].raw_json.find("\\u0000"), std::string::npos) << page.packages[0].raw_json;
+}

@@ -27,3 +27,10 @@ TEST(CopyLine, EscapesWhatCopyTextFormatNeedsAndMarksNulls) {
   line.text("");
   EXPECT_EQ(line.take(), "");  // an empty string, not NULL, and a fresh line after take()
 }
+
+TEST(Redact, UrlUserinfoIsHiddenWhereverTheUrlAppears) {
+  EXPECT_EQ(util::redact_url_userinfo("GET https://u:pw-9@esim.example/api/packages?offset=0: HTTP 500"),
+            "GET https://[REDACTED]@esim.example/api/packages?offset=0: HTTP 500");
+  EXPECT_EQ(util::redact_url_userinfo("see HTTP://token@h/x and http://h/a@b"), "see HTTP://[REDACTED]@h/x and http://h/a@b");
+  EXPECT_EQ(util::redact_url_userinfo("mail me@example.com"), "mail me@example.com");
+}

@@ -1,0 +1,59 @@
+#include "util/escape.h"
+
+#include <cstdio>
+
+namespace util {
+
+namespace {
+
+// Returns false when c is printable as is.
+bool append_control(std::string& out, char c) {
+  switch (c) {
+    case '\n': out += "\\n"; return true;
+    case '\r': out += "\\r"; return true;
+    case '\t': out += "\\t"; return true;
+    default: break;
+  }
+  const auto byte = static_cast<unsigned char>(c);
+  if (byte >= 0x20 && byte != 0x7f) return false;
+  char escaped[8];
+  std::snprintf(escaped, sizeof escaped, "\\x%02x", byte);
+  out += escaped;
+  return true;
+}
+
+}  // namespace
+
+void append_escaped_control(std::string& out, std::string_view text) {
+  for (char c : text) {
+    if (!append_control(out, c)) out += c;
+  }
+}
+
+std::string escape_control(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  append_escaped_control(out, text);
+  return out;
+}
+
+std::string prometheus_label_value(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      out += "\xEF\xBF\xBD";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace util

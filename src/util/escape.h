@@ -1,0 +1,18 @@
+#pragma once
+// Text from the API (ids, statuses, error bodies) reaches terminals, log lines and /metrics.
+// These keep it from starting a line of its own or forging what follows.
+#include <string>
+#include <string_view>
+
+namespace util {
+
+// Control characters (below 0x20, and 0x7f) as \n, \r, \t or \xNN; everything else as is. One
+// line in, one line out.
+std::string escape_control(std::string_view text);
+void append_escaped_control(std::string& out, std::string_view text);
+
+// A Prometheus label value in the text exposition format: backslash, double quote and newline
+// escaped (the only escapes the format defines); other control characters become U+FFFD.
+std::string prometheus_label_value(std::string_view text);
+
+}  // namespace util
