@@ -125,6 +125,11 @@ std::string Catalog::render_page(std::int64_t offset, std::int64_t count, const 
     out += fmt::format(",\"status\":\"{}\",\"created_date\":{}", p.status, p.created_ms);
     append_optional(out, "activated_date", p.activated_ms);
     append_optional(out, "expiry_date", p.expiry_ms);
+    if (options.padding_bytes > 0) {
+      out += ",\"notes\":\"";
+      out.append(static_cast<std::size_t>(options.padding_bytes), 'n');
+      out += '"';
+    }
     if (options.sdk_fields) {
       append_optional(out, "terminated_date", p.terminated_ms);
       out += fmt::format(",\"data_usage_remaining\":{},\"time_allowance\":\"{}d\"",

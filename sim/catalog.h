@@ -36,6 +36,7 @@ struct Filter {
 struct RenderOptions {
   bool template_as_object = false;  // {"id":..,"name":..} as one SDK revision sends it
   bool sdk_fields = false;          // terminated_date, usage counters, activation window
+  std::int64_t padding_bytes = 0;   // an unknown "notes" field this long in every package (fat packages)
 };
 
 struct ChurnStats {

@@ -55,6 +55,8 @@ int main(int argc, char** argv) {
   app.add_flag("--ignore-sim-filter", options.ignore_sim_filter, "Answer sim= lookups with the unfiltered listing");
   app.add_flag("--template-object", options.render.template_as_object, "Send package_template as {\"id\",\"name\"}");
   app.add_flag("--sdk-fields", options.render.sdk_fields, "Add the newer SDK's extra fields to each package");
+  app.add_option("--package-padding", options.render.padding_bytes,
+                 "Bytes of an unknown \"notes\" field in every package (fat packages)");
   app.add_flag("--odd-packages", options.odd.packages, "Add packages with \\u0000, numbers beyond 64 bits, a forged status");
   app.add_flag("--odd-dates", options.odd.dates, "Add a package dated 9223372036854775807 and -300000000000000");
   app.add_option("--odd-depth", options.odd.depth, "Add a package with an unknown field nested this deep");

@@ -15,6 +15,9 @@ namespace esim {
 
 namespace {
 
+// What the hand-off queue may hold (README "Speed", the memory bound).
+constexpr std::size_t kQueueBytes = 32u << 20;
+
 // Notes the first sign that the listing moved; later signs add nothing.
 void note_movement(PagerResult& result, const std::string& reason) {
   if (result.moved.empty()) result.moved = reason;
@@ -46,18 +49,30 @@ void check_runaway(std::int64_t offset, std::int64_t first_total) {
   }
 }
 
-// Pages handed from the fetching workers to the calling thread. Bounded, so fast workers wait
-// for the database instead of piling pages up in memory.
+// The bytes a page holds in memory, near enough: its packages' JSON dominates.
+std::size_t page_bytes(const Page& page) {
+  std::size_t bytes = 0;
+  for (const Package& p : page.packages) bytes += p.raw_json.size() + p.id.size() + 128;
+  return bytes;
+}
+
+// Pages handed from the fetching workers to the calling thread. Bounded in pages and in bytes,
+// so fast workers wait for the database instead of piling pages up in memory, however large
+// the packages are (one page always fits, so a huge page still goes through).
 class PageQueue {
  public:
-  explicit PageQueue(std::size_t capacity) : capacity_(capacity) {}
+  PageQueue(std::size_t capacity, std::size_t max_bytes) : capacity_(capacity), max_bytes_(max_bytes) {}
 
   // False when the consumer gave up (the page is dropped).
   bool push(Page page) {
+    const std::size_t bytes = page_bytes(page);
     std::unique_lock lock(mutex_);
-    space_.wait(lock, [&] { return pages_.size() < capacity_ || closed_; });
+    space_.wait(lock, [&] {
+      return closed_ || pages_.empty() || (pages_.size() < capacity_ && bytes_ + bytes <= max_bytes_);
+    });
     if (closed_) return false;
-    pages_.push_back(std::move(page));
+    bytes_ += bytes;
+    pages_.emplace_back(std::move(page), bytes);
     ready_.notify_one();
     return true;
   }
@@ -67,9 +82,10 @@ class PageQueue {
     std::unique_lock lock(mutex_);
     ready_.wait(lock, [&] { return !pages_.empty() || producers_ == 0; });
     if (pages_.empty()) return std::nullopt;
-    Page page = std::move(pages_.front());
+    Page page = std::move(pages_.front().first);
+    bytes_ -= pages_.front().second;
     pages_.pop_front();
-    space_.notify_one();
+    space_.notify_all();
     return page;
   }
 
@@ -86,14 +102,17 @@ class PageQueue {
     std::lock_guard lock(mutex_);
     closed_ = true;
     pages_.clear();
+    bytes_ = 0;
     space_.notify_all();
   }
 
  private:
   std::mutex mutex_;
   std::condition_variable ready_, space_;
-  std::deque<Page> pages_;
+  std::deque<std::pair<Page, std::size_t>> pages_;  // with their bytes
   std::size_t capacity_;
+  std::size_t max_bytes_;
+  std::size_t bytes_ = 0;
   int producers_ = 0;
   bool closed_ = false;
 };
@@ -156,7 +175,7 @@ PagerResult Pager::run_concurrent(const PageSink& sink) {
   std::atomic<bool> stop{false};
   std::mutex error_mutex;
   std::exception_ptr worker_error;
-  PageQueue queue(static_cast<std::size_t>(2 * concurrency_));
+  PageQueue queue(static_cast<std::size_t>(2 * concurrency_), kQueueBytes);
   queue.set_producers(concurrency_);
 
   std::vector<std::thread> threads;

@@ -8,6 +8,7 @@
 #include "cli/api_wiring.h"
 #include "cli/exit_codes.h"
 #include "cli/logging.h"
+#include "cli/signals.h"
 #include "config/config.h"
 #include "store/pg_store.h"
 #include "sync/sync_pass.h"
@@ -94,6 +95,7 @@ int command_once(const std::string& config_path, bool allow_mass_removal) {
                        clock);
   SyncSettings settings = sync_settings(*config, allow_mass_removal);
   settings.cancel = &util::process_cancel_token();
+  exit_if_stuck_after_stop(kStopGrace, exit_code::kInterrupted);
   PassOutcome outcome = SyncPass(client, store, clock, settings).run();
   if (outcome.locked_out) {
     std::cerr << "esim-sync: another esim-sync is syncing this database right now (it holds the writer lock); "

@@ -70,6 +70,7 @@ int command_run(const std::string& config_path) {
   if (!loaded) return exit_code::kBadConfig;
   const Config& config = *loaded;
 
+  exit_if_stuck_after_stop(kStopGrace, exit_code::kOk);
   Metrics metrics;
   metrics.set_interval(config.schedule.interval);
   std::unique_ptr<MetricsServer> metrics_server;

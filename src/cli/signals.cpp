@@ -3,7 +3,10 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <spdlog/spdlog.h>
+
 #include <csignal>
+#include <cstdlib>
 #include <thread>
 
 #include "util/cancel.h"
@@ -12,6 +15,26 @@ namespace esim {
 
 namespace {
 std::atomic<bool> g_reload{false};
+std::atomic<long long> g_stop_grace_ms{0};
+std::atomic<int> g_stuck_exit_code{0};
+
+void start_stop_deadline() {
+  const long long grace = g_stop_grace_ms.load();
+  if (grace <= 0) return;
+  std::thread([grace] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(grace));
+    spdlog::error("stop requested {} ms ago and the pass has not let go (the database answers nothing, not even a "
+                  "cancel request); exiting now. The run stays 'running' until the next pass marks it aborted",
+                  grace);
+    spdlog::default_logger()->flush();
+    std::_Exit(g_stuck_exit_code.load());
+  }).detach();
+}
+}  // namespace
+
+void exit_if_stuck_after_stop(std::chrono::milliseconds grace, int exit_code) {
+  g_stuck_exit_code = exit_code;
+  g_stop_grace_ms = grace.count();
 }
 
 void start_signal_thread() {
@@ -30,8 +53,9 @@ void start_signal_thread() {
       if (sigwait(&set, &signal) != 0) continue;
       if (signal == SIGHUP) {
         g_reload = true;
-      } else {
+      } else if (!util::process_cancel_token().cancelled()) {
         util::process_cancel_token().cancel();
+        start_stop_deadline();
       }
     }
   }).detach();

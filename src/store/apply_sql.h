@@ -180,4 +180,12 @@ SELECT p.id, p.sim FROM esim.packages p
  LIMIT $1
 )sql";
 
+// Whether this session holds the writer lock (a bigint advisory lock shows in pg_locks as its
+// high and low 32 bits, with objsubid 1).
+inline constexpr const char* kHoldsWriterLock = R"sql(
+SELECT EXISTS (SELECT 1 FROM pg_locks
+                WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted AND objsubid = 1
+                  AND (classid::bigint << 32 | objid::bigint) = $1)
+)sql";
+
 }  // namespace esim::apply_sql

@@ -10,6 +10,7 @@
 #include "store/apply_sql.h"
 #include <pqxx/tablewriter>
 
+#include "util/conninfo.h"
 #include "util/copy_text.h"
 #include "util/redact.h"
 #include "util/time_format.h"
@@ -17,6 +18,9 @@
 namespace esim {
 
 namespace {
+
+// The writer lock's key: one per database, whichever host the writer runs on.
+constexpr long long kWriterLockKey = 0x6573696d73796e63;  // "esimsync"
 
 // Rows buffered before one COPY, and bytes: memory stays at a few megabytes whatever the
 // listing's size and however large its packages are.
@@ -44,7 +48,9 @@ void copy_lines(pqxx::transaction_base& tx, const std::string& table, const std:
 // Milliseconds per named step, for one debug line per apply.
 class StepTimer {
  public:
+  explicit StepTimer(std::function<void()> heartbeat) : heartbeat_(std::move(heartbeat)) {}
   void step(const char* name) {
+    if (heartbeat_) heartbeat_();  // between statements: a long apply still feeds the watchdog
     auto now = std::chrono::steady_clock::now();
     report_ += (report_.empty() ? "" : ", ") + std::string(name) + " " +
                std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now - last_).count()) + " ms";
@@ -53,13 +59,16 @@ class StepTimer {
   const std::string& report() const { return report_; }
 
  private:
+  std::function<void()> heartbeat_;
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
   std::string report_;
 };
 
 class PgPassWriter final : public PassWriter {
  public:
-  PgPassWriter(pqxx::connection& connection, RunId run) : connection_(connection), run_(run) {
+  // must_hold_lock: the pass took the writer lock, so its apply checks that it still holds it.
+  PgPassWriter(pqxx::connection& connection, RunId run, bool must_hold_lock)
+      : connection_(connection), run_(run), must_hold_lock_(must_hold_lock) {
     pqxx::work tx(connection_, "open_pass");
     tx.exec("SET LOCAL client_min_messages = warning");
     tx.exec(apply_sql::kCreateStaging);
@@ -119,7 +128,7 @@ class PgPassWriter final : public PassWriter {
     flush();
     const std::string at = util::format_utc_iso8601(options.seen_at);
     PassCounts counts;
-    StepTimer timer;
+    StepTimer timer(options.heartbeat);
     if (!summary_) summary();  // the pass view needs to know about duplicates
     timer.step("summary");
     pqxx::work tx(connection_, "apply_pass");
@@ -159,6 +168,11 @@ class PgPassWriter final : public PassWriter {
       throw std::runtime_error(std::to_string(orphans) + " transitions of this pass have no package; rolled back");
     }
     counts.unchanged = counts.packages_seen - counts.inserted - counts.updated;
+    // The lock is the session's: if this session is not the one that took it, another
+    // esim-sync may be applying a pass too. Roll back rather than write twice.
+    if (must_hold_lock_ && !tx.exec_params1(apply_sql::kHoldsWriterLock, kWriterLockKey)[0].as<bool>()) {
+      throw std::runtime_error("this session no longer holds the writer lock; rolled back");
+    }
     std::optional<std::string> warning;
     if (!options.warning.empty()) warning = options.warning;
     tx.exec_params(apply_sql::kFinishRun, run_, counts.packages_seen, counts.inserted, counts.updated,
@@ -195,6 +209,7 @@ class PgPassWriter final : public PassWriter {
 
   pqxx::connection& connection_;
   RunId run_;
+  bool must_hold_lock_;
   std::int64_t next_seq_ = 0;
   util::CopyLine line_;
   std::vector<std::string> lines_;
@@ -205,15 +220,58 @@ class PgPassWriter final : public PassWriter {
 
 }  // namespace
 
-PgStore::PgStore(std::string conninfo, std::chrono::milliseconds statement_timeout)
-    : conninfo_(std::move(conninfo)), statement_timeout_(statement_timeout) {}
-PgStore::~PgStore() = default;
+// A dead peer or a half-open connection is noticed in seconds, not at the kernel's two hours.
+const std::vector<std::pair<std::string, std::string>> kConnectionDefaults = {
+    {"connect_timeout", "10"}, {"keepalives", "1"},        {"keepalives_idle", "10"},
+    {"keepalives_interval", "5"}, {"keepalives_count", "3"}, {"tcp_user_timeout", "30000"},
+};
+
+PgStore::PgStore(std::string conninfo, std::chrono::milliseconds statement_timeout, util::CancelToken* cancel)
+    : conninfo_(util::with_connection_defaults(conninfo, kConnectionDefaults)),
+      statement_timeout_(statement_timeout),
+      cancel_(cancel) {
+  if (cancel_ == nullptr) return;
+  // SIGTERM while a statement runs (a lock wait, a long apply): ask the server to cancel it,
+  // so the pass fails now and rolls back, instead of at statement_timeout.
+  cancel_hook_ = cancel_->add_hook([this] {
+    std::lock_guard lock(connection_mutex_);
+    if (connection_ && connection_->is_open()) connection_->cancel_query();
+  });
+}
+
+PgStore::~PgStore() {
+  if (cancel_ != nullptr) cancel_->remove_hook(cancel_hook_);
+}
+
+void PgStore::drop_connection() {
+  std::lock_guard lock(connection_mutex_);
+  connection_.reset();
+}
+
+pqxx::connection& PgStore::session() {
+  if (!connection_) return connection();  // first use (a pass always starts by taking the lock)
+  if (!connection_->is_open()) {
+    throw std::runtime_error("the database session was lost during the pass (the writer lock and the staged "
+                             "pages went with it); nothing of this pass was applied");
+  }
+  return *connection_;
+}
 
 pqxx::connection& PgStore::connection() {
-  if (connection_ && !connection_->is_open()) connection_.reset();
+  if (connection_ && !connection_->is_open()) drop_connection();
   if (!connection_) {
     try {
-      connection_ = std::make_unique<pqxx::connection>(conninfo_);
+      auto fresh = std::make_unique<pqxx::connection>(conninfo_);
+      // libpqxx would otherwise reconnect a broken session silently at the next BEGIN, in the
+      // middle of a pass, without its temporary tables or its writer lock.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+      fresh->inhibit_reactivation(true);  // deprecated in 6.4, and the only way to say so
+#pragma GCC diagnostic pop
+      {
+        std::lock_guard lock(connection_mutex_);
+        connection_ = std::move(fresh);
+      }
       pqxx::nontransaction setup(*connection_);
       setup.exec("SET application_name = 'esim-sync'");
       // The summary and the diff sort and hash the whole pass: let them do it in memory
@@ -224,7 +282,7 @@ pqxx::connection& PgStore::connection() {
                           std::to_string(statement_timeout_.count()) + "ms");
       }
     } catch (const pqxx::broken_connection& e) {
-      connection_.reset();
+      drop_connection();
       throw DatabaseError("cannot connect to PostgreSQL at " +
                           util::redact_connection_string(conninfo_) + ": " + e.what());
     }
@@ -244,7 +302,7 @@ std::map<std::string, std::int64_t> PgStore::live_counts() {
 }
 
 RunId PgStore::start_run(TimePoint started_at, std::chrono::seconds interval) {
-  pqxx::work tx(connection(), "start_run");
+  pqxx::work tx(session(), "start_run");
   RunId run = tx.exec_params1(
                     "INSERT INTO esim.sync_runs (started_at, status, interval_seconds) "
                     "VALUES ($1::timestamptz, 'running', $2) RETURNING id",
@@ -255,13 +313,9 @@ RunId PgStore::start_run(TimePoint started_at, std::chrono::seconds interval) {
 }
 
 std::unique_ptr<PassWriter> PgStore::open_pass(RunId run) {
-  return std::make_unique<PgPassWriter>(connection(), run);
+  return std::make_unique<PgPassWriter>(session(), run, holds_writer_lock_);
 }
 
-namespace {
-// The writer lock's key: one per database, whichever host the writer runs on.
-constexpr long long kWriterLockKey = 0x6573696d73796e63;  // "esimsync"
-}  // namespace
 
 bool PgStore::try_lock_writer() {
   // The first statement of a pass: if the server restarted since the last one, the old session
@@ -269,24 +323,26 @@ bool PgStore::try_lock_writer() {
   for (int attempt = 1;; ++attempt) {
     try {
       pqxx::nontransaction tx(connection(), "lock_writer");
-      return tx.exec_params1("SELECT pg_try_advisory_lock($1)", kWriterLockKey)[0].as<bool>();
+      holds_writer_lock_ = tx.exec_params1("SELECT pg_try_advisory_lock($1)", kWriterLockKey)[0].as<bool>();
+      return holds_writer_lock_;
     } catch (const DatabaseError&) {
       throw;  // could not even connect: nothing to retry here
     } catch (const std::exception&) {
-      connection_.reset();
+      drop_connection();
       if (attempt == 2) throw;
     }
   }
 }
 
 void PgStore::unlock_writer() {
+  holds_writer_lock_ = false;
   if (!connection_ || !connection_->is_open()) return;  // a lost session took its lock with it
   pqxx::nontransaction tx(*connection_, "unlock_writer");
   tx.exec_params("SELECT pg_advisory_unlock($1)", kWriterLockKey);
 }
 
 std::int64_t PgStore::abort_dead_runs() {
-  pqxx::work tx(connection(), "abort_dead_runs");
+  pqxx::work tx(session(), "abort_dead_runs");
   auto result = tx.exec(
       "UPDATE esim.sync_runs SET status = 'aborted', finished_at = clock_timestamp(), "
       "error = 'the process running this pass stopped before it finished (crash, kill -9 or power loss); "
@@ -316,7 +372,7 @@ void PgStore::fail_run(RunId run, const std::string& error) {
       tx.commit();
       return;
     } catch (const std::exception&) {
-      connection_.reset();
+      drop_connection();
       if (attempt == 3) throw;
       std::this_thread::sleep_for(std::chrono::seconds(1));
     }

@@ -2,11 +2,13 @@
 // Store over PostgreSQL (libpqxx 6.4): staging by COPY, set-wise diff, one transaction a pass.
 #include <map>
 #include <memory>
+#include <mutex>
 #include <pqxx/pqxx>
 #include <string>
 
 #include "store/migrator.h"
 #include "store/store.h"
+#include "util/cancel.h"
 
 namespace esim {
 
@@ -19,10 +21,13 @@ class DatabaseError : public std::runtime_error {
 
 class PgStore final : public Store {
  public:
-  // Connects lazily, on first use, and again after the connection is lost.
-  // statement_timeout bounds every statement (0: the server's default).
+  // Connects lazily, on first use, and again at the start of a pass after the connection was
+  // lost (never in the middle of one: a new session would hold neither the staging nor the
+  // writer lock). statement_timeout bounds every statement (0: the server's default). When
+  // `cancel` is cancelled (SIGTERM), the running query is cancelled through libpq.
   explicit PgStore(std::string conninfo,
-                   std::chrono::milliseconds statement_timeout = std::chrono::milliseconds(0));
+                   std::chrono::milliseconds statement_timeout = std::chrono::milliseconds(0),
+                   util::CancelToken* cancel = &util::process_cancel_token());
   ~PgStore() override;
 
   RunId start_run(TimePoint started_at, std::chrono::seconds interval) override;
@@ -39,9 +44,18 @@ class PgStore final : public Store {
   pqxx::connection& connection();
 
  private:
+  // The pass's own session: the one that holds the writer lock. Fails if it was lost.
+  pqxx::connection& session();
+  void drop_connection();
+
   std::string conninfo_;
   std::chrono::milliseconds statement_timeout_;
   std::unique_ptr<pqxx::connection> connection_;
+  // Guards connection_ against the cancel hook, which runs on the signal thread.
+  std::mutex connection_mutex_;
+  util::CancelToken* cancel_;
+  util::CancelToken::HookId cancel_hook_ = 0;
+  bool holds_writer_lock_ = false;  // taken by this pass (and so to be checked at its apply)
 };
 
 }  // namespace esim

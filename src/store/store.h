@@ -3,6 +3,7 @@
 // tests of the pass logic use a fake that records what it was asked.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,6 +58,8 @@ struct ApplyOptions {
   std::string warning;         // kept on the run row (what was deferred or held back)
   std::int64_t lookups = 0;    // recorded on the run row
   std::int64_t recovered_by_lookup = 0;
+  // Called between the apply's statements: a long apply still feeds the watchdog.
+  std::function<void()> heartbeat = nullptr;
 };
 
 // The packages of one pass on their way into the database. Nothing of them is visible to

@@ -15,8 +15,8 @@ namespace esim {
 SyncPass::SyncPass(PageSource& source, Store& store, const util::Clock& clock, SyncSettings settings)
     : source_(source), store_(store), clock_(clock), settings_(std::move(settings)) {}
 
-void SyncPass::warn_about_unknown_statuses(const Page& page) {
-  for (const Package& p : page.packages) {
+void SyncPass::warn_about_unknown_statuses(const std::vector<Package>& packages) {
+  for (const Package& p : packages) {
     if (is_documented_status(p.status)) continue;
     if (std::find(warned_statuses_.begin(), warned_statuses_.end(), p.status) != warned_statuses_.end()) continue;
     warned_statuses_.push_back(p.status);
@@ -109,7 +109,7 @@ PassOutcome SyncPass::run() {
       writer = store_.open_pass(outcome.run);
       paged = Pager(source_, settings_.page_size, settings_.concurrency).run([&](const Page& page) {
         beat();
-        warn_about_unknown_statuses(page);
+        warn_about_unknown_statuses(page.packages);
         for (const auto& warning : page.warnings) {
           if (odd_values_told.insert(warning).second) spdlog::warn("{}", warning);
         }
@@ -136,7 +136,7 @@ PassOutcome SyncPass::run() {
                   .settle(writer->removal_candidates(static_cast<std::size_t>(settings_.max_removal_lookups)));
       if (!proof.filter_ignored.empty()) spdlog::warn("pass {}: {}; falling back to two walks", outcome.run, proof.filter_ignored);
       if (!proof.lookup_error.empty()) spdlog::warn("pass {}: a removal lookup failed: {}", outcome.run, proof.lookup_error);
-      warn_about_unknown_statuses(Page{0, 0, proof.listed});
+      warn_about_unknown_statuses(proof.listed);
       writer->stage(proof.listed);
       writer->stage_gone(proof.gone);
       staged = writer->summary();
@@ -159,6 +159,9 @@ PassOutcome SyncPass::run() {
     // 7. Diff and apply, all in one transaction.
     beat();
     ApplyOptions apply{started_at, outcome.removals_applied, outcome.listing_attempts, outcome.warning};
+    apply.heartbeat = [&] {
+      if (settings_.heartbeat) settings_.heartbeat();
+    };
     apply.lookups = proof.lookups;
     apply.recovered_by_lookup = proof.recovered;
     outcome.counts = writer->commit(apply);
@@ -171,28 +174,41 @@ PassOutcome SyncPass::run() {
         outcome.run, c.packages_seen, paged.pages, c.inserted, c.updated, c.unchanged, c.removed,
         c.removed_by_lookup, c.removed_by_second_walk, c.removals_deferred, c.status_changes, c.lookups,
         c.recovered_by_lookup);
-  } catch (const util::Cancelled& e) {
-    outcome.aborted = true;
-    outcome.error = std::string("stopped by a signal before it finished: ") + e.what();
-    spdlog::warn("pass {} aborted, nothing applied", outcome.run);
-    try {
-      store_.abort_run(outcome.run, outcome.error);
-    } catch (const std::exception& record_error) {
-      spdlog::error("pass {}: could not record the abort: {}", outcome.run,
-                    util::redact(record_error.what(), settings_.secrets));
-    }
   } catch (const std::exception& e) {
-    outcome.error = util::redact(e.what(), settings_.secrets);
-    spdlog::error("pass {} failed, nothing applied: {}", outcome.run, outcome.error);
-    try {
-      store_.fail_run(outcome.run, outcome.error);
-    } catch (const std::exception& record_error) {
-      spdlog::error("pass {}: could not record the failure: {}", outcome.run,
-                    util::redact(record_error.what(), settings_.secrets));
+    // A stop request interrupts wherever the pass is: between pages (Cancelled), or inside a
+    // query that the store cancelled (then the database reports "canceling statement").
+    if (dynamic_cast<const util::Cancelled*>(&e) != nullptr ||
+        (settings_.cancel != nullptr && settings_.cancel->cancelled())) {
+      record_abort(outcome, e);
+    } else {
+      record_failure(outcome, e);
     }
   }
   release_lock();
   return outcome;
+}
+
+void SyncPass::record_abort(PassOutcome& outcome, const std::exception& e) {
+  outcome.aborted = true;
+  outcome.error = "stopped by a signal before it finished: " + util::redact(e.what(), settings_.secrets);
+  spdlog::warn("pass {} aborted, nothing applied", outcome.run);
+  try {
+    store_.abort_run(outcome.run, outcome.error);
+  } catch (const std::exception& record_error) {
+    spdlog::error("pass {}: could not record the abort: {}", outcome.run,
+                  util::redact(record_error.what(), settings_.secrets));
+  }
+}
+
+void SyncPass::record_failure(PassOutcome& outcome, const std::exception& e) {
+  outcome.error = util::redact(e.what(), settings_.secrets);
+  spdlog::error("pass {} failed, nothing applied: {}", outcome.run, outcome.error);
+  try {
+    store_.fail_run(outcome.run, outcome.error);
+  } catch (const std::exception& record_error) {
+    spdlog::error("pass {}: could not record the failure: {}", outcome.run,
+                  util::redact(record_error.what(), settings_.secrets));
+  }
 }
 
 }  // namespace esim

@@ -52,8 +52,11 @@ class SyncPass {
   PassOutcome run();
 
  private:
-  void warn_about_unknown_statuses(const Page& page);
+  void warn_about_unknown_statuses(const std::vector<Package>& packages);
   void release_lock();
+  // Records how the pass ended when it did not succeed (nothing of it was applied).
+  void record_abort(PassOutcome& outcome, const std::exception& e);
+  void record_failure(PassOutcome& outcome, const std::exception& e);
   // The first sign that the listing moved while it was walked ("" if none).
   static std::string movement(const PagerResult& paged, const StagingSummary& staged);
   // Why the removals must wait for an operator ("" if they need not).

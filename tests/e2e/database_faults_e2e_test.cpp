@@ -14,6 +14,21 @@ using esim::testing::EndToEnd;
 using esim::testing::kSimKey;
 using esim::testing::run_command;
 
+namespace {
+
+// Waits until esim-sync's session waits on a lock (its apply is blocked); returns that backend's pid.
+std::string wait_until_blocked(esim::testing::TestDatabase& db) {
+  for (int i = 0; i < 400; ++i) {
+    std::string pid = db.scalar("SELECT coalesce(max(pid)::text, '') FROM pg_stat_activity "
+                                "WHERE application_name = 'esim-sync' AND wait_event_type = 'Lock'");
+    if (!pid.empty()) return pid;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  return "";
+}
+
+}  // namespace
+
 class SlowApi : public EndToEnd {
  protected:
   // 25 pages at 200 ms each, 4 in flight: a pass spends about 1.4 s paging.
@@ -55,13 +70,7 @@ TEST_F(EndToEnd, KillDashNineDuringApplyLeavesTheDatabaseAsBefore) {
 
   BackgroundProcess pass({ESIM_SYNC_BINARY, "once", "--config", dir.file("config.yaml")}, dir.file("once.log"),
                          {{"E2E_API_KEY", kSimKey}});
-  bool waiting = false;
-  for (int i = 0; i < 400 && !waiting; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    waiting = db.scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'esim-sync' "
-                        "AND wait_event_type = 'Lock'") == "1";
-  }
-  ASSERT_TRUE(waiting) << "the pass never reached its apply step";
+  ASSERT_NE(wait_until_blocked(db), "") << "the pass never reached its apply step";
   kill(pass.pid(), SIGKILL);
   int status = 0;
   waitpid(pass.pid(), &status, 0);
@@ -98,5 +107,58 @@ TEST_F(EndToEnd, RunCarriesOnAfterPostgresRestarts) {
                                     << esim::testing::read_file(dir.file("run.log.err"));
   EXPECT_TRUE(daemon.running());
   EXPECT_EQ(daemon.terminate(), 0);
+  EXPECT_EQ(mirror(), sim.truth());
+}
+
+
+// SIGTERM while the apply waits on a lock that another session holds: the query is cancelled
+// through libpq, the run is recorded aborted, and the daemon exits 0 at once, not at
+// statement_timeout.
+TEST_F(EndToEnd, SigtermDuringABlockedApplyCancelsTheQueryAndExitsAtOnce) {
+  ASSERT_EQ(esim_sync("once").exit_code, 0);
+  ASSERT_EQ(sim.post("/_sim/step?fraction=0.1"), 200);
+  const std::string before = snapshot();
+  pqxx::connection blocker(db.url());
+  pqxx::work lock(blocker);
+  lock.exec("LOCK TABLE esim.packages IN SHARE MODE");
+
+  BackgroundProcess daemon({ESIM_SYNC_BINARY, "run", "--config", dir.file("config.yaml")}, dir.file("run.log"),
+                           {{"E2E_API_KEY", kSimKey}});
+  ASSERT_NE(wait_until_blocked(db), "") << "the pass never reached its apply step";
+  const auto asked = std::chrono::steady_clock::now();
+  EXPECT_EQ(daemon.terminate(std::chrono::seconds(10)), 0) << esim::testing::read_file(dir.file("run.log.err"));
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, std::chrono::seconds(5));
+  EXPECT_EQ(db.scalar("SELECT status FROM esim.sync_runs ORDER BY id DESC LIMIT 1"), "aborted");
+  lock.abort();
+  EXPECT_EQ(snapshot(), before);
+}
+
+// SIGTERM while the database answers nothing at all (its backend is stopped, so even the
+// cancel request waits): the process still exits within its grace, well before systemd's
+// TimeoutStopSec; the run it leaves 'running' is marked aborted by the next pass.
+TEST_F(EndToEnd, SigtermWhileTheDatabaseAnswersNothingStillExitsWithinTheGrace) {
+  ASSERT_EQ(esim_sync("once").exit_code, 0);
+  ASSERT_EQ(sim.post("/_sim/step?fraction=0.1"), 200);
+  pqxx::connection blocker(db.url());
+  pqxx::work lock(blocker);
+  lock.exec("LOCK TABLE esim.packages IN SHARE MODE");
+  BackgroundProcess pass({ESIM_SYNC_BINARY, "once", "--config", dir.file("config.yaml")}, dir.file("once.log"),
+                         {{"E2E_API_KEY", kSimKey}});
+  const std::string backend = wait_until_blocked(db);
+  ASSERT_NE(backend, "") << "the pass never reached its apply step";
+  ASSERT_EQ(kill(std::stoi(backend), SIGSTOP), 0);
+
+  const auto asked = std::chrono::steady_clock::now();
+  const int code = pass.terminate(std::chrono::seconds(20));
+  const auto took = std::chrono::steady_clock::now() - asked;
+  kill(std::stoi(backend), SIGCONT);
+  lock.abort();
+  EXPECT_EQ(code, 6) << esim::testing::read_file(dir.file("once.log.err"));  // interrupted
+  EXPECT_LT(took, std::chrono::seconds(10));
+  EXPECT_TRUE(esim::testing::read_file(dir.file("once.log.err")).find("exiting now") != std::string::npos);
+
+  auto next = esim_sync("once");
+  ASSERT_EQ(next.exit_code, 0) << next.err;
+  EXPECT_EQ(count("SELECT count(*) FROM esim.sync_runs WHERE status = 'aborted'"), 1);
   EXPECT_EQ(mirror(), sim.truth());
 }
