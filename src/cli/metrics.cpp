@@ -47,6 +47,7 @@ void Metrics::pass_finished(const PassOutcome& outcome, std::chrono::duration<do
   const char* result = outcome.succeeded ? "succeeded" : outcome.locked_out ? "locked_out"
                        : outcome.aborted ? "aborted" : "failed";
   ++passes_[result];
+  leader_ = !outcome.locked_out;
   if (outcome.locked_out) return;
   last_duration_ = took.count();
   retries_ += outcome.retries;
@@ -59,6 +60,8 @@ void Metrics::pass_finished(const PassOutcome& outcome, std::chrono::duration<do
   removed_by_second_walk_ += outcome.counts.removed_by_second_walk;
   recovered_by_lookup_ += outcome.counts.recovered_by_lookup;
   removals_deferred_ = outcome.counts.removals_deferred;
+  removals_held_ = !outcome.removals_applied;
+  listing_moved_ += outcome.listing_moved ? 1 : 0;
   any_success_ = true;
   last_success_ = std::chrono::steady_clock::now();
   last_success_unix_ = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -120,6 +123,14 @@ std::string Metrics::render() const {
   family("esim_sync_removals_deferred", "gauge",
          "Removal candidates the last succeeded pass could not prove; removed if the next walk lacks them too.");
   out += fmt::format("esim_sync_removals_deferred {}\n", removals_deferred_);
+  family("esim_sync_removals_held", "gauge",
+         "1 when the last succeeded pass held its removals back (the mass-removal guard), else 0.");
+  out += fmt::format("esim_sync_removals_held {}\n", removals_held_ ? 1 : 0);
+  family("esim_sync_listing_moved_total", "counter", "Passes whose walk saw the listing move while it was paged.");
+  out += fmt::format("esim_sync_listing_moved_total {}\n", listing_moved_);
+  family("esim_sync_leader", "gauge",
+         "1 while this instance is the writer (its last pass held the writer lock), 0 while another one is.");
+  out += fmt::format("esim_sync_leader {}\n", leader_ ? 1 : 0);
   family("esim_sync_api_requests_total", "counter", "Requests to the packages API by HTTP status (0: no answer).");
   for (const auto& [status, count] : responses_) {
     out += fmt::format("esim_sync_api_requests_total{{code=\"{}\"}} {}\n", status, count);

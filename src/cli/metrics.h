@@ -30,6 +30,9 @@ class Metrics {
   // The removal proof (issue: no invented removals): what it cost and what it settled.
   long long lookups_ = 0, removed_by_lookup_ = 0, removed_by_second_walk_ = 0, recovered_by_lookup_ = 0;
   long long removals_deferred_ = 0;  // after the last succeeded pass
+  bool removals_held_ = false;       // the last succeeded pass's removals were held by the guard
+  long long listing_moved_ = 0;      // passes whose walk saw the listing move
+  bool leader_ = false;              // the last pass held the writer lock (not locked out)
   double last_duration_ = 0, last_success_unix_ = 0;
   std::chrono::steady_clock::time_point last_success_{};
   bool any_success_ = false;

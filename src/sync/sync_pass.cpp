@@ -127,6 +127,8 @@ PassOutcome SyncPass::run() {
                    staged.removal_candidates);
     }
 
+    outcome.listing_moved = !moved.empty();
+
     // 5. A package the walk lacked is gone only on proof: a lookup of its SIM that does not
     //    list it. One the lookup finds was skipped by the walk and is applied as seen.
     ProofResult proof;

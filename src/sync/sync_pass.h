@@ -23,7 +23,8 @@ struct PassOutcome {
   PassCounts counts;
   int listing_attempts = 0;
   long long retries = 0;  // API requests retried during the pass (filled in by the daemon)
-  bool removals_applied = false;
+  bool removals_applied = false;  // false: the mass-removal guard held them back
+  bool listing_moved = false;     // the walk saw signs that the listing moved under it
   std::string warning;  // what was deferred or held back, when something was
   std::string error;    // why the pass failed, when it did (secrets redacted)
 };

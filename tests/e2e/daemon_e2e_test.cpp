@@ -149,6 +149,8 @@ TEST_F(Daemon, MetricsPassPromtoolAndHealthzTurns503WhenPassesFail) {
   EXPECT_TRUE(contains(metrics, "esim_sync_packages{status=\"ACTIVE\"}")) << metrics;
   EXPECT_TRUE(contains(metrics, "esim_sync_removals_proven_total{proof=\"lookup\"} 0")) << metrics;
   EXPECT_TRUE(contains(metrics, "esim_sync_removals_deferred 0")) << metrics;
+  EXPECT_TRUE(contains(metrics, "esim_sync_removals_held 0")) << metrics;
+  EXPECT_TRUE(contains(metrics, "esim_sync_leader 1")) << metrics;
   dir.write("metrics.txt", metrics);
   auto promtool = run_command({"/bin/sh", "-c", "promtool check metrics < " + dir.file("metrics.txt")});
   EXPECT_EQ(promtool.exit_code, 0) << promtool.out << promtool.err;
