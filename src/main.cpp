@@ -2,9 +2,11 @@
 // command line; the work is in the commands (src/cli/commands.cpp).
 #include <CLI/CLI.hpp>
 
+#include <cstdlib>
+
 #include "cli/commands.h"
-#include "cli/daemon.h"
-#include "cli/signals.h"
+#include "cli/run_command.h"
+#include "service/signals.h"
 #include "cli/status_command.h"
 #include "cli/fetch_command.h"
 #include "cli/exit_codes.h"
@@ -13,7 +15,10 @@ int main(int argc, char** argv) {
   esim::start_signal_thread();  // before any other thread, so that all of them leave signals to it
   CLI::App app{"esim-sync: mirror Betatel eSIM packages into PostgreSQL, with a status audit"};
   app.require_subcommand(1);
-  std::string config_path = "/etc/esim-sync/config.yaml";
+  // ESIM_SYNC_CONFIG, when set, replaces the default path (a container, a second instance).
+  const char* from_environment = std::getenv("ESIM_SYNC_CONFIG");
+  std::string config_path = from_environment != nullptr && *from_environment != '\0' ? from_environment
+                                                                                      : "/etc/esim-sync/config.yaml";
 
   auto add = [&](const char* name, const char* help) {
     CLI::App* command = app.add_subcommand(name, help);
@@ -28,6 +33,8 @@ int main(int argc, char** argv) {
   CLI::App* run = add("run", "Run a sync pass every schedule.interval until SIGINT or SIGTERM");
   CLI::App* migrate = add("migrate", "Apply pending migrations and exit");
   CLI::App* check = add("check-config", "Validate the configuration and print it, secrets redacted");
+  bool check_connect = false;
+  check->add_flag("--connect", check_connect, "Also reach the database and one page of the API, and report both");
   CLI::App* status = add("status", "Show the last passes and the live packages by status, from the database");
   int status_passes = 10;
   status->add_option("-n,--passes", status_passes, "How many passes to list")->check(CLI::Range(1, 1000))
@@ -59,7 +66,7 @@ int main(int argc, char** argv) {
   if (*once) return esim::command_once(config_path, allow_mass_removal);
   if (*run) return esim::command_run(config_path);
   if (*migrate) return esim::command_migrate(config_path);
-  if (*check) return esim::command_check_config(config_path);
+  if (*check) return esim::command_check_config(config_path, check_connect);
   if (*fetch) return esim::command_fetch(config_path, fetch_options);
   if (*status) return esim::command_status(config_path, status_passes);
   return esim::exit_code::kUsage;

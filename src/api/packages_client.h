@@ -6,7 +6,7 @@
 #include <string>
 
 #include "api/http_transport.h"
-#include "api/package.h"
+#include "domain/package.h"
 
 namespace esim {
 

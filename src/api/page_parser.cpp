@@ -13,11 +13,6 @@ namespace esim {
 
 using nlohmann::json;
 
-bool is_documented_status(const std::string& status) {
-  return status == "NOT_ACTIVE" || status == "ACTIVE" || status == "SUSPENDED" ||
-         status == "TERMINATED";
-}
-
 namespace {
 
 [[noreturn]] void fail(std::int64_t offset, const std::string& problem) {

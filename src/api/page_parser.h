@@ -3,7 +3,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "api/package.h"
+#include "domain/package.h"
 
 namespace esim {
 

@@ -5,10 +5,11 @@
 #include <iostream>
 
 #include "api/client_pool.h"
-#include "cli/api_wiring.h"
+#include "service/service.h"
+#include "service/wiring.h"
 #include "cli/exit_codes.h"
 #include "cli/logging.h"
-#include "cli/signals.h"
+#include "service/signals.h"
 #include "config/config.h"
 #include "store/pg_store.h"
 #include "sync/sync_pass.h"
@@ -21,35 +22,23 @@ namespace {
 
 }  // namespace
 
-std::optional<Config> load_or_explain(const std::string& path) {
+std::optional<Config> load_or_explain(const std::string& path, ConfigScope scope) {
   try {
-    return load_config_file(path);
+    return load_config_file(path, util::process_environment(), scope);
   } catch (const ConfigError& e) {
     std::cerr << "esim-sync: " << e.what() << "\n";
     return std::nullopt;
   }
 }
 
-std::optional<Config> load_and_set_up_logging(const std::string& path) {
-  std::optional<Config> config = load_or_explain(path);
+std::optional<Config> load_and_set_up_logging(const std::string& path, ConfigScope scope) {
+  std::optional<Config> config = load_or_explain(path, scope);
   if (!config) return config;
   setup_logging(config->logging.level, config->logging.format);
   for (const auto& warning : config->warnings) spdlog::warn("{}", warning);
   return config;
 }
 
-SyncSettings sync_settings(const Config& config, bool allow_mass_removal) {
-  SyncSettings s;
-  s.page_size = config.api.page_size;
-  s.secrets = config.secrets();
-  s.interval = std::chrono::duration_cast<std::chrono::seconds>(config.schedule.interval);
-  s.concurrency = config.api.concurrency;
-  s.max_repaging = config.sync.max_repaging;
-  s.max_removal_lookups = config.sync.max_removal_lookups;
-  s.max_removed_fraction = config.sync.max_removed_fraction;
-  s.allow_mass_removal = allow_mass_removal;
-  return s;
-}
 
 namespace {
 
@@ -67,16 +56,36 @@ bool migrate_or_log(PgStore& store, const Config& config) {
 
 }  // namespace
 
-int command_check_config(const std::string& config_path) {
+int command_check_config(const std::string& config_path, bool connect) {
   std::optional<Config> config = load_or_explain(config_path);
   if (!config) return exit_code::kBadConfig;
   for (const auto& warning : config->warnings) std::cerr << "esim-sync: warning: " << warning << "\n";
   std::cout << "# " << config_path << ": valid\n" << describe_config(*config);
-  return exit_code::kOk;
+  if (!connect) return exit_code::kOk;
+  // --connect: reach both ends as a pass would, and say what each answered.
+  int code = exit_code::kOk;
+  try {
+    PgStore store(config->database.url, config->database.statement_timeout);
+    std::cout << "# database: reachable; " << (store.status_report(1) ? "esim-sync's schema is there" : "not migrated yet")
+              << "\n";
+  } catch (const std::exception& e) {
+    std::cout << "# database: NOT reachable: " << util::redact(e.what(), config->secrets()) << "\n";
+    code = exit_code::kDatabase;
+  }
+  try {
+    util::SystemClock clock;
+    ApiClientPool client(1, api_settings(*config), retry_policy(*config), config->api.rate_limit, clock);
+    Page page = client.fetch_page(0, 1);
+    std::cout << "# api: reachable; the listing reports " << page.total << " packages\n";
+  } catch (const std::exception& e) {
+    std::cout << "# api: NOT reachable: " << util::redact(e.what(), config->secrets()) << "\n";
+    if (code == exit_code::kOk) code = exit_code::kPassFailed;
+  }
+  return code;
 }
 
 int command_migrate(const std::string& config_path) {
-  std::optional<Config> config = load_and_set_up_logging(config_path);
+  std::optional<Config> config = load_and_set_up_logging(config_path, ConfigScope::kDatabaseOnly);
   if (!config) return exit_code::kBadConfig;
   PgStore store(config->database.url, config->database.statement_timeout);
   if (!migrate_or_log(store, *config)) return exit_code::kDatabase;
@@ -87,23 +96,31 @@ int command_migrate(const std::string& config_path) {
 int command_once(const std::string& config_path, bool allow_mass_removal) {
   std::optional<Config> config = load_and_set_up_logging(config_path);
   if (!config) return exit_code::kBadConfig;
-  PgStore store(config->database.url, config->database.statement_timeout);
-  if (!migrate_or_log(store, *config)) return exit_code::kDatabase;
-
-  util::SystemClock clock;
-  ApiClientPool client(config->api.concurrency, api_settings(*config), retry_policy(*config), config->api.rate_limit,
-                       clock);
-  SyncSettings settings = sync_settings(*config, allow_mass_removal);
-  settings.cancel = &util::process_cancel_token();
-  exit_if_stuck_after_stop(kStopGrace, exit_code::kInterrupted);
-  PassOutcome outcome = SyncPass(client, store, clock, settings).run();
-  if (outcome.locked_out) {
-    std::cerr << "esim-sync: another esim-sync is syncing this database right now (it holds the writer lock); "
-                 "nothing done\n";
-    return exit_code::kLockedOut;
+  Metrics metrics;  // nobody scrapes a single pass; the service counts into it all the same
+  SystemdNotifier notifier;
+  ServiceOptions options;
+  options.allow_mass_removal = allow_mass_removal;
+  Service service(*config, metrics, notifier, options);
+  try {
+    service.prepare();
+  } catch (const std::exception& e) {
+    spdlog::error("database not ready: {}", util::redact(e.what(), config->secrets()));
+    return exit_code::kDatabase;
   }
-  if (outcome.aborted) return exit_code::kInterrupted;  // stopped on request; nothing applied
-  return outcome.succeeded ? exit_code::kOk : exit_code::kPassFailed;
+  exit_if_stuck_after_stop(kStopGrace, exit_code::kInterrupted);
+  const PassOutcome outcome = service.run_pass();
+  switch (outcome.result) {
+    case PassResult::kSucceeded: return exit_code::kOk;
+    case PassResult::kAborted: return exit_code::kInterrupted;  // stopped on request; nothing applied
+    case PassResult::kLockedOut: {
+      const std::string holder = service.writer_holder();
+      std::cerr << "esim-sync: another esim-sync is syncing this database right now ("
+                << (holder.empty() ? "it holds the writer lock" : holder) << "); nothing done\n";
+      return exit_code::kLockedOut;
+    }
+    case PassResult::kFailed: break;
+  }
+  return exit_code::kPassFailed;
 }
 
 }  // namespace esim

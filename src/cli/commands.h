@@ -7,17 +7,14 @@
 
 namespace esim {
 
-int command_check_config(const std::string& config_path);
+// connect: also reach the database and one page of the API, and report both.
+int command_check_config(const std::string& config_path, bool connect = false);
 int command_migrate(const std::string& config_path);
 // allow_mass_removal: apply removals even above sync.max_removed_fraction (an operator's call).
 int command_once(const std::string& config_path, bool allow_mass_removal = false);
-// Shared by the commands.
-struct SyncSettings;
-struct Config;
-SyncSettings sync_settings(const Config& config, bool allow_mass_removal);
 // The config, or nullopt after printing every problem (exit with kBadConfig).
-std::optional<Config> load_or_explain(const std::string& path);
+std::optional<Config> load_or_explain(const std::string& path, ConfigScope scope = ConfigScope::kEverything);
 // The same, then logging set up as the config says and its warnings logged.
-std::optional<Config> load_and_set_up_logging(const std::string& path);
+std::optional<Config> load_and_set_up_logging(const std::string& path, ConfigScope scope = ConfigScope::kEverything);
 
 }  // namespace esim

@@ -6,7 +6,7 @@
 #include <iostream>
 
 #include "api/client_pool.h"
-#include "cli/api_wiring.h"
+#include "service/wiring.h"
 #include "api/pager.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"

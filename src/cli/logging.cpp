@@ -1,5 +1,7 @@
 #include "cli/logging.h"
 
+#include "util/log_fields.h"
+
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -55,6 +57,16 @@ class EscapedMessageFlag final : public spdlog::custom_flag_formatter {
   std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<EscapedMessageFlag>(); }
 };
 
+// %& : the structured fields in force on the logging thread (util::LogFields), as JSON members.
+class FieldsFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg&, const std::tm&, spdlog::memory_buf_t& dest) override {
+    const std::string fields = util::LogFields::current_json();
+    dest.append(fields.data(), fields.data() + fields.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<FieldsFlag>(); }
+};
+
 // %N : the syslog priority journald reads from a "<N>" line prefix.
 class PriorityFlag final : public spdlog::custom_flag_formatter {
  public:
@@ -79,8 +91,9 @@ void setup_logging(const std::string& level, const std::string& format) {
   if (!logger) logger = spdlog::stderr_logger_mt("esim-sync");
   auto formatter = std::make_unique<spdlog::pattern_formatter>();
   formatter->add_flag<JsonMessageFlag>('*').add_flag<PriorityFlag>('N').add_flag<EscapedMessageFlag>('q');
+  formatter->add_flag<FieldsFlag>('&');
   if (format == "json") {
-    formatter->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","message":"%*"})");
+    formatter->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","message":"%*"%&})");
   } else if (std::getenv("JOURNAL_STREAM") != nullptr) {
     formatter->set_pattern("<%N>%q");
   } else {

@@ -186,8 +186,20 @@ std::vector<std::string> Config::secrets() const {
   return out;
 }
 
+namespace {
+
+// The API's credentials, which a database-only command does without.
+bool about_api_secrets(const std::string& problem) {
+  for (const char* key : {": api.api_key:", ": api.api_key_file:", ": api.user_id:"}) {
+    if (problem.find(key) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 Config parse_config(const std::string& yaml_text, const std::string& source_name,
-                    const util::EnvLookup& env) {
+                    const util::EnvLookup& env, ConfigScope scope) {
   YAML::Node root;
   try {
     root = YAML::Load(yaml_text);
@@ -316,16 +328,20 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     reader.problem(root["database"], "database.url", "is required");
   }
 
-  if (!reader.problems().empty()) throw ConfigError(reader.problems());
+  std::vector<std::string> problems = reader.problems();
+  if (scope == ConfigScope::kDatabaseOnly) {
+    problems.erase(std::remove_if(problems.begin(), problems.end(), about_api_secrets), problems.end());
+  }
+  if (!problems.empty()) throw ConfigError(problems);
   return config;
 }
 
-Config load_config_file(const std::string& path, const util::EnvLookup& env) {
+Config load_config_file(const std::string& path, const util::EnvLookup& env, ConfigScope scope) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError({path + ": cannot read the configuration file"});
   std::stringstream buffer;
   buffer << in.rdbuf();
-  Config config = parse_config(buffer.str(), path, env);
+  Config config = parse_config(buffer.str(), path, env, scope);
   // A literal key (not ${VAR}, not api_key_file) in a file others can read is a leak waiting.
   struct stat info {};
   YAML::Node root = YAML::Load(buffer.str());

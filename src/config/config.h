@@ -86,11 +86,17 @@ class ConfigError : public std::runtime_error {
   std::vector<std::string> problems_;
 };
 
+// What a command needs of the file. `status` and `migrate` only talk to the database, so they
+// run without the API's secrets (an unset ${BETATEL_API_KEY}, an unreadable api_key_file).
+enum class ConfigScope { kEverything, kDatabaseOnly };
+
 // source_name is how messages name the file ("config.yaml").
 Config parse_config(const std::string& yaml_text, const std::string& source_name,
-                    const util::EnvLookup& env = util::process_environment());
+                    const util::EnvLookup& env = util::process_environment(),
+                    ConfigScope scope = ConfigScope::kEverything);
 Config load_config_file(const std::string& path,
-                        const util::EnvLookup& env = util::process_environment());
+                        const util::EnvLookup& env = util::process_environment(),
+                        ConfigScope scope = ConfigScope::kEverything);
 
 // The effective configuration as YAML, with secrets redacted (for check-config).
 std::string describe_config(const Config& config);

@@ -1,5 +1,7 @@
 #include "store/pg_store.h"
 
+#include <unistd.h>
+
 #include <optional>
 #include <thread>
 #include <tuple>
@@ -246,6 +248,7 @@ PgStore::~PgStore() {
 void PgStore::drop_connection() {
   std::lock_guard lock(connection_mutex_);
   connection_.reset();
+  holds_writer_lock_ = false;  // it went with the session
 }
 
 pqxx::connection& PgStore::session() {
@@ -271,9 +274,11 @@ pqxx::connection& PgStore::connection() {
       {
         std::lock_guard lock(connection_mutex_);
         connection_ = std::move(fresh);
+        holds_writer_lock_ = false;  // a new session holds nothing yet
       }
       pqxx::nontransaction setup(*connection_);
-      setup.exec("SET application_name = 'esim-sync'");
+      // Names this process to whoever looks: `status` and a standby say who the writer is.
+      setup.exec_params("SELECT set_config('application_name', $1, false)", application_name());
       // The summary and the diff sort and hash the whole pass: let them do it in memory
       // (server memory, for this one session).
       setup.exec("SET work_mem = '256MB'");
@@ -317,7 +322,19 @@ std::unique_ptr<PassWriter> PgStore::open_pass(RunId run) {
 }
 
 
+long long PgStore::writer_lock_key() { return kWriterLockKey; }
+
+std::string PgStore::application_name() {
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  // PostgreSQL keeps 63 bytes of it.
+  return ("esim-sync host=" + std::string(host)).substr(0, 48) + " pid=" + std::to_string(getpid());
+}
+
 bool PgStore::try_lock_writer() {
+  // Held since an earlier pass (`run` keeps it as its leadership) on a session still alive.
+  if (holds_writer_lock_ && connection_ && connection_->is_open()) return true;
+  holds_writer_lock_ = false;
   // The first statement of a pass: if the server restarted since the last one, the old session
   // is dead. Start a new one rather than fail this pass too.
   for (int attempt = 1;; ++attempt) {
@@ -349,6 +366,13 @@ std::int64_t PgStore::abort_dead_runs() {
       "nothing of it was applied' WHERE status = 'running'");
   tx.commit();
   return static_cast<std::int64_t>(result.affected_rows());
+}
+
+void PgStore::record_progress(RunId run, std::int64_t packages_seen) {
+  pqxx::work tx(session(), "record_progress");
+  tx.exec_params("UPDATE esim.sync_runs SET packages_seen = $2 WHERE id = $1 AND status = 'running'", run,
+                 packages_seen);
+  tx.commit();
 }
 
 void PgStore::abort_run(RunId run, const std::string& reason) {

@@ -3,10 +3,12 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <pqxx/pqxx>
 #include <string>
 
 #include "store/migrator.h"
+#include "store/status_report.h"
 #include "store/store.h"
 #include "util/cancel.h"
 
@@ -37,13 +39,24 @@ class PgStore final : public Store {
   void unlock_writer() override;
   std::int64_t abort_dead_runs() override;
   void abort_run(RunId run, const std::string& reason) override;
+  void record_progress(RunId run, std::int64_t packages_seen) override;
 
   MigrateResult migrate();
   // Live packages by status, for metrics and `esim-sync status`.
   std::map<std::string, std::int64_t> live_counts();
-  pqxx::connection& connection();
+  // The read side for operators (pg_store_reads.cpp). status_report is nullopt before the
+  // first migration.
+  std::optional<StatusReport> status_report(int passes);
+  std::optional<TimePoint> last_success();
+  std::string writer_holder();  // "" when nobody holds the writer lock
+  // A pass that could not reach the database, recorded as failed once it is back.
+  void record_missed_pass(TimePoint started_at, const std::string& error);
 
  private:
+  friend struct PgStoreProbe;  // tests reach the session through it (tests/db)
+  static long long writer_lock_key();
+  static std::string application_name();  // "esim-sync host=... pid=..."
+  pqxx::connection& connection();
   // The pass's own session: the one that holds the writer lock. Fails if it was lost.
   pqxx::connection& session();
   void drop_connection();

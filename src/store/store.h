@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "api/package.h"
+#include "domain/package.h"
 
 namespace esim {
 
@@ -100,6 +100,8 @@ class Store {
   virtual std::unique_ptr<PassWriter> open_pass(RunId run) = 0;
   // Records a run as failed with its error; the pass's data was not applied.
   virtual void fail_run(RunId run, const std::string& error) = 0;
+  // How far a running pass got (packages walked so far), for `status` while it runs.
+  virtual void record_progress(RunId run, std::int64_t packages_seen) = 0;
 };
 
 }  // namespace esim

@@ -7,10 +7,22 @@
 #include <algorithm>
 #include <set>
 
+#include "api/page_parser.h"
 #include "sync/removal_proof.h"
+#include "util/log_fields.h"
 #include "util/redact.h"
 
 namespace esim {
+
+const char* to_string(PassResult result) {
+  switch (result) {
+    case PassResult::kSucceeded: return "succeeded";
+    case PassResult::kFailed: return "failed";
+    case PassResult::kAborted: return "aborted";
+    case PassResult::kLockedOut: return "locked_out";
+  }
+  return "failed";
+}
 
 SyncPass::SyncPass(PageSource& source, Store& store, const util::Clock& clock, SyncSettings settings)
     : source_(source), store_(store), clock_(clock), settings_(std::move(settings)) {}
@@ -70,128 +82,156 @@ void SyncPass::release_lock() {
 }
 
 PassOutcome SyncPass::run() {
+  const auto started = std::chrono::steady_clock::now();
   PassOutcome outcome;
   const TimePoint started_at = clock_.now();
-  auto beat = [&] {
-    if (settings_.heartbeat) settings_.heartbeat();
-    if (settings_.cancel != nullptr && settings_.cancel->cancelled()) throw util::Cancelled("stop requested");
-  };
-  try {
-    // 1. One writer per database: another esim-sync (failover, or started twice) may hold it.
-    if (!store_.try_lock_writer()) {
-      outcome.locked_out = true;
-      spdlog::info("another esim-sync is syncing this database (it holds the writer lock); not syncing now");
-      return outcome;
-    }
-    // 2. Holding the lock, any run still 'running' was left by a process that died.
-    if (std::int64_t dead = store_.abort_dead_runs(); dead > 0) {
-      spdlog::warn("marked {} run(s) left 'running' by a stopped process as aborted", dead);
-    }
-    // 3. Leave a trace first: a run that dies midway is still visible as 'running'.
-    outcome.run = store_.start_run(started_at, settings_.interval);
-  } catch (const std::exception& e) {
-    outcome.error = util::redact(std::string("cannot start the run: ") + e.what(), settings_.secrets);
-    spdlog::error("sync pass failed: {}", outcome.error);
-    release_lock();
-    return outcome;
-  }
-
-  try {
-    // 4. Stream every page into staging as it arrives; memory holds a few pages. A walk that
-    //    saw the listing move and left more candidates than lookups may settle walks again.
-    std::unique_ptr<PassWriter> writer;
-    PagerResult paged;
-    StagingSummary staged;
-    std::string moved;
-    std::set<std::string> odd_values_told;  // each odd value's warning once a pass, however often walked
-    for (outcome.listing_attempts = 1;; ++outcome.listing_attempts) {
-      writer.reset();
-      writer = store_.open_pass(outcome.run);
-      paged = Pager(source_, settings_.page_size, settings_.concurrency).run([&](const Page& page) {
-        beat();
-        warn_about_unknown_statuses(page.packages);
-        for (const auto& warning : page.warnings) {
-          if (odd_values_told.insert(warning).second) spdlog::warn("{}", warning);
-        }
-        writer->stage(page.packages);
-      });
-      staged = writer->summary();
-      moved = movement(paged, staged);
-      if (moved.empty()) break;
-      spdlog::info("pass {}: the listing moved while paging ({})", outcome.run, moved);
-      if (staged.removal_candidates <= settings_.max_removal_lookups ||
-          outcome.listing_attempts > settings_.max_repaging) {
-        break;
+  // 1-3. Take the writer lock, mark dead runs aborted, record this run as running.
+  if (begin(outcome, started_at)) {
+    util::LogFields fields{{"run_id", outcome.run}};
+    spdlog::info("pass {} started", outcome.run);
+    try {
+      Walk walk = walk_listing(outcome);                   // 4. the listing into staging
+      ProofResult proof = prove_removals(walk, outcome);   // 5. candidates settled by lookup
+      decide_removals(walk.staged, proof, outcome);        // 6. deferred, guarded
+      apply(walk, proof, started_at, outcome);             // 7. one transaction
+    } catch (const std::exception& e) {
+      // A stop request interrupts wherever the pass is: between pages (Cancelled), or inside a
+      // query that the store cancelled (then the database reports "canceling statement").
+      if (dynamic_cast<const util::Cancelled*>(&e) != nullptr ||
+          (settings_.cancel != nullptr && settings_.cancel->cancelled())) {
+        record_abort(outcome, e);
+      } else {
+        record_failure(outcome, e);
       }
-      spdlog::warn("pass {}: {} removal candidates, more than sync.max_removal_lookups; paging again", outcome.run,
-                   staged.removal_candidates);
-    }
-
-    outcome.listing_moved = !moved.empty();
-
-    // 5. A package the walk lacked is gone only on proof: a lookup of its SIM that does not
-    //    list it. One the lookup finds was skipped by the walk and is applied as seen.
-    ProofResult proof;
-    if (staged.removal_candidates > 0) {
-      beat();
-      proof = RemovalProof(source_, settings_.page_size, settings_.concurrency, beat)
-                  .settle(writer->removal_candidates(static_cast<std::size_t>(settings_.max_removal_lookups)));
-      if (!proof.filter_ignored.empty()) spdlog::warn("pass {}: {}; falling back to two walks", outcome.run, proof.filter_ignored);
-      if (!proof.lookup_error.empty()) spdlog::warn("pass {}: a removal lookup failed: {}", outcome.run, proof.lookup_error);
-      warn_about_unknown_statuses(proof.listed);
-      writer->stage(proof.listed);
-      writer->stage_gone(proof.gone);
-      staged = writer->summary();
-    }
-
-    // 6. Removals proven either way apply now, unless there are implausibly many of them.
-    std::vector<std::string> warnings;
-    if (std::string deferred = deferral_warning(staged, proof); !deferred.empty()) {
-      spdlog::warn("pass {}: {}", outcome.run, deferred);
-      warnings.push_back(std::move(deferred));
-    }
-    outcome.removals_applied = true;
-    if (std::string guard = mass_removal_warning(staged); !guard.empty()) {
-      spdlog::error("pass {}: {}", outcome.run, guard);
-      warnings.push_back(std::move(guard));
-      outcome.removals_applied = false;
-    }
-    outcome.warning = fmt::format("{}", fmt::join(warnings, "; "));
-
-    // 7. Diff and apply, all in one transaction.
-    beat();
-    ApplyOptions apply{started_at, outcome.removals_applied, outcome.listing_attempts, outcome.warning};
-    apply.heartbeat = [&] {
-      if (settings_.heartbeat) settings_.heartbeat();
-    };
-    apply.lookups = proof.lookups;
-    apply.recovered_by_lookup = proof.recovered;
-    outcome.counts = writer->commit(apply);
-    outcome.succeeded = true;
-    const PassCounts& c = outcome.counts;
-    spdlog::info(
-        "pass {} succeeded: {} packages in {} pages; {} inserted, {} updated, {} unchanged, "
-        "{} removed ({} by lookup, {} by a second walk, {} deferred), {} status changes; {} lookups "
-        "found {} skipped by the walk",
-        outcome.run, c.packages_seen, paged.pages, c.inserted, c.updated, c.unchanged, c.removed,
-        c.removed_by_lookup, c.removed_by_second_walk, c.removals_deferred, c.status_changes, c.lookups,
-        c.recovered_by_lookup);
-  } catch (const std::exception& e) {
-    // A stop request interrupts wherever the pass is: between pages (Cancelled), or inside a
-    // query that the store cancelled (then the database reports "canceling statement").
-    if (dynamic_cast<const util::Cancelled*>(&e) != nullptr ||
-        (settings_.cancel != nullptr && settings_.cancel->cancelled())) {
-      record_abort(outcome, e);
-    } else {
-      record_failure(outcome, e);
     }
   }
-  release_lock();
+  outcome.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  // 8. In `run`, the lock stays with the session: it is the leadership of a standby pair.
+  if (!settings_.hold_writer_lock || outcome.result == PassResult::kLockedOut) release_lock();
   return outcome;
 }
 
+bool SyncPass::begin(PassOutcome& outcome, TimePoint started_at) {
+  try {
+    // One writer per database: another esim-sync (a standby, or started twice) may hold it.
+    if (!store_.try_lock_writer()) {
+      outcome.result = PassResult::kLockedOut;
+      return false;
+    }
+    // Holding the lock, any run still 'running' was left by a process that died.
+    if (std::int64_t dead = store_.abort_dead_runs(); dead > 0) {
+      spdlog::warn("marked {} run(s) left 'running' by a stopped process as aborted", dead);
+    }
+    // Leave a trace first: a run that dies midway is still visible as 'running'.
+    outcome.run = store_.start_run(started_at, settings_.interval);
+    return true;
+  } catch (const std::exception& e) {
+    outcome.error = util::redact(std::string("cannot start the run: ") + e.what(), settings_.secrets);
+    outcome.error_kind = "database";
+    util::LogFields fields;
+    fields.add("error_kind", outcome.error_kind);
+    spdlog::error("sync pass failed: {}", outcome.error);
+    return false;
+  }
+}
+
+SyncPass::Walk SyncPass::walk_listing(PassOutcome& outcome) {
+  // Memory holds a few pages. A walk that saw the listing move and left more candidates than
+  // lookups may settle walks again.
+  Walk walk;
+  std::set<std::string> odd_values_told;  // each odd value's warning once a pass, however often walked
+  for (outcome.listing_attempts = 1;; ++outcome.listing_attempts) {
+    walk.writer.reset();
+    walk.writer = store_.open_pass(outcome.run);
+    Progress progress(outcome.run, store_);
+    walk.paged = Pager(source_, settings_.page_size, settings_.concurrency).run([&](const Page& page) {
+      beat();
+      warn_about_unknown_statuses(page.packages);
+      for (const auto& warning : page.warnings) {
+        if (odd_values_told.insert(warning).second) spdlog::warn("{}", warning);
+      }
+      walk.writer->stage(page.packages);
+      progress.page(page.packages.size());
+    });
+    walk.staged = walk.writer->summary();
+    walk.moved = movement(walk.paged, walk.staged);
+    if (walk.moved.empty()) break;
+    spdlog::info("pass {}: the listing moved while paging ({})", outcome.run, walk.moved);
+    if (walk.staged.removal_candidates <= settings_.max_removal_lookups ||
+        outcome.listing_attempts > settings_.max_repaging) {
+      break;
+    }
+    spdlog::warn("pass {}: {} removal candidates, more than sync.max_removal_lookups; paging again", outcome.run,
+                 walk.staged.removal_candidates);
+  }
+  outcome.listing_moved = !walk.moved.empty();
+  return walk;
+}
+
+ProofResult SyncPass::prove_removals(Walk& walk, const PassOutcome& outcome) {
+  // A package the walk lacked is gone only on proof: a lookup of its SIM that does not list it.
+  // One the lookup finds was skipped by the walk and is applied as seen.
+  ProofResult proof;
+  if (walk.staged.removal_candidates == 0) return proof;
+  beat();
+  proof = RemovalProof(source_, settings_.page_size, settings_.concurrency, [this] { beat(); })
+              .settle(walk.writer->removal_candidates(static_cast<std::size_t>(settings_.max_removal_lookups)));
+  if (!proof.filter_ignored.empty()) {
+    spdlog::warn("pass {}: {}; falling back to two walks", outcome.run, proof.filter_ignored);
+  }
+  if (!proof.lookup_error.empty()) spdlog::warn("pass {}: a removal lookup failed: {}", outcome.run, proof.lookup_error);
+  warn_about_unknown_statuses(proof.listed);
+  walk.writer->stage(proof.listed);
+  walk.writer->stage_gone(proof.gone);
+  walk.staged = walk.writer->summary();
+  return proof;
+}
+
+void SyncPass::decide_removals(const StagingSummary& staged, const ProofResult& proof, PassOutcome& outcome) {
+  // Removals proven either way apply now, unless there are implausibly many of them.
+  std::vector<std::string> warnings;
+  if (std::string deferred = deferral_warning(staged, proof); !deferred.empty()) {
+    spdlog::warn("pass {}: {}", outcome.run, deferred);
+    warnings.push_back(std::move(deferred));
+  }
+  outcome.removals_applied = true;
+  if (std::string guard = mass_removal_warning(staged); !guard.empty()) {
+    spdlog::error("pass {}: {}", outcome.run, guard);
+    warnings.push_back(std::move(guard));
+    outcome.removals_applied = false;
+  }
+  outcome.warning = fmt::format("{}", fmt::join(warnings, "; "));
+}
+
+void SyncPass::apply(Walk& walk, const ProofResult& proof, TimePoint started_at, PassOutcome& outcome) {
+  beat();
+  ApplyOptions apply{started_at, outcome.removals_applied, outcome.listing_attempts, outcome.warning};
+  apply.lookups = proof.lookups;
+  apply.recovered_by_lookup = proof.recovered;
+  apply.heartbeat = [this] {
+    if (settings_.heartbeat) settings_.heartbeat();
+  };
+  outcome.counts = walk.writer->commit(apply);
+  outcome.result = PassResult::kSucceeded;
+  const PassCounts& c = outcome.counts;
+  util::LogFields fields{{"packages_seen", c.packages_seen}, {"inserted", c.inserted}, {"updated", c.updated},
+                         {"removed", c.removed}, {"status_changes", c.status_changes}, {"lookups", c.lookups}};
+  spdlog::info(
+      "pass {} succeeded: {} packages in {} pages; {} inserted, {} updated, {} unchanged, "
+      "{} removed ({} by lookup, {} by a second walk, {} deferred), {} status changes; {} lookups "
+      "found {} skipped by the walk",
+      outcome.run, c.packages_seen, walk.paged.pages, c.inserted, c.updated, c.unchanged, c.removed,
+      c.removed_by_lookup, c.removed_by_second_walk, c.removals_deferred, c.status_changes, c.lookups,
+      c.recovered_by_lookup);
+}
+
+void SyncPass::beat() {
+  if (settings_.heartbeat) settings_.heartbeat();
+  if (settings_.cancel != nullptr && settings_.cancel->cancelled()) throw util::Cancelled("stop requested");
+}
+
 void SyncPass::record_abort(PassOutcome& outcome, const std::exception& e) {
-  outcome.aborted = true;
+  outcome.result = PassResult::kAborted;
   outcome.error = "stopped by a signal before it finished: " + util::redact(e.what(), settings_.secrets);
   spdlog::warn("pass {} aborted, nothing applied", outcome.run);
   try {
@@ -203,7 +243,13 @@ void SyncPass::record_abort(PassOutcome& outcome, const std::exception& e) {
 }
 
 void SyncPass::record_failure(PassOutcome& outcome, const std::exception& e) {
+  outcome.result = PassResult::kFailed;
   outcome.error = util::redact(e.what(), settings_.secrets);
+  outcome.error_kind = dynamic_cast<const ApiError*>(&e) != nullptr       ? "api"
+                       : dynamic_cast<const PayloadError*>(&e) != nullptr ? "payload"
+                                                                          : "database";
+  util::LogFields fields;
+  fields.add("error_kind", outcome.error_kind);
   spdlog::error("pass {} failed, nothing applied: {}", outcome.run, outcome.error);
   try {
     store_.fail_run(outcome.run, outcome.error);
@@ -211,6 +257,22 @@ void SyncPass::record_failure(PassOutcome& outcome, const std::exception& e) {
     spdlog::error("pass {}: could not record the failure: {}", outcome.run,
                   util::redact(record_error.what(), settings_.secrets));
   }
+}
+
+// Says how a long walk is going: a log line and the run row's packages_seen, every few
+// seconds (the row in a short transaction of its own, so `status` shows a running pass).
+SyncPass::Progress::Progress(RunId run, Store& store) : run_(run), store_(store) {}
+
+void SyncPass::Progress::page(std::size_t packages) {
+  ++pages_;
+  packages_ += static_cast<std::int64_t>(packages);
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_ < kEvery) return;
+  last_ = now;
+  const double seconds = std::chrono::duration<double>(now - started_).count();
+  spdlog::info("pass {}: {} pages, {} packages so far ({:.0f} packages/s)", run_, pages_, packages_,
+               static_cast<double>(packages_) / seconds);
+  store_.record_progress(run_, packages_);
 }
 
 }  // namespace esim

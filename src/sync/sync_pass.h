@@ -15,11 +15,19 @@
 
 namespace esim {
 
+// How a pass ended. Every caller (exit codes, metrics, logs, the scheduler) reads this one value.
+enum class PassResult {
+  kSucceeded,
+  kFailed,     // nothing was applied (the reason is in `error` and `error_kind`)
+  kAborted,    // stopped by a signal: nothing was applied
+  kLockedOut,  // another esim-sync holds the writer lock: nothing was done
+};
+const char* to_string(PassResult result);  // "succeeded", "failed", "aborted", "locked_out"
+
 struct PassOutcome {
-  bool succeeded = false;
-  bool locked_out = false;  // another esim-sync holds the writer lock: nothing was done
-  bool aborted = false;     // stopped by a signal: nothing was applied
-  RunId run = 0;
+  PassResult result = PassResult::kFailed;
+  bool succeeded() const { return result == PassResult::kSucceeded; }
+  RunId run = 0;  // 0: the pass could not even record itself (no database)
   PassCounts counts;
   int listing_attempts = 0;
   long long retries = 0;  // API requests retried during the pass (filled in by the daemon)
@@ -27,6 +35,10 @@ struct PassOutcome {
   bool listing_moved = false;     // the walk saw signs that the listing moved under it
   std::string warning;  // what was deferred or held back, when something was
   std::string error;    // why the pass failed, when it did (secrets redacted)
+  // What failed: "api" (HTTP, or a listing that never ends), "payload" (what the API sent),
+  // "database" (everything else); empty unless failed.
+  std::string error_kind;
+  std::chrono::milliseconds duration{0};
 };
 
 struct SyncSettings {
@@ -42,6 +54,9 @@ struct SyncSettings {
   const util::CancelToken* cancel = nullptr;
   // Called on every page and between steps, so a watchdog sees the pass is alive.
   std::function<void()> heartbeat;
+  // `run`: keep the writer lock after the pass, as the leadership of a standby pair; it goes
+  // with the session (the process) and is re-taken by the next pass if the session was lost.
+  bool hold_writer_lock = false;
 };
 
 class SyncPass {
@@ -53,6 +68,34 @@ class SyncPass {
   PassOutcome run();
 
  private:
+  // One walk of the listing, staged, and what it implies.
+  struct Walk {
+    std::unique_ptr<PassWriter> writer;
+    PagerResult paged;
+    StagingSummary staged;
+    std::string moved;  // the first sign that the listing moved under it
+  };
+  class Progress {
+   public:
+    Progress(RunId run, Store& store);
+    void page(std::size_t packages);
+
+   private:
+    static constexpr std::chrono::seconds kEvery{5};
+    RunId run_;
+    Store& store_;
+    std::int64_t pages_ = 0, packages_ = 0;
+    std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now(), last_ = started_;
+  };
+
+  bool begin(PassOutcome& outcome, TimePoint started_at);
+  Walk walk_listing(PassOutcome& outcome);
+  ProofResult prove_removals(Walk& walk, const PassOutcome& outcome);
+  void decide_removals(const StagingSummary& staged, const ProofResult& proof, PassOutcome& outcome);
+  void apply(Walk& walk, const ProofResult& proof, TimePoint started_at, PassOutcome& outcome);
+  // The watchdog's ping, and the point where a stop request ends the pass.
+  void beat();
+
   void warn_about_unknown_statuses(const std::vector<Package>& packages);
   void release_lock();
   // Records how the pass ended when it did not succeed (nothing of it was applied).

@@ -4,6 +4,13 @@
 #include "store/pg_store.h"
 #include "support/test_database.h"
 
+namespace esim {
+// The store's session, which only tests reach (PgStore befriends this).
+struct PgStoreProbe {
+  static pqxx::connection& session(PgStore& store) { return store.connection(); }
+};
+}  // namespace esim
+
 namespace {
 
 esim::Package package(const std::string& id) {
@@ -25,7 +32,7 @@ TEST(WriterLock, AnApplyWhoseSessionLostTheLockRollsBack) {
   auto writer = store.open_pass(run);
   writer->stage({package("a")});
   {  // as if the session had been replaced: the lock is gone
-    pqxx::nontransaction tx(store.connection());
+    pqxx::nontransaction tx(esim::PgStoreProbe::session(store));
     tx.exec("SELECT pg_advisory_unlock_all()");
   }
   try {

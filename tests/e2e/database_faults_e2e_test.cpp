@@ -20,7 +20,7 @@ namespace {
 std::string wait_until_blocked(esim::testing::TestDatabase& db) {
   for (int i = 0; i < 400; ++i) {
     std::string pid = db.scalar("SELECT coalesce(max(pid)::text, '') FROM pg_stat_activity "
-                                "WHERE application_name = 'esim-sync' AND wait_event_type = 'Lock'");
+                                "WHERE application_name LIKE 'esim-sync %' AND wait_event_type = 'Lock'");
     if (!pid.empty()) return pid;
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
@@ -78,7 +78,7 @@ TEST_F(EndToEnd, KillDashNineDuringApplyLeavesTheDatabaseAsBefore) {
 
   // The server notices the dead client and rolls its transaction back.
   for (int i = 0; i < 200; ++i) {
-    if (db.scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'esim-sync'") == "0") break;
+    if (db.scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'esim-sync %'") == "0") break;
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
   EXPECT_EQ(snapshot(), before);

@@ -140,6 +140,8 @@ class FakeStore : public Store {
   void unlock_writer() override { locked = false; }
   std::int64_t abort_dead_runs() override { return dead_runs; }
   void abort_run(RunId run, const std::string& reason) override { aborts.emplace_back(run, reason); }
+  void record_progress(RunId, std::int64_t packages_seen) override { progress.push_back(packages_seen); }
+  std::vector<std::int64_t> progress;
 
   bool lock_held_elsewhere = false;
   bool locked = false;

@@ -1,4 +1,4 @@
-#include "cli/metrics.h"
+#include "service/metrics.h"
 
 #include <gtest/gtest.h>
 

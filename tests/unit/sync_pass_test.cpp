@@ -32,7 +32,7 @@ TEST(SyncPass, CompleteListingIsStagedAndCommittedWithRemovals) {
   Harness h;
   for (int i = 0; i < 230; ++i) h.source.listing.push_back(package("p" + std::to_string(i)));
   auto outcome = h.run();
-  EXPECT_TRUE(outcome.succeeded);
+  EXPECT_TRUE(outcome.succeeded());
   ASSERT_EQ(h.store.commits.size(), 1u);
   EXPECT_EQ(h.store.commits[0].staged_ids.size(), 230u);
   EXPECT_TRUE(h.store.commits[0].options.apply_removals);
@@ -45,7 +45,7 @@ TEST(SyncPass, FailedPageCommitsNothingAndRecordsTheFailure) {
   for (int i = 0; i < 300; ++i) h.source.listing.push_back(package("p" + std::to_string(i)));
   h.source.fail_at_offset = 200;
   auto outcome = h.run();
-  EXPECT_FALSE(outcome.succeeded);
+  EXPECT_FALSE(outcome.succeeded());
   EXPECT_TRUE(h.store.commits.empty());
   ASSERT_EQ(h.store.failures.size(), 1u);
   EXPECT_EQ(h.store.failures[0].first, outcome.run);
@@ -78,7 +78,7 @@ TEST(SyncPass, MovedListingIsSettledByLookupsNotByRemovingWhatTheWalkSkipped) {
     if (s.asked.size() == 2) s.listing.erase(s.listing.begin());
   };
   auto outcome = h.run();
-  ASSERT_TRUE(outcome.succeeded) << outcome.error;
+  ASSERT_TRUE(outcome.succeeded()) << outcome.error;
   EXPECT_EQ(outcome.listing_attempts, 1);
   ASSERT_EQ(h.store.commits.size(), 1u);
   EXPECT_TRUE(h.store.commits[0].options.apply_removals);
@@ -99,7 +99,7 @@ TEST(SyncPass, ListingThatKeepsMovingStillAppliesProvenRemovals) {
     if (s.asked.size() % 3 == 2) s.listing.insert(s.listing.begin(), package("new" + std::to_string(s.asked.size())));
   };
   auto outcome = h.run();
-  ASSERT_TRUE(outcome.succeeded) << outcome.error;
+  ASSERT_TRUE(outcome.succeeded()) << outcome.error;
   EXPECT_EQ(outcome.listing_attempts, 1);
   EXPECT_TRUE(h.store.commits[0].options.apply_removals);
   EXPECT_TRUE(contains(h.store.gone_ids, "gone1"));
@@ -115,7 +115,7 @@ TEST(SyncPass, MovedListingWithTooManyCandidatesIsWalkedAgain) {
     if (s.asked.size() == 2) s.listing.erase(s.listing.begin());  // once only
   };
   auto outcome = h.run();
-  ASSERT_TRUE(outcome.succeeded) << outcome.error;
+  ASSERT_TRUE(outcome.succeeded()) << outcome.error;
   EXPECT_EQ(outcome.listing_attempts, 2);
   EXPECT_EQ(h.store.commits[0].staged_ids.size(), 299u);  // only the second, quiet walk is applied
   EXPECT_TRUE(h.source.sim_lookups.empty());
@@ -130,7 +130,7 @@ TEST(SyncPass, AServerThatIgnoresTheSimFilterDefersEveryCandidate) {
   h.store.live.insert("gone2");
   h.source.ignore_sim_filter = true;
   auto outcome = h.run();
-  ASSERT_TRUE(outcome.succeeded) << outcome.error;
+  ASSERT_TRUE(outcome.succeeded()) << outcome.error;
   EXPECT_TRUE(h.store.gone_ids.empty());
   EXPECT_NE(outcome.warning.find("2 removal(s) deferred"), std::string::npos) << outcome.warning;
   EXPECT_NE(outcome.warning.find("does not honour the sim filter"), std::string::npos) << outcome.warning;
@@ -144,7 +144,7 @@ TEST(SyncPass, ACandidateTheLastWalkMissedTooIsRemovableWithoutLookup) {
   h.store.missed_before.insert("gone1");
   h.source.ignore_sim_filter = true;
   auto outcome = h.run();
-  ASSERT_TRUE(outcome.succeeded) << outcome.error;
+  ASSERT_TRUE(outcome.succeeded()) << outcome.error;
   EXPECT_TRUE(outcome.removals_applied);
   EXPECT_EQ(outcome.warning, "");  // nothing deferred: the two-walk rule settles it
 }
@@ -156,7 +156,7 @@ TEST(SyncPass, LookupsAreBoundedAndOnePerSim) {
   h.settings.max_removal_lookups = 3;
   h.settings.max_removed_fraction = 1;
   auto outcome = h.run();
-  ASSERT_TRUE(outcome.succeeded) << outcome.error;
+  ASSERT_TRUE(outcome.succeeded()) << outcome.error;
   EXPECT_EQ(h.source.sim_lookups.size(), 3u);
   EXPECT_EQ(h.store.gone_ids.size(), 3u);
   EXPECT_NE(outcome.warning.find("7 removal(s) deferred"), std::string::npos) << outcome.warning;
@@ -166,7 +166,7 @@ TEST(SyncPass, QuietListingMakesNoLookups) {
   Harness h;
   listed_and_live(h, 250);
   auto outcome = h.run();
-  ASSERT_TRUE(outcome.succeeded) << outcome.error;
+  ASSERT_TRUE(outcome.succeeded()) << outcome.error;
   EXPECT_TRUE(h.source.sim_lookups.empty());
   EXPECT_EQ(h.source.asked.size(), 3u);
   EXPECT_EQ(outcome.warning, "");
@@ -177,7 +177,7 @@ TEST(SyncPass, MassRemovalIsWithheldAboveTheThreshold) {
   for (int i = 0; i < 100; ++i) h.store.live.insert("p" + std::to_string(i));
   for (int i = 0; i < 70; ++i) h.source.listing.push_back(package("p" + std::to_string(i)));  // 30% gone
   auto outcome = h.run();
-  EXPECT_TRUE(outcome.succeeded);
+  EXPECT_TRUE(outcome.succeeded());
   EXPECT_FALSE(h.store.commits[0].options.apply_removals);
   EXPECT_NE(outcome.warning.find("removal guard: 30 of 100 live packages (30.0%)"), std::string::npos)
       << outcome.warning;
@@ -187,7 +187,7 @@ TEST(SyncPass, EmptyListingDoesNotEmptyTheMirror) {
   Harness h;
   for (int i = 0; i < 100; ++i) h.store.live.insert("p" + std::to_string(i));
   auto outcome = h.run();  // the API answers total 0, no packages
-  EXPECT_TRUE(outcome.succeeded);
+  EXPECT_TRUE(outcome.succeeded());
   EXPECT_FALSE(h.store.commits[0].options.apply_removals);
 }
 
@@ -209,7 +209,7 @@ TEST(SyncPass, DatabaseFailureAtCommitIsAFailedPass) {
   h.source.listing.push_back(package("p1"));
   h.store.fail_on_commit = true;
   auto outcome = h.run();
-  EXPECT_FALSE(outcome.succeeded);
+  EXPECT_FALSE(outcome.succeeded());
   ASSERT_EQ(h.store.failures.size(), 1u);
   EXPECT_NE(outcome.error.find("could not serialize"), std::string::npos);
 }
@@ -219,7 +219,7 @@ TEST(SyncPass, DatabaseDownAtStartFailsWithoutAskingTheApi) {
   h.source.listing.push_back(package("p1"));
   h.store.fail_on_start = true;
   auto outcome = h.run();
-  EXPECT_FALSE(outcome.succeeded);
+  EXPECT_FALSE(outcome.succeeded());
   EXPECT_TRUE(h.source.asked.empty());
   EXPECT_NE(outcome.error.find("database is down"), std::string::npos);
 }
@@ -240,8 +240,8 @@ TEST(SyncPass, AnotherWriterHoldingTheLockMeansNoPassAtAll) {
   h.source.listing.push_back(package("p1"));
   h.store.lock_held_elsewhere = true;
   auto outcome = h.run();
-  EXPECT_TRUE(outcome.locked_out);
-  EXPECT_FALSE(outcome.succeeded);
+  EXPECT_TRUE((outcome.result == esim::PassResult::kLockedOut));
+  EXPECT_FALSE(outcome.succeeded());
   EXPECT_TRUE(h.store.runs_started.empty());
   EXPECT_TRUE(h.source.asked.empty());
 }
@@ -249,10 +249,10 @@ TEST(SyncPass, AnotherWriterHoldingTheLockMeansNoPassAtAll) {
 TEST(SyncPass, TheLockIsReleasedAfterEveryPass) {
   Harness h;
   h.source.listing.push_back(package("p1"));
-  EXPECT_TRUE(h.run().succeeded);
+  EXPECT_TRUE(h.run().succeeded());
   EXPECT_FALSE(h.store.locked);
   h.source.fail_at_offset = 0;
-  EXPECT_FALSE(h.run().succeeded);
+  EXPECT_FALSE(h.run().succeeded());
   EXPECT_FALSE(h.store.locked);
 }
 
@@ -266,8 +266,8 @@ TEST(SyncPass, CancelStopsBetweenPagesAndRecordsAnAbort) {
     if (++pages == 2) token.cancel();
   };
   auto outcome = h.run();
-  EXPECT_TRUE(outcome.aborted);
-  EXPECT_FALSE(outcome.succeeded);
+  EXPECT_TRUE((outcome.result == esim::PassResult::kAborted));
+  EXPECT_FALSE(outcome.succeeded());
   EXPECT_TRUE(h.store.commits.empty());
   ASSERT_EQ(h.store.aborts.size(), 1u);
   EXPECT_LT(h.source.asked.size(), 5u);

@@ -1,4 +1,4 @@
-#include "cli/api_wiring.h"
+#include "service/wiring.h"
 
 namespace esim {
 
@@ -17,6 +17,19 @@ RetryPolicy retry_policy(const Config& config) {
   policy.max_retries = config.api.max_retries;
   policy.max_total_wait = config.api.max_retry_wait;
   return policy;
+}
+
+SyncSettings sync_settings(const Config& config, bool allow_mass_removal) {
+  SyncSettings s;
+  s.page_size = config.api.page_size;
+  s.secrets = config.secrets();
+  s.interval = std::chrono::duration_cast<std::chrono::seconds>(config.schedule.interval);
+  s.concurrency = config.api.concurrency;
+  s.max_repaging = config.sync.max_repaging;
+  s.max_removal_lookups = config.sync.max_removal_lookups;
+  s.max_removed_fraction = config.sync.max_removed_fraction;
+  s.allow_mass_removal = allow_mass_removal;
+  return s;
 }
 
 }  // namespace esim

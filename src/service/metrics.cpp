@@ -1,4 +1,4 @@
-#include "cli/metrics.h"
+#include "service/metrics.h"
 
 #include <fmt/format.h>
 
@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "api/package.h"
+#include "domain/package.h"
 #include "util/escape.h"
 
 namespace esim {
@@ -42,16 +42,22 @@ std::map<std::string, std::int64_t> bounded_statuses(const std::map<std::string,
 
 }  // namespace
 
+void Metrics::pass_started() {
+  std::lock_guard lock(mutex_);
+  in_progress_ = true;
+  pass_started_unix_ = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 void Metrics::pass_finished(const PassOutcome& outcome, std::chrono::duration<double> took) {
   std::lock_guard lock(mutex_);
-  const char* result = outcome.succeeded ? "succeeded" : outcome.locked_out ? "locked_out"
-                       : outcome.aborted ? "aborted" : "failed";
-  ++passes_[result];
-  leader_ = !outcome.locked_out;
-  if (outcome.locked_out) return;
+  in_progress_ = false;
+  ++passes_[to_string(outcome.result)];
+  leader_ = outcome.result != PassResult::kLockedOut;
+  if (outcome.result == PassResult::kLockedOut) return;
   last_duration_ = took.count();
   retries_ += outcome.retries;
-  if (!outcome.succeeded) return;
+  if (outcome.result == PassResult::kFailed) ++failures_[outcome.error_kind];
+  if (!outcome.succeeded()) return;
   inserted_ += outcome.counts.inserted;
   removed_ += outcome.counts.removed;
   transitions_ += outcome.counts.status_changes;
@@ -82,9 +88,24 @@ void Metrics::set_interval(std::chrono::milliseconds interval) {
   interval_ = interval;
 }
 
-bool Metrics::healthy() const {
+void Metrics::set_last_success(std::chrono::system_clock::time_point at) {
   std::lock_guard lock(mutex_);
-  return any_success_ && std::chrono::steady_clock::now() - last_success_ <= 3 * interval_;
+  if (any_success_) return;  // a pass of this process already said so
+  any_success_ = true;
+  last_success_ = std::chrono::steady_clock::now() - (std::chrono::system_clock::now() - at);
+  last_success_unix_ = std::chrono::duration<double>(at.time_since_epoch()).count();
+}
+
+Health Metrics::health() const {
+  std::lock_guard lock(mutex_);
+  if (!leader_ && passes_.count("locked_out") > 0) {
+    return {200, "standby: another esim-sync is the writer; this one takes over if it goes\n"};
+  }
+  if (!any_success_ || std::chrono::steady_clock::now() - last_success_ > 3 * interval_) {
+    return {503, "no pass succeeded within three intervals\n"};
+  }
+  if (removals_held_) return {200, "warning: the last pass held its removals back (the mass-removal guard)\n"};
+  return {200, "ok\n"};
 }
 
 std::string Metrics::render() const {
@@ -93,6 +114,16 @@ std::string Metrics::render() const {
   auto family = [&](const char* name, const char* type, const char* help) {
     out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
   };
+  family("esim_sync_pass_in_progress", "gauge", "1 while a pass runs.");
+  out += fmt::format("esim_sync_pass_in_progress {}\n", in_progress_ ? 1 : 0);
+  family("esim_sync_pass_started_timestamp_seconds", "gauge", "Unix time at which the last pass started (0: none yet).");
+  out += fmt::format("esim_sync_pass_started_timestamp_seconds {:.3f}\n", pass_started_unix_);
+  family("esim_sync_pass_failures_total", "counter", "Failed passes by what failed: api, payload or database.");
+  for (const char* reason : {"api", "payload", "database"}) {
+    auto it = failures_.find(reason);
+    out += fmt::format("esim_sync_pass_failures_total{{reason=\"{}\"}} {}\n", reason,
+                       it == failures_.end() ? 0 : it->second);
+  }
   family("esim_sync_passes_total", "counter", "Sync passes by result.");
   for (const char* result : {"succeeded", "failed", "aborted", "locked_out"}) {
     auto it = passes_.find(result);

@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "cli/metrics.h"
+#include "service/metrics.h"
 
 namespace esim {
 
@@ -105,9 +105,9 @@ MetricsServer::MetricsServer(const std::string& listen, Metrics& metrics) : impl
     res.set_content(metrics.render(), "text/plain; version=0.0.4");
   });
   http.Get("/healthz", [&metrics](const httplib::Request&, httplib::Response& res) {
-    const bool ok = metrics.healthy();
-    res.status = ok ? 200 : 503;
-    res.set_content(ok ? "ok\n" : "no pass succeeded within three intervals\n", "text/plain");
+    const Health health = metrics.health();
+    res.status = health.code;
+    res.set_content(health.body, "text/plain");
   });
   errno = 0;
   if (!http.bind_to_port(host, port)) {

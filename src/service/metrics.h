@@ -10,16 +10,26 @@
 
 namespace esim {
 
+// What /healthz answers: 200 while the mirror is fresh (or this instance is a standby), with a
+// body that says which, and a warning when the last pass held its removals back; 503 when no
+// pass succeeded within three intervals.
+struct Health {
+  int code;
+  std::string body;
+};
+
 class Metrics {
  public:
+  void pass_started();
   void pass_finished(const PassOutcome& outcome, std::chrono::duration<double> took);
+  // The last success as the database knows it, read at start: a restart is not an outage.
+  void set_last_success(std::chrono::system_clock::time_point at);
   void set_live_packages(std::map<std::string, std::int64_t> by_status);
   void api_response(long status);  // 0: no answer at all
   void set_interval(std::chrono::milliseconds interval);
 
   std::string render() const;  // the Prometheus text exposition format
-  // Healthy while a pass succeeded within three intervals.
-  bool healthy() const;
+  Health health() const;
 
  private:
   mutable std::mutex mutex_;
@@ -33,6 +43,9 @@ class Metrics {
   bool removals_held_ = false;       // the last succeeded pass's removals were held by the guard
   long long listing_moved_ = 0;      // passes whose walk saw the listing move
   bool leader_ = false;              // the last pass held the writer lock (not locked out)
+  std::map<std::string, long long> failures_;  // failed passes by error_kind
+  bool in_progress_ = false;
+  double pass_started_unix_ = 0;
   double last_duration_ = 0, last_success_unix_ = 0;
   std::chrono::steady_clock::time_point last_success_{};
   bool any_success_ = false;

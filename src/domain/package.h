@@ -1,5 +1,6 @@
 #pragma once
-// One eSIM package as the API lists it, and one page of the listing.
+// The domain: one eSIM package as the API lists it, and one page of the listing. Every layer
+// speaks these types; none of them knows HTTP or SQL.
 #include <cstdint>
 #include <optional>
 #include <string>

@@ -1,0 +1,112 @@
+#include "service/scheduler.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "store/migrator.h"
+#include "util/duration.h"
+#include "util/redact.h"
+
+namespace esim {
+
+namespace {
+
+std::string status_line(const PassOutcome& o) {
+  switch (o.result) {
+    case PassResult::kSucceeded:
+      return fmt::format("last pass {} succeeded: {} packages, {} status changes, {} new, {} removed{}", o.run,
+                         o.counts.packages_seen, o.counts.status_changes, o.counts.inserted, o.counts.removed,
+                         o.removals_applied ? "" : "; removals held by the guard");
+    case PassResult::kLockedOut: return "standby: another esim-sync is the writer";
+    case PassResult::kAborted: return fmt::format("last pass {} aborted", o.run);
+    case PassResult::kFailed: break;
+  }
+  return fmt::format("last pass {} failed: {}", o.run, o.error.substr(0, 160));
+}
+
+}  // namespace
+
+Scheduler::Scheduler(const util::Clock& clock, const util::CancelToken& cancel, Notifier& notifier,
+                     std::function<bool()> reload_requested, std::uint64_t jitter_seed)
+    : clock_(clock), cancel_(cancel), notifier_(notifier), reload_requested_(std::move(reload_requested)),
+      random_(jitter_seed) {}
+
+int Scheduler::run(std::unique_ptr<PassRunner> runner, const Build& build, const Install& install) {
+  runner_ = std::move(runner);
+  build_ = &build;
+  install_ = &install;
+  // 1. The database may not be up yet (boot order, failover): keep trying.
+  int exit_code = 0;
+  if (!wait_for_database(*runner_, exit_code)) return exit_code;
+  // 2. Ready: systemd's start returns now.
+  notifier_.ready();
+  spdlog::info("esim-sync running: a pass every {}", util::format_duration(runner_->config().schedule.interval));
+  // 3. A pass every interval, counted from the previous pass's start: a long pass delays the
+  //    next one and never overlaps it. Jitter spreads many installations over time.
+  while (!cancel_.cancelled()) {
+    const auto started = clock_.now();
+    PassOutcome outcome = runner_->run_pass();
+    notifier_.status(status_line(outcome));
+    wait_until(started + runner_->config().schedule.interval + jitter());
+  }
+  // 4. Stopped (SIGTERM): a pass in flight was abandoned and recorded aborted.
+  notifier_.stopping();
+  spdlog::info("stop requested; exiting");
+  return 0;
+}
+
+bool Scheduler::wait_for_database(PassRunner& runner, int& exit_code) {
+  for (std::chrono::milliseconds retry = kFirstRetry;; retry = std::min(retry * 2, kLongestRetry)) {
+    notifier_.watchdog();
+    try {
+      runner.prepare();
+      return true;
+    } catch (const MigrationError& e) {
+      // An unknown or edited migration does not heal by waiting: exit 4, as `migrate` does.
+      spdlog::error("migrations failed: {}", util::redact(e.what(), runner.config().secrets()));
+      exit_code = 4;
+      return false;
+    } catch (const std::exception& e) {
+      spdlog::error("database not ready ({}); trying again in {} ms", util::redact(e.what(), runner.config().secrets()),
+                    retry.count());
+      notifier_.status("waiting for the database");
+    }
+    wait_until(clock_.now() + retry);
+    if (cancel_.cancelled()) return false;
+  }
+}
+
+void Scheduler::wait_until(util::Clock::time_point deadline) {
+  while (!cancel_.cancelled()) {
+    notifier_.watchdog();
+    // A reload takes effect between passes; it does not start one (the schedule holds).
+    if (reload_requested_ && reload_requested_()) reload();
+    const auto now = clock_.now();
+    if (now >= deadline) return;
+    clock_.sleep_for(std::min<std::chrono::milliseconds>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now), std::chrono::milliseconds(100)));
+  }
+}
+
+// Build, check, swap: the new configuration replaces the old only once it connected and
+// migrated and its side effects applied; on any failure everything old stays.
+void Scheduler::reload() {
+  try {
+    std::unique_ptr<PassRunner> fresh = (*build_)();
+    fresh->prepare();
+    (*install_)(*fresh, *runner_);
+    runner_ = std::move(fresh);
+    spdlog::info("configuration reloaded; the next pass follows the schedule");
+  } catch (const std::exception& e) {
+    spdlog::error("configuration reload failed, keeping the previous one: {}",
+                  util::redact(e.what(), runner_->config().secrets()));
+  }
+}
+
+std::chrono::milliseconds Scheduler::jitter() {
+  const auto most = runner_->config().schedule.jitter.count();
+  if (most <= 0) return std::chrono::milliseconds(0);
+  return std::chrono::milliseconds(random_() % static_cast<std::uint64_t>(most));
+}
+
+}  // namespace esim

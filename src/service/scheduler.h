@@ -1,0 +1,68 @@
+#pragma once
+// The service loop, as a story: wait for the database (backing off), tell the supervisor we
+// are ready, then run a pass every interval until stopped, reloading the configuration when
+// asked. Time, stopping, the supervisor and the passes themselves are seams, so every rule
+// here is unit-tested with fakes (tests/unit/scheduler_test.cpp).
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <random>
+
+#include "config/config.h"
+#include "service/notifier.h"
+#include "sync/sync_pass.h"
+#include "util/cancel.h"
+#include "util/clock.h"
+
+namespace esim {
+
+// What the scheduler drives: one configuration's passes. Service is the real one.
+class PassRunner {
+ public:
+  virtual ~PassRunner() = default;
+  // Connects and migrates. Throws MigrationError when waiting cannot help (exit 4), anything
+  // else while the database is not there yet.
+  virtual void prepare() = 0;
+  virtual PassOutcome run_pass() = 0;
+  virtual const Config& config() const = 0;
+};
+
+class Scheduler {
+ public:
+  // Builds a runner from the configuration file as it is now; throws on a bad file.
+  using Build = std::function<std::unique_ptr<PassRunner>()>;
+  // Called with a reloaded runner that connected, before it replaces the old one: applies what
+  // the new configuration changes outside the runner (logging, the metrics listener). Throws to
+  // refuse the reload.
+  using Install = std::function<void(PassRunner& fresh, const PassRunner& old)>;
+
+  Scheduler(const util::Clock& clock, const util::CancelToken& cancel, Notifier& notifier,
+            std::function<bool()> reload_requested, std::uint64_t jitter_seed);
+
+  // Runs until stopped; returns the exit code (0, or 4 when the database holds migrations this
+  // binary does not know).
+  int run(std::unique_ptr<PassRunner> runner, const Build& build, const Install& install);
+
+  // The backoff while the database is missing: 1 s, doubling, at most 30 s.
+  static constexpr std::chrono::milliseconds kFirstRetry{1000};
+  static constexpr std::chrono::milliseconds kLongestRetry{30000};
+
+ private:
+  bool wait_for_database(PassRunner& runner, int& exit_code);
+  // Waits until `deadline` (or a stop), feeding the watchdog and taking reload requests.
+  void wait_until(util::Clock::time_point deadline);
+  void reload();
+  std::chrono::milliseconds jitter();
+
+  const util::Clock& clock_;
+  const util::CancelToken& cancel_;
+  Notifier& notifier_;
+  std::function<bool()> reload_requested_;
+  std::mt19937_64 random_;
+  std::unique_ptr<PassRunner> runner_;
+  const Build* build_ = nullptr;
+  const Install* install_ = nullptr;
+};
+
+}  // namespace esim
