@@ -11,11 +11,13 @@ namespace {
 
 std::string cell(const pqxx::field& f) { return f.is_null() ? "-" : f.c_str(); }
 
-// The session holding the writer lock, named by its application_name (esim-sync host=... pid=...).
+// The session holding the writer lock of this database (advisory locks are per database; other
+// databases on the cluster have writers of their own), named by its application_name.
 constexpr const char* kWriterHolder = R"sql(
 SELECT a.application_name || ', connected since ' || to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC'
   FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
  WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
    AND (l.classid::bigint << 32 | l.objid::bigint) = $1
 )sql";
 

@@ -7,7 +7,7 @@
 #include <sstream>
 #include <thread>
 
-#include "e2e/e2e_fixture.h"
+#include "e2e/daemon_fixture.h"
 
 using esim::testing::BackgroundProcess;
 using esim::testing::contains;
@@ -16,40 +16,9 @@ using esim::testing::kSimKey;
 using esim::testing::read_file;
 using esim::testing::run_command;
 
-namespace {
-
-
-// The HTTP status of a GET, 0 while nothing listens.
-long status_of(const std::string& url) {
-  try {
-    return esim::testing::http_get(url);
-  } catch (const std::exception&) {
-    return 0;
-  }
-}
-
-// Polls until pred() or about `seconds` pass.
-template <typename Pred>
-bool eventually(Pred pred, int seconds = 15) {
-  for (int i = 0; i < seconds * 20; ++i) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return pred();
-}
-
-}  // namespace
-
-class Daemon : public EndToEnd {
- protected:
-  Daemon() : EndToEnd({"--packages", "2500", "--seed", "5"}) {}
-
-  std::unique_ptr<BackgroundProcess> start_daemon(const std::string& log = "run.log") {
-    return std::make_unique<BackgroundProcess>(
-        std::vector<std::string>{ESIM_SYNC_BINARY, "run", "--config", dir.file("config.yaml")}, dir.file(log),
-        std::map<std::string, std::string>{{"E2E_API_KEY", kSimKey}});
-  }
-};
+using esim::testing::Daemon;
+using esim::testing::eventually;
+using esim::testing::status_of;
 
 class SlowDaemon : public Daemon {
  protected:

@@ -12,32 +12,17 @@
 #include <filesystem>
 #include <thread>
 
-#include "e2e/e2e_fixture.h"
+#include "e2e/daemon_fixture.h"
 
 using esim::testing::BackgroundProcess;
 using esim::testing::contains;
 using esim::testing::EndToEnd;
+using esim::testing::eventually;
+using esim::testing::status_of;
 using esim::testing::kSimKey;
 using esim::testing::read_file;
 
 namespace {
-
-template <typename Pred>
-bool eventually(Pred pred, int seconds = 15) {
-  for (int i = 0; i < seconds * 20; ++i) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return pred();
-}
-
-long status_of(const std::string& url) {
-  try {
-    return esim::testing::http_get(url);
-  } catch (const std::exception&) {
-    return 0;
-  }
-}
 
 // A TCP connection to 127.0.0.1:port; non-blocking connects do not wait for the server to accept.
 int connect_to(int port, bool blocking) {

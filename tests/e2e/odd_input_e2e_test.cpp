@@ -6,11 +6,13 @@
 #include <sstream>
 #include <thread>
 
-#include "e2e/e2e_fixture.h"
+#include "e2e/daemon_fixture.h"
 
 using esim::testing::BackgroundProcess;
 using esim::testing::contains;
 using esim::testing::EndToEnd;
+using esim::testing::eventually;
+using esim::testing::status_of;
 using esim::testing::kSimKey;
 using esim::testing::read_file;
 using esim::testing::run_command;
@@ -20,30 +22,11 @@ namespace {
 const std::string kFffd = "\xEF\xBF\xBD";  // U+FFFD, what \u0000 becomes
 const std::string kForgedLine = "esim_sync_last_success_timestamp_seconds 4102444800";
 
-// Polls until pred() or about `seconds` pass.
-template <typename Pred>
-bool eventually(Pred pred, int seconds = 15) {
-  for (int i = 0; i < seconds * 20; ++i) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return pred();
-}
-
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) out.push_back(line);
   return out;
-}
-
-// The status of a GET, 0 while nothing answers.
-long status_of(const std::string& url) {
-  try {
-    return esim::testing::http_get(url);
-  } catch (const std::exception&) {
-    return 0;
-  }
 }
 
 }  // namespace
