@@ -126,23 +126,36 @@ SELECT v.package_id, f.field, f.old_value, f.new_value, v.valid_to AS changed_at
            CASE WHEN n.package_id IS NULL THEN p.raw ELSE n.raw END AS raw,
            CASE WHEN n.package_id IS NULL THEN p.removed_at IS NULL ELSE n.listed END AS listed
  ) s
+ -- One branch per field, each with its own test, so a filter on field leaves the others out
+ -- of the plan (a branch whose constant field cannot match is dropped by the planner).
  CROSS JOIN LATERAL (
-    VALUES ('listed', v.listed::text, s.listed::text),
-           ('status', v.status, s.status),
-           ('sim', v.sim, s.sim),
-           ('package_template', v.package_template::text, s.package_template::text),
-           ('created_date', esim.utc_text(v.created_date), esim.utc_text(s.created_date)),
-           ('activated_date', esim.utc_text(v.activated_date), esim.utc_text(s.activated_date)),
-           ('expiry_date', esim.utc_text(v.expiry_date), esim.utc_text(s.expiry_date))
+    SELECT 'listed', v.listed::text, s.listed::text WHERE v.listed IS DISTINCT FROM s.listed
+    UNION ALL
+    SELECT 'status', v.status, s.status WHERE v.status IS DISTINCT FROM s.status
+    UNION ALL
+    SELECT 'sim', v.sim, s.sim WHERE v.sim IS DISTINCT FROM s.sim
+    UNION ALL
+    SELECT 'package_template', v.package_template::text, s.package_template::text
+     WHERE v.package_template IS DISTINCT FROM s.package_template
+    UNION ALL
+    SELECT 'created_date', esim.utc_text(v.created_date), esim.utc_text(s.created_date)
+     WHERE v.created_date IS DISTINCT FROM s.created_date
+    UNION ALL
+    SELECT 'activated_date', esim.utc_text(v.activated_date), esim.utc_text(s.activated_date)
+     WHERE v.activated_date IS DISTINCT FROM s.activated_date
+    UNION ALL
+    SELECT 'expiry_date', esim.utc_text(v.expiry_date), esim.utc_text(s.expiry_date)
+     WHERE v.expiry_date IS DISTINCT FROM s.expiry_date
     UNION ALL
     -- Other fields of the API object, top-level key by key (the typed ones are above).
     SELECT 'raw.' || coalesce(o.key, m.key), o.value::text, m.value::text
       FROM (SELECT * FROM jsonb_each(v.raw - '{id,sim,package_template,status,created_date,activated_date,expiry_date}'::text[])) o
       FULL JOIN (SELECT * FROM jsonb_each(s.raw - '{id,sim,package_template,status,created_date,activated_date,expiry_date}'::text[])) m
         ON m.key = o.key
-     WHERE v.raw <> s.raw
- ) AS f(field, old_value, new_value)
- WHERE f.old_value IS DISTINCT FROM f.new_value;
+     WHERE v.raw - '{id,sim,package_template,status,created_date,activated_date,expiry_date}'::text[]
+           <> s.raw - '{id,sim,package_template,status,created_date,activated_date,expiry_date}'::text[]
+       AND o.value IS DISTINCT FROM m.value
+ ) AS f(field, old_value, new_value);
 COMMENT ON VIEW esim.package_changes IS 'One row per field a pass saw change: WHERE field = ''expiry_date'' lists extensions. Fields: listed, status, sim, package_template, created_date, activated_date, expiry_date, and raw.<key> for the API object''s other top-level keys. From migration 0006 on.';
 COMMENT ON COLUMN esim.package_changes.package_id IS 'The package.';
 COMMENT ON COLUMN esim.package_changes.field IS 'Which field changed (listed false: no longer listed; true: listed again).';
