@@ -1,7 +1,7 @@
 -- 1. Live packages by status
 SELECT * FROM esim.package_status_counts ORDER BY packages DESC;
 -- 2. How many went ACTIVE -> TERMINATED in the last 7 days
-SELECT sum(transitions) AS active_to_terminated FROM esim.status_transitions_daily WHERE old_status = 'ACTIVE' AND new_status = 'TERMINATED' AND day > current_date - 7;
+SELECT sum(transitions) AS active_to_terminated FROM esim.status_transitions_daily WHERE old_status = 'ACTIVE' AND new_status = 'TERMINATED' AND day > (now() AT TIME ZONE 'UTC')::date - 7;
 -- 3. Transitions per day and kind (listed packages only)
 SELECT day, old_status, new_status, transitions FROM esim.status_transitions_daily WHERE old_status IS NOT NULL AND new_status IS NOT NULL ORDER BY day DESC, transitions DESC LIMIT 5;
 -- 4. New packages and removals per day
@@ -14,7 +14,17 @@ SELECT h.changed_at, h.package_id, h.old_status, h.new_status FROM esim.package_
 SELECT package_id, status, first_seen_at, first_seen_active_at, first_seen_terminated_at, removed_at FROM esim.package_lifecycle WHERE package_id = 'pkg_00000042';
 -- 8. Live packages by template and status
 SELECT package_template, count(*) FILTER (WHERE status = 'ACTIVE') AS active, count(*) FILTER (WHERE status = 'TERMINATED') AS terminated, count(*) AS live FROM esim.packages WHERE removed_at IS NULL GROUP BY 1 ORDER BY live DESC LIMIT 5;
--- 9. Packages activated per day, by Betatel's activation date (last 30 days)
-SELECT activated_date::date AS day, count(*) AS activated FROM esim.packages WHERE activated_date > now() - interval '30 days' GROUP BY 1 ORDER BY 1 DESC LIMIT 5;
+-- 9. Packages activated per UTC day, by Betatel's activation date (last 30 days)
+SELECT (activated_date AT TIME ZONE 'UTC')::date AS day, count(*) AS activated FROM esim.packages WHERE activated_date > now() - interval '30 days' GROUP BY 1 ORDER BY 1 DESC LIMIT 5;
 -- 10. Is the mirror fresh?
 SELECT latest_status, last_success_at, staleness, stale, last_failure_error FROM esim.sync_health;
+-- 11. Live packages by status a week ago
+SELECT status, count(*) AS packages FROM esim.packages_as_of(now() - interval '7 days') GROUP BY status ORDER BY packages DESC;
+-- 12. One package as it was 20 days ago
+SELECT id, status, activated_date, expiry_date FROM esim.packages_as_of(now() - interval '20 days') WHERE id = 'pkg_00000042';
+-- 13. ACTIVE packages at the end of each UTC day, last 30 days
+SELECT day, packages AS active FROM esim.status_counts_daily WHERE status = 'ACTIVE' AND day > (now() AT TIME ZONE 'UTC')::date - 30 ORDER BY day;
+-- 14. Expiry extensions per UTC day, last 30 days
+SELECT (changed_at AT TIME ZONE 'UTC')::date AS day, count(*) AS extended FROM esim.package_changes WHERE field = 'expiry_date' AND new_value > old_value AND changed_at > now() - interval '30 days' GROUP BY 1 ORDER BY 1 DESC LIMIT 7;
+-- 15. How long packages stay ACTIVE
+SELECT count(*) AS ended, avg(valid_to - valid_from) AS average, percentile_cont(0.5) WITHIN GROUP (ORDER BY valid_to - valid_from) AS median FROM esim.package_status_intervals WHERE status = 'ACTIVE' AND valid_to IS NOT NULL;

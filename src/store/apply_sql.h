@@ -38,11 +38,17 @@ SELECT DISTINCT ON (id)
  ORDER BY id, seq DESC
 )sql";
 
-// Known packages that changed in any field, or came back after removal: rewrite them, and
-// record a transition when the status moved (old to new) or the package reappeared (NULL to new).
+// Known packages that changed in any field, or came back after removal: rewrite them, keep the
+// row they replace as a version (valid from its updated_at, the pass that made it current, to
+// this pass), and record a transition when the status moved (old to new) or the package
+// reappeared (NULL to new). All CTEs read the same snapshot, so `changed` holds the old row
+// while `rewritten` replaces it: one scan of the pass, the versions copied set-wise.
 inline constexpr const char* kApplyChanges = R"sql(
 WITH changed AS (
-    SELECT s.*, p.status AS old_status, p.removed_at IS NOT NULL AS reappeared
+    SELECT s.*, p.status AS old_status, p.removed_at IS NOT NULL AS reappeared,
+           p.sim AS old_sim, p.package_template AS old_package_template, p.created_date AS old_created_date,
+           p.activated_date AS old_activated_date, p.expiry_date AS old_expiry_date, p.raw AS old_raw,
+           p.updated_at AS old_updated_at
       FROM esim_pass s
       JOIN esim.packages p ON p.id = s.id
      WHERE p.removed_at IS NOT NULL
@@ -58,6 +64,12 @@ WITH changed AS (
       FROM changed c
      WHERE p.id = c.id
     RETURNING 1
+), versions AS (
+    INSERT INTO esim.package_versions (package_id, sim, package_template, status, created_date, activated_date,
+                                       expiry_date, raw, listed, valid_from, valid_to, run_id)
+    SELECT c.id, c.old_sim, c.old_package_template, c.old_status, c.old_created_date, c.old_activated_date,
+           c.old_expiry_date, c.old_raw, NOT c.reappeared, c.old_updated_at, $1::timestamptz, $2::bigint
+      FROM changed c
 ), transitions AS (
     INSERT INTO esim.package_status_history (package_id, old_status, new_status, changed_at, run_id)
     SELECT c.id, CASE WHEN c.reappeared THEN NULL ELSE c.old_status END, c.status, $1::timestamptz, $2::bigint
@@ -89,16 +101,29 @@ SELECT count(*) FROM added
 
 // Live packages the pass did not list, and whose absence is proven: by a lookup of their SIM
 // (esim_gone), or by a previous applied walk that lacked them too (esim.removal_candidates).
-// Mark them removed, with a transition (status to NULL).
+// Mark them removed, keep the listed version they end (its updated_at is overwritten, so the old
+// row is read first, in `proven`), and record a transition (status to NULL).
 inline constexpr const char* kApplyRemovals = R"sql(
-WITH gone AS (
-    UPDATE esim.packages p
-       SET removed_at = $1::timestamptz, updated_at = $1::timestamptz
+WITH proven AS (
+    SELECT p.id, p.sim, p.package_template, p.status, p.created_date, p.activated_date, p.expiry_date, p.raw,
+           p.updated_at, EXISTS (SELECT 1 FROM esim_gone g WHERE g.id = p.id) AS by_lookup
+      FROM esim.packages p
      WHERE p.removed_at IS NULL
        AND NOT EXISTS (SELECT 1 FROM esim_staging s WHERE s.id = p.id)
        AND (EXISTS (SELECT 1 FROM esim_gone g WHERE g.id = p.id)
             OR EXISTS (SELECT 1 FROM esim.removal_candidates r WHERE r.package_id = p.id))
-    RETURNING p.id, p.status, EXISTS (SELECT 1 FROM esim_gone g WHERE g.id = p.id) AS by_lookup
+), gone AS (
+    UPDATE esim.packages p
+       SET removed_at = $1::timestamptz, updated_at = $1::timestamptz
+      FROM proven o
+     WHERE p.id = o.id
+    RETURNING o.*
+), versions AS (
+    INSERT INTO esim.package_versions (package_id, sim, package_template, status, created_date, activated_date,
+                                       expiry_date, raw, listed, valid_from, valid_to, run_id)
+    SELECT id, sim, package_template, status, created_date, activated_date, expiry_date, raw, true,
+           updated_at, $1::timestamptz, $2::bigint
+      FROM gone
 ), transitions AS (
     INSERT INTO esim.package_status_history (package_id, old_status, new_status, changed_at, run_id)
     SELECT id, status, NULL, $1::timestamptz, $2::bigint FROM gone

@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <regex>
+#include <set>
 
 #include "store/pg_store.h"
 #include "support/test_database.h"
@@ -20,6 +23,16 @@ namespace {
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+// An instant relative to now as Grafana writes it into $__timeFrom() and $__timeTo().
+std::string iso_utc(std::chrono::hours from_now) {
+  std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + from_now);
+  std::tm parts{};
+  gmtime_r(&t, &parts);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
+  return text;
 }
 
 Package pkg(const std::string& id, const std::string& status, std::optional<std::int64_t> expiry_ms = std::nullopt) {
@@ -51,10 +64,11 @@ class BiViews : public ::testing::Test {
   }
 
   // Runs sql as the read-only role; returns the error text, or "" when it succeeded.
-  std::string as_reader(const std::string& sql) {
+  std::string as_reader(const std::string& sql, const std::string& time_zone = "UTC") {
     pqxx::connection c(db.url());
     pqxx::work tx(c);
     tx.exec("SET ROLE esim_reader");
+    tx.exec("SET TimeZone = " + tx.quote(time_zone));
     try {
       pqxx::subtransaction sub(tx);
       sub.exec(sql);
@@ -86,6 +100,10 @@ TEST_F(BiViews, EveryTableViewAndColumnIsDocumented) {
        WHERE n.nspname = 'esim' AND c.relkind IN ('r', 'v') AND c.relname <> 'schema_migrations'
          AND col_description(c.oid, a.attnum) IS NULL)"),
             "");
+  EXPECT_EQ(db.scalar(R"(
+      SELECT string_agg(p.proname, ', ') FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+       WHERE n.nspname = 'esim' AND obj_description(p.oid, 'pg_proc') IS NULL)"),
+            "");
 }
 
 TEST_F(BiViews, StatusCountsAndDailyTransitions) {
@@ -115,7 +133,8 @@ TEST_F(BiViews, LifecycleComesFromTheHistory) {
 TEST_F(BiViews, ExpiringListsOnlyLiveActivePackagesWithDaysLeft) {
   std::int64_t day = 86'400'000;
   pass({pkg("soon", "ACTIVE", now_ms() + 2 * day + 3'600'000), pkg("later", "ACTIVE", now_ms() + 30 * day),
-        pkg("ended", "TERMINATED", now_ms() + day), pkg("fresh", "NOT_ACTIVE")},
+        pkg("ended", "TERMINATED", now_ms() + day), pkg("fresh", "NOT_ACTIVE"),
+        pkg("expired", "ACTIVE", now_ms() - 3'600'000)},  // still ACTIVE in the API, but past its expiry
        std::chrono::system_clock::now());
   EXPECT_EQ(db.scalar("SELECT string_agg(package_id || ':' || days_to_expiry, ' ' ORDER BY expiry_date) "
                       "FROM esim.packages_expiring"),
@@ -138,7 +157,8 @@ TEST_F(BiViews, ReaderCanReadEverythingAndChangeNothing) {
   pass({pkg("a", "ACTIVE")}, kDay1);
   for (const char* relation : {"packages", "package_status_history", "sync_runs", "schema_migrations",
                                "package_status_counts", "status_transitions_daily", "package_lifecycle",
-                               "packages_expiring", "sync_health"}) {
+                               "packages_expiring", "sync_health", "package_versions", "status_counts_daily",
+                               "package_status_intervals", "package_changes", "packages_as_of(now())"}) {
     EXPECT_EQ(as_reader(std::string("SELECT * FROM esim.") + relation + " LIMIT 1"), "") << relation;
   }
   for (const char* change : {"INSERT INTO esim.packages (id, status, raw, first_seen_at, updated_at) "
@@ -164,17 +184,50 @@ TEST_F(BiViews, GrafanaDashboardQueriesRunAsTheReader) {
   std::ifstream in(std::string(ESIM_SOURCE_DIR) + "/config/grafana/esim-sync.json");
   ASSERT_TRUE(in) << "config/grafana/esim-sync.json is missing";
   auto dashboard = nlohmann::json::parse(in);
+  // The variables' own queries, and what Grafana puts in place of each: its custom "All" value
+  // (raw), or one chosen value (quoted, as Grafana quotes multi-value variables).
+  std::map<std::string, std::string> all, chosen = {{"status", "'ACTIVE'"}, {"template", "'7'"}};
+  for (const auto& variable : dashboard["templating"]["list"]) {
+    if (variable["type"] != "query") continue;
+    EXPECT_EQ(as_reader(variable["query"]), "") << variable["name"];
+    all[variable["name"]] = variable["allValue"];
+  }
+  EXPECT_EQ(all.size(), 2u);
+  std::set<std::string> panel_types;
   int queries = 0;
   for (const auto& panel : dashboard["panels"]) {
+    panel_types.insert(panel["type"].get<std::string>());
+    EXPECT_EQ(panel["datasource"]["uid"], "${datasource}") << panel["title"];
     for (const auto& target : panel["targets"]) {
-      std::string sql = target["rawSql"];
-      // Grafana's macros, as Grafana expands them for "the last 30 days".
-      sql = std::regex_replace(sql, std::regex(R"(\$__timeFrom\(\))"), "(now() - interval '30 days')");
-      sql = std::regex_replace(sql, std::regex(R"(\$__timeTo\(\))"), "now()");
-      ASSERT_EQ(sql.find("$__"), std::string::npos) << "unexpanded macro in: " << sql;
-      EXPECT_EQ(as_reader(sql), "") << panel["title"] << ": " << sql;
+      for (const auto* values : {&all, &chosen}) {
+        std::string sql = target["rawSql"];
+        // Grafana's macros, as Grafana expands them for "the last 30 days".
+        sql = std::regex_replace(sql, std::regex(R"(\$__timeFrom\(\))"), "'" + iso_utc(-30 * 24h) + "'");
+        sql = std::regex_replace(sql, std::regex(R"(\$__timeTo\(\))"), "'" + iso_utc(0h) + "'");
+        for (const auto& [name, value] : *values) sql = std::regex_replace(sql, std::regex("\\$" + name + "\\b"), value);
+        ASSERT_EQ(sql.find('$'), std::string::npos) << "unexpanded macro or variable in: " << sql;
+        // Day buckets are UTC midnights whatever the session's time zone.
+        for (const char* zone : {"UTC", "Asia/Kolkata", "America/Los_Angeles"}) {
+          EXPECT_EQ(as_reader(sql, zone), "") << panel["title"] << ": " << sql;
+          if (sql.find(R"(AS "time")") != std::string::npos) {
+            // (a division by zero when "time" is not a UTC midnight)
+            EXPECT_EQ(as_reader(R"(SELECT 1 / (extract(epoch FROM "time")::bigint % 86400 = 0)::int FROM ()" + sql + ") q",
+                                zone),
+                      "")
+                << panel["title"] << " in " << zone;
+          }
+        }
+        if (panel["title"] == "Active packages per day") {
+          EXPECT_EQ(db.scalar("SELECT string_agg(active::text, ',') FROM (" + sql + ") q"), "1,1,1");  // b, b, a
+        }
+      }
       ++queries;
     }
   }
-  EXPECT_GE(queries, 7);
+  EXPECT_GE(queries, 8);
+  // Grafana's import lists what the dashboard needs: every panel type and the data source.
+  std::set<std::string> required;
+  for (const auto& r : dashboard["__requires"]) required.insert(r["id"].get<std::string>());
+  for (const std::string& type : panel_types) EXPECT_EQ(required.count(type), 1u) << type;
+  EXPECT_EQ(required.count("grafana-postgresql-datasource"), 1u);
 }
