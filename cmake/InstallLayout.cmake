@@ -33,6 +33,7 @@ install(FILES README.md ARCHITECTURE.md packaging/copyright config/esim-sync.exa
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(DIRECTORY migrations/ DESTINATION ${CMAKE_INSTALL_DATADIR}/esim-sync/migrations)
 install(FILES config/grafana/esim-sync.json DESTINATION ${CMAKE_INSTALL_DATADIR}/esim-sync/grafana)
+install(FILES config/prometheus/esim-sync.rules.yml DESTINATION ${CMAKE_INSTALL_DATADIR}/esim-sync/prometheus)
 
 # /etc and the unit directory depend on the prefix, which `cmake --install --prefix` changes
 # only at install time: decided then, by cmake/InstallSystemFiles.cmake.
