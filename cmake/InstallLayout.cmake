@@ -32,7 +32,8 @@ add_custom_target(debian_changelog ALL DEPENDS ${ESIM_SYNC_CHANGELOG})
 install(FILES README.md ARCHITECTURE.md packaging/copyright config/esim-sync.example.yaml ${ESIM_SYNC_CHANGELOG}
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(DIRECTORY migrations/ DESTINATION ${CMAKE_INSTALL_DATADIR}/esim-sync/migrations)
-install(FILES config/grafana/esim-sync.json DESTINATION ${CMAKE_INSTALL_DATADIR}/esim-sync/grafana)
+install(FILES config/grafana/esim-sync.json config/grafana/esim-sync-ops.json
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/esim-sync/grafana)
 install(FILES config/prometheus/esim-sync.rules.yml DESTINATION ${CMAKE_INSTALL_DATADIR}/esim-sync/prometheus)
 
 # /etc and the unit directory depend on the prefix, which `cmake --install --prefix` changes
