@@ -10,11 +10,13 @@
 #include "cli/status_command.h"
 #include "cli/fetch_command.h"
 #include "cli/exit_codes.h"
+#include "esim_sync_version.h"
 
 int main(int argc, char** argv) {
   esim::start_signal_thread();  // before any other thread, so that all of them leave signals to it
   CLI::App app{"esim-sync: mirror Betatel eSIM packages into PostgreSQL, with a status audit"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("esim-sync ") + esim::kVersion);
   // ESIM_SYNC_CONFIG, when set, replaces the default path (a container, a second instance).
   const char* from_environment = std::getenv("ESIM_SYNC_CONFIG");
   std::string config_path = from_environment != nullptr && *from_environment != '\0' ? from_environment

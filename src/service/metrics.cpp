@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "domain/package.h"
+#include "esim_sync_version.h"
 #include "util/escape.h"
 
 namespace esim {
@@ -168,6 +169,8 @@ std::string Metrics::render() const {
   }
   family("esim_sync_api_retries_total", "counter", "Requests to the API that were retried.");
   out += fmt::format("esim_sync_api_retries_total {}\n", retries_);
+  family("esim_sync_build_info", "gauge", "The running esim-sync's version (always 1).");
+  out += fmt::format("esim_sync_build_info{{version=\"{}\"}} 1\n", kVersion);
   return out;
 }
 
