@@ -7,36 +7,51 @@ namespace esim::apply_sql {
 
 // Session-lifetime staging tables: filled by COPY in short transactions while the pager waits
 // on the API (no transaction stays open across HTTP), emptied at the start of each pass. raw
-// stays text here: only the packages that changed are ever parsed as jsonb. The dates arrive
-// as exact timestamptz text built by the client (util::format_epoch_ms_timestamptz).
+// stays text here: only the packages that changed are ever parsed as jsonb. Dates stay epoch
+// milliseconds as sent: the pass view turns them into timestamptz.
 // esim_gone holds the candidates that a lookup proved are no longer listed.
 inline constexpr const char* kCreateStaging = R"sql(
 CREATE TEMP TABLE IF NOT EXISTS esim_staging (
     seq bigint NOT NULL, id text NOT NULL, sim text, package_template bigint, status text NOT NULL,
-    created_date timestamptz, activated_date timestamptz, expiry_date timestamptz, raw text NOT NULL
+    created_ms bigint, activated_ms bigint, expiry_ms bigint, raw text NOT NULL
 );
 CREATE TEMP TABLE IF NOT EXISTS esim_gone (id text PRIMARY KEY);
 TRUNCATE esim_staging, esim_gone;
 )sql";
 
-// The pass as the apply statements read it: one row per id, and the fingerprint of raw.
-// Without duplicates (the usual case) it is a plain view over staging; with them, the later
-// sighting of an id wins, being the fresher.
-inline constexpr const char* kPassView = R"sql(
-CREATE OR REPLACE TEMP VIEW esim_pass AS
-SELECT id, sim, package_template, status, created_date, activated_date, expiry_date,
-       raw, md5(raw)::uuid AS raw_md5
-  FROM esim_staging
-)sql";
+// Epoch milliseconds to timestamptz, exactly: whole days plus the milliseconds within the day,
+// each multiplication exact in the double that interval arithmetic uses, and all of it in UTC
+// (timestamp without time zone, then AT TIME ZONE 'UTC'), so neither the session's time zone
+// nor daylight saving moves a date. Beyond what timestamptz holds (before 4714-11-24 BC, from
+// 294277-01-01 on; util::epoch_ms_fits_timestamptz has the same bounds), an infinity: the
+// "never expires" 9223372036854775807 is 'infinity'.
+// The first branch is the usual one and the cheapest: one multiplication, exact while
+// milliseconds x 1000 fits the 53 bits of a double (until about the year 2255).
+#define ESIM_MS_TO_TIMESTAMPTZ(ms)                                                              \
+  "CASE WHEN " ms " BETWEEN -9007199254740 AND 9007199254740 "                                    \
+  "THEN 'epoch'::timestamptz + " ms " * interval '1 millisecond' "                                \
+  "WHEN " ms " < -210866803200000 THEN '-infinity'::timestamptz "                                 \
+  "WHEN " ms " >= 9224318016000000 THEN 'infinity'::timestamptz "                                 \
+  "ELSE ('1970-01-01'::timestamp + (" ms " / 86400000) * interval '1 day' + (" ms " % 86400000) " \
+  "* interval '1 millisecond') AT TIME ZONE 'UTC' END"
 
-inline constexpr const char* kDedupedPassView = R"sql(
-CREATE OR REPLACE TEMP VIEW esim_pass AS
-SELECT DISTINCT ON (id)
-       id, sim, package_template, status, created_date, activated_date, expiry_date,
-       raw, md5(raw)::uuid AS raw_md5
-  FROM esim_staging
- ORDER BY id, seq DESC
-)sql";
+// The pass as the apply statements read it: one row per id, dates as timestamptz, and the
+// fingerprint of raw. Without duplicates (the usual case) it is a plain view over staging; with
+// them, the later sighting of an id wins, being the fresher.
+#define ESIM_PASS_COLUMNS                                                                        \
+  "id, sim, package_template, status, " ESIM_MS_TO_TIMESTAMPTZ("created_ms") " AS created_date, " \
+  ESIM_MS_TO_TIMESTAMPTZ("activated_ms") " AS activated_date, "                                   \
+  ESIM_MS_TO_TIMESTAMPTZ("expiry_ms") " AS expiry_date, raw, md5(raw)::uuid AS raw_md5"
+
+inline constexpr const char* kPassView =
+    "CREATE OR REPLACE TEMP VIEW esim_pass AS SELECT " ESIM_PASS_COLUMNS " FROM esim_staging";
+
+inline constexpr const char* kDedupedPassView =
+    "CREATE OR REPLACE TEMP VIEW esim_pass AS SELECT DISTINCT ON (id) " ESIM_PASS_COLUMNS
+    " FROM esim_staging ORDER BY id, seq DESC";
+
+#undef ESIM_PASS_COLUMNS
+#undef ESIM_MS_TO_TIMESTAMPTZ
 
 // Known packages that changed in any field, or came back after removal: rewrite them, keep the
 // row they replace as a version (valid from its updated_at, the pass that made it current, to
@@ -196,6 +211,10 @@ SELECT (SELECT count(*) FROM esim_staging),
        (SELECT count(*) FROM candidates c JOIN esim.removal_candidates r ON r.package_id = c.id
          WHERE NOT EXISTS (SELECT 1 FROM esim_gone g WHERE g.id = c.id))
 )sql";
+
+// Candidates proven gone that the previous walk had missed too: no longer counted as waiting.
+inline constexpr const char* kGoneAndMissedBefore =
+    "SELECT count(*) FROM esim_gone g JOIN esim.removal_candidates r ON r.package_id = g.id";
 
 // The candidates themselves, with the SIM a lookup asks by; a bounded number, in id order.
 inline constexpr const char* kRemovalCandidates = R"sql(

@@ -29,11 +29,6 @@ constexpr long long kWriterLockKey = 0x6573696d73796e63;  // "esimsync"
 constexpr std::size_t kRowsPerCopy = 5000;
 constexpr std::size_t kBytesPerCopy = 8u << 20;
 
-// An optional epoch-ms date as exact timestamptz text (NULL when absent).
-std::optional<std::string> timestamptz(const std::optional<std::int64_t>& epoch_ms) {
-  if (!epoch_ms) return std::nullopt;
-  return util::format_epoch_ms_timestamptz(*epoch_ms);
-}
 
 // Writes pre-built COPY lines. libpqxx 6.4's stream_to escapes field by field, character by
 // character, which was the largest single cost of staging; its tablewriter takes whole lines.
@@ -83,7 +78,7 @@ class PgPassWriter final : public PassWriter {
       summary_.reset();
       // In esim_staging's column order.
       line_.integer(next_seq_++).text(p.id).text(p.sim).integer(p.package_template).text(p.status);
-      line_.text(timestamptz(p.created_date)).text(timestamptz(p.activated_date)).text(timestamptz(p.expiry_date));
+      line_.integer(p.created_date).integer(p.activated_date).integer(p.expiry_date);
       line_.text(p.raw_json);
       lines_.push_back(line_.take());
       line_bytes_ += lines_.back().size();
@@ -104,7 +99,26 @@ class PgPassWriter final : public PassWriter {
     return out;
   }
 
-  void stage_gone(const std::vector<std::string>& ids) override {
+  StagingSummary add_proof(const std::vector<Package>& listed, const std::vector<std::string>& gone) override {
+    if (!listed.empty()) {  // the walk skipped packages: count everything again
+      stage(listed);
+      stage_gone(gone);
+      return summary();
+    }
+    // Only removals proven: the staged listing is as summarised, so patch the counts instead of
+    // scanning a million rows again. Every gone id is a candidate, and no longer one that merely
+    // waits on the two-walk rule.
+    StagingSummary patched = summary_ ? *summary_ : summary();
+    stage_gone(gone);
+    pqxx::work tx(connection_, "proof_summary");
+    patched.proven_gone = static_cast<std::int64_t>(gone.size());
+    patched.missed_before -= tx.exec1(apply_sql::kGoneAndMissedBefore)[0].as<std::int64_t>();
+    tx.commit();
+    summary_ = patched;
+    return patched;
+  }
+
+  void stage_gone(const std::vector<std::string>& ids) {
     if (ids.empty()) return;
     summary_.reset();
     std::vector<std::string> lines;
@@ -161,7 +175,7 @@ class PgPassWriter final : public PassWriter {
       timer.step("removals");
     }
     counts.removals_deferred = summary_->removal_candidates - counts.removed;
-    remember_candidates(tx, at);
+    remember_candidates(tx, at, counts.removals_deferred);
     counts.lookups = options.lookups;
     counts.recovered_by_lookup = options.recovered_by_lookup;
     for (const std::string& definition : rebuild) tx.exec(definition);
@@ -190,9 +204,9 @@ class PgPassWriter final : public PassWriter {
  private:
   // The two-walk rule's memory, kept only while there is something to remember: a pass with
   // no candidates over an empty table writes nothing here.
-  void remember_candidates(pqxx::work& tx, const std::string& at) {
+  void remember_candidates(pqxx::work& tx, const std::string& at, std::int64_t still_missing) {
     if (tx.exec1(apply_sql::kAnyRemembered)[0].as<bool>()) tx.exec(apply_sql::kForgetCandidates);
-    if (summary_->removal_candidates > 0) tx.exec_params(apply_sql::kRememberCandidates, at, run_);
+    if (still_missing > 0) tx.exec_params(apply_sql::kRememberCandidates, at, run_);
   }
 
   // Each COPY is its own short transaction into the session's temporary table: nothing is

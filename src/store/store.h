@@ -72,8 +72,9 @@ class PassWriter {
   virtual StagingSummary summary() = 0;
   // Up to `limit` live packages that the staged listing lacks, in id order.
   virtual std::vector<RemovalCandidate> removal_candidates(std::size_t limit) = 0;
-  // Candidates that a lookup proved are no longer listed (their SIM's listing lacks them).
-  virtual void stage_gone(const std::vector<std::string>& ids) = 0;
+  // What the lookups found: packages they listed (sightings, staged like the walk's) and the
+  // candidates they proved are no longer listed. Returns the summary with both counted.
+  virtual StagingSummary add_proof(const std::vector<Package>& listed, const std::vector<std::string>& gone) = 0;
   // Diffs the staged packages against the mirror, writes only what changed, records the
   // transitions, applies the proven removals (unless options say no), remembers the unproven
   // candidates for the next walk and marks the run succeeded, all in one transaction.

@@ -181,9 +181,7 @@ ProofResult SyncPass::prove_removals(Walk& walk, const PassOutcome& outcome) {
   }
   if (!proof.lookup_error.empty()) spdlog::warn("pass {}: a removal lookup failed: {}", outcome.run, proof.lookup_error);
   warn_about_unknown_statuses(proof.listed);
-  walk.writer->stage(proof.listed);
-  walk.writer->stage_gone(proof.gone);
-  walk.staged = walk.writer->summary();
+  walk.staged = walk.writer->add_proof(proof.listed, proof.gone);
   return proof;
 }
 

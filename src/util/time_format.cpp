@@ -57,7 +57,7 @@ struct CivilDate {
   unsigned month, day;
 };
 
-constexpr CivilDate civil_from_days(std::int64_t z) {
+[[maybe_unused]] constexpr CivilDate civil_from_days(std::int64_t z) {
   z += 719468;
   const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
   const auto doe = static_cast<unsigned>(z - era * 146097);
@@ -79,24 +79,5 @@ constexpr std::int64_t kEndMs = days_from_civil(294277, 1, 1) * kMsPerDay;
 
 bool epoch_ms_fits_timestamptz(std::int64_t epoch_ms) { return epoch_ms >= kFirstMs && epoch_ms < kEndMs; }
 
-std::string format_epoch_ms_timestamptz(std::int64_t epoch_ms) {
-  if (epoch_ms < kFirstMs) return "-infinity";
-  if (epoch_ms >= kEndMs) return "infinity";
-  std::int64_t days = epoch_ms / kMsPerDay;
-  std::int64_t ms_of_day = epoch_ms % kMsPerDay;
-  if (ms_of_day < 0) {
-    ms_of_day += kMsPerDay;
-    --days;
-  }
-  const CivilDate date = civil_from_days(days);
-  const bool bc = date.year <= 0;
-  const long long year = bc ? 1 - date.year : date.year;
-  char text[48];
-  std::snprintf(text, sizeof text, "%04lld-%02u-%02u %02lld:%02lld:%02lld.%03lld+00%s", year, date.month, date.day,
-                static_cast<long long>(ms_of_day / 3'600'000), static_cast<long long>(ms_of_day / 60'000 % 60),
-                static_cast<long long>(ms_of_day / 1000 % 60), static_cast<long long>(ms_of_day % 1000),
-                bc ? " BC" : "");
-  return text;
-}
 
 }  // namespace util

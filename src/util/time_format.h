@@ -20,13 +20,9 @@ std::string format_utc_seconds(std::int64_t epoch_ms);
 
 namespace util {
 
-// Epoch milliseconds as PostgreSQL timestamptz input, exactly (integer arithmetic, no floating
-// point): "2025-10-24 18:25:17.123+00", with " BC" for years before 1 AD. Instants outside what
-// timestamptz can hold (4714-11-24 BC to 294276 AD), such as the "never expires" value
-// 9223372036854775807, become "infinity" or "-infinity".
-std::string format_epoch_ms_timestamptz(std::int64_t epoch_ms);
-
-// Whether format_epoch_ms_timestamptz gives the instant itself rather than an infinity.
+// Whether PostgreSQL's timestamptz holds this instant (4714-11-24 BC up to, not including,
+// 294277-01-01 AD). The store keeps an instant beyond as an infinity (the pass view in
+// store/apply_sql.h has the same bounds).
 bool epoch_ms_fits_timestamptz(std::int64_t epoch_ms);
 
 }  // namespace util

@@ -59,7 +59,7 @@ class BiViews : public ::testing::Test {
       const std::string id = row[0].c_str();
       if (std::none_of(packages.begin(), packages.end(), [&](const Package& p) { return p.id == id; })) gone.push_back(id);
     }
-    writer->stage_gone(gone);
+    writer->add_proof({}, gone);
     writer->commit({at, true, 1, ""});
   }
 

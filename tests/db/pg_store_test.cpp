@@ -41,7 +41,7 @@ class PgStoreTest : public ::testing::Test {
     auto run = store.start_run(at(when), 900s);
     auto writer = store.open_pass(run);
     writer->stage(packages);
-    writer->stage_gone(gone);
+    writer->add_proof({}, gone);
     return writer->commit({at(when), removals, 1, ""});
   }
 

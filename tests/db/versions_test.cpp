@@ -78,7 +78,7 @@ class Versions : public ::testing::Test {
     std::vector<Package> packages;
     for (const auto& [id, p] : model.listed) packages.push_back(p);
     writer->stage(packages);
-    writer->stage_gone(std::vector<std::string>(model.provable.begin(), model.provable.end()));
+    writer->add_proof({}, std::vector<std::string>(model.provable.begin(), model.provable.end()));
     return {run, writer->commit({at, true, 1, ""})};
   }
 

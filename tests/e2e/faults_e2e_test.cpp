@@ -91,6 +91,10 @@ TEST_F(EndToEnd, MassRemovalIsHeldBackUntilAnOperatorAllowsIt) {
   ASSERT_EQ(held.exit_code, 0) << held.err;
   EXPECT_TRUE(contains(held.err, "removal guard: 1000 of 2500 live packages (40.0%)")) << held.err;
   EXPECT_EQ(db.scalar("SELECT count(*) FROM esim.packages WHERE removed_at IS NOT NULL"), "0");
+  // A warning state wherever health is read, not a plain "succeeded".
+  EXPECT_EQ(db.scalar("SELECT removals_held FROM esim.sync_health"), "t");
+  auto status = esim_sync("status");
+  EXPECT_TRUE(contains(status.out, "WARNING: removals held by the guard")) << status.out;
 
   auto allowed = run_command({ESIM_SYNC_BINARY, "once", "--allow-mass-removal", "--config", dir.file("config.yaml")},
                              {{"E2E_API_KEY", kSimKey}});

@@ -177,8 +177,10 @@ class FakeStore : public Store {
       }
       return out;
     }
-    void stage_gone(const std::vector<std::string>& ids) override {
-      store.gone_ids.insert(store.gone_ids.end(), ids.begin(), ids.end());
+    StagingSummary add_proof(const std::vector<Package>& listed, const std::vector<std::string>& gone) override {
+      stage(listed);
+      store.gone_ids.insert(store.gone_ids.end(), gone.begin(), gone.end());
+      return summary();
     }
     PassCounts commit(const ApplyOptions& options) override {
       if (store.fail_on_commit) throw std::runtime_error("could not serialize access");
