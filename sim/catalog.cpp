@@ -65,19 +65,38 @@ void Catalog::advance(SimPackage& p) {
   }
 }
 
+namespace {
+
+// The serial in "8914800000" + 10 digits (every simulated SIM), or -1.
+std::int64_t serial_of_sim(const std::string& sim) {
+  if (sim.size() != 20 || sim.compare(0, 10, "8914800000") != 0) return -1;
+  std::int64_t serial = 0;
+  for (std::size_t i = 10; i < 20; ++i) {
+    if (sim[i] < '0' || sim[i] > '9') return -1;
+    serial = serial * 10 + (sim[i] - '0');
+  }
+  return serial;
+}
+
+}  // namespace
+
+// Each simulated package has a SIM of its own, made from its serial: an index by serial is a
+// vector of positions, rebuilt in milliseconds after the listing's order changed.
 std::vector<std::size_t> Catalog::positions_of_sim(const std::string& sim) const {
   std::lock_guard lock(index_mutex_);
   if (index_generation_ != generation_) {
-    sim_index_.clear();
-    sim_index_.reserve(listed_.size());
-    for (std::size_t i = 0; i < listed_.size(); ++i) sim_index_.emplace(listed_[i].sim, i);
+    position_by_serial_.assign(static_cast<std::size_t>(next_serial_), kNowhere);
+    for (std::size_t i = 0; i < listed_.size(); ++i) {
+      const std::int64_t serial = serial_of_sim(listed_[i].sim);
+      if (serial >= 0 && serial < next_serial_) position_by_serial_[static_cast<std::size_t>(serial)] = i;
+    }
     index_generation_ = generation_;
   }
-  std::vector<std::size_t> out;
-  auto [first, last] = sim_index_.equal_range(sim);
-  for (auto it = first; it != last; ++it) out.push_back(it->second);
-  std::sort(out.rbegin(), out.rend());  // newest first, as the listing reads
-  return out;
+  const std::int64_t serial = serial_of_sim(sim);
+  if (serial < 0 || serial >= static_cast<std::int64_t>(position_by_serial_.size())) return {};
+  const std::size_t position = position_by_serial_[static_cast<std::size_t>(serial)];
+  if (position == kNowhere || listed_[position].sim != sim) return {};
+  return {position};
 }
 
 std::string Catalog::render_page(std::int64_t offset, std::int64_t count, const Filter& filter,

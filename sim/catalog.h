@@ -95,7 +95,8 @@ class Catalog {
   std::uint64_t generation_ = 0;  // bumped whenever packages move in listed_
   mutable std::mutex index_mutex_;
   mutable std::uint64_t index_generation_ = ~std::uint64_t{0};
-  mutable std::unordered_multimap<std::string, std::size_t> sim_index_;
+  static constexpr std::size_t kNowhere = ~std::size_t{0};
+  mutable std::vector<std::size_t> position_by_serial_;  // kNowhere: not listed
 };
 
 }  // namespace sim
