@@ -1,5 +1,7 @@
 #include "api/curl_transport.h"
 
+#include "esim_sync_version.h"
+
 #include <curl/curl.h>
 
 #include <cctype>
@@ -103,7 +105,8 @@ HttpResponse CurlTransport::get(const HttpRequest& request) {
   char error[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.list);
-  curl_easy_setopt(curl, CURLOPT_USERAGENT, "esim-sync/0.1");
+  static const std::string user_agent = std::string("esim-sync/") + kVersion;  // curl copies it
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, user_agent.c_str());
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, static_cast<long>(request.low_speed_limit));
