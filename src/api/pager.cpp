@@ -85,7 +85,7 @@ class PageQueue {
     Page page = std::move(pages_.front().first);
     bytes_ -= pages_.front().second;
     pages_.pop_front();
-    space_.notify_all();
+    space_.notify_one();
     return page;
   }
 

@@ -57,11 +57,13 @@ inline constexpr const char* kDedupedPassView =
 // row they replace as a version (valid from its updated_at, the pass that made it current, to
 // this pass), and record a transition when the status moved (old to new) or the package
 // reappeared (NULL to new). All CTEs read the same snapshot, so `versions` still reads the old
-// rows that `rewritten` replaces; it fetches them by id for the changed few, rather than
-// carrying every package's raw JSON through the diff's join.
+// rows that `rewritten` replaces. The old raw JSON is fetched by id for the changed few: carried
+// through the diff's join (or joined back whole) it would weigh on every package of the pass.
 inline constexpr const char* kApplyChanges = R"sql(
 WITH changed AS (
-    SELECT s.*, p.status AS old_status, p.removed_at IS NOT NULL AS reappeared
+    SELECT s.*, p.status AS old_status, p.removed_at IS NOT NULL AS reappeared,
+           p.sim AS old_sim, p.package_template AS old_package_template, p.created_date AS old_created_date,
+           p.activated_date AS old_activated_date, p.expiry_date AS old_expiry_date, p.updated_at AS old_updated_at
       FROM esim_pass s
       JOIN esim.packages p ON p.id = s.id
      WHERE p.removed_at IS NOT NULL
@@ -80,10 +82,10 @@ WITH changed AS (
 ), versions AS (
     INSERT INTO esim.package_versions (package_id, sim, package_template, status, created_date, activated_date,
                                        expiry_date, raw, listed, valid_from, valid_to, run_id)
-    SELECT p.id, p.sim, p.package_template, p.status, p.created_date, p.activated_date, p.expiry_date, p.raw,
-           NOT c.reappeared, p.updated_at, $1::timestamptz, $2::bigint
+    SELECT c.id, c.old_sim, c.old_package_template, c.old_status, c.old_created_date, c.old_activated_date,
+           c.old_expiry_date, (SELECT p.raw FROM esim.packages p WHERE p.id = c.id), NOT c.reappeared,
+           c.old_updated_at, $1::timestamptz, $2::bigint
       FROM changed c
-      JOIN esim.packages p ON p.id = c.id
 ), transitions AS (
     INSERT INTO esim.package_status_history (package_id, old_status, new_status, changed_at, run_id)
     SELECT c.id, CASE WHEN c.reappeared THEN NULL ELSE c.old_status END, c.status, $1::timestamptz, $2::bigint

@@ -153,7 +153,11 @@ SyncPass::Walk SyncPass::walk_listing(PassOutcome& outcome) {
       walk.writer->stage(page.packages);
       progress.page(page.packages.size());
     });
+    const auto walked = std::chrono::steady_clock::now();
     walk.staged = walk.writer->summary();
+    spdlog::debug("pass {}: walk {} ms, summary {} ms", outcome.run,
+                  std::chrono::duration_cast<std::chrono::milliseconds>(walked - progress.started()).count(),
+                  std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - walked).count());
     walk.moved = movement(walk.paged, walk.staged);
     if (walk.moved.empty()) break;
     spdlog::info("pass {}: the listing moved while paging ({})", outcome.run, walk.moved);

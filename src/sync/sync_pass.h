@@ -79,6 +79,7 @@ class SyncPass {
    public:
     Progress(RunId run, Store& store);
     void page(std::size_t packages);
+    std::chrono::steady_clock::time_point started() const { return started_; }
 
    private:
     static constexpr std::chrono::seconds kEvery{5};
