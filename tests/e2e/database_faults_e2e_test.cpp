@@ -162,3 +162,32 @@ TEST_F(EndToEnd, SigtermWhileTheDatabaseAnswersNothingStillExitsWithinTheGrace) 
   EXPECT_EQ(count("SELECT count(*) FROM esim.sync_runs WHERE status = 'aborted'"), 1);
   EXPECT_EQ(mirror(), sim.truth());
 }
+
+// A pass that could not reach the database at all leaves its trace once the database is back:
+// a `failed` run row with the error, so esim.sync_health and BI see the outage.
+TEST_F(EndToEnd, APassThatCouldNotReachTheDatabaseIsRecordedOnceItIsBack) {
+  const char* cluster = std::getenv("ESIM_TEST_PG_CLUSTER");
+  ASSERT_NE(cluster, nullptr) << "ESIM_TEST_PG_CLUSTER is not set: run scripts/test";
+  const std::string url = db.url();
+  const auto colon = url.rfind(':');
+  const std::string port = url.substr(colon + 1, url.find('/', colon) - colon - 1);
+  BackgroundProcess daemon({ESIM_SYNC_BINARY, "run", "--config", dir.file("config.yaml")}, dir.file("run.log"),
+                           {{"E2E_API_KEY", kSimKey}});
+  auto rows = [&](const std::string& where) { return count("SELECT count(*) FROM esim.sync_runs WHERE " + where); };
+  auto wait_for = [&](const std::string& where, int at_least) {
+    for (int i = 0; i < 400 && rows(where) < at_least; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return rows(where) >= at_least;
+  };
+  ASSERT_TRUE(wait_for("status = 'succeeded'", 1)) << esim::testing::read_file(dir.file("run.log.err"));
+
+  ASSERT_EQ(run_command({ESIM_SOURCE_DIR "/scripts/pg-cluster", "stop", cluster}).exit_code, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // passes every second find nobody
+  auto started = run_command({ESIM_SOURCE_DIR "/scripts/pg-cluster", "start", cluster, port, "--fast"});
+  ASSERT_EQ(started.exit_code, 0) << started.err;
+
+  EXPECT_TRUE(wait_for("status = 'failed' AND error LIKE 'cannot start the run:%'", 1))
+      << esim::testing::read_file(dir.file("run.log.err"));
+  const int succeeded = rows("status = 'succeeded'");
+  EXPECT_TRUE(wait_for("status = 'succeeded'", succeeded + 1)) << "passes did not resume";
+  EXPECT_EQ(daemon.terminate(), 0);
+}
