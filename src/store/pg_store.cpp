@@ -296,6 +296,10 @@ pqxx::connection& PgStore::connection() {
       // The summary and the diff sort and hash the whole pass: let them do it in memory
       // (server memory, for this one session).
       setup.exec("SET work_mem = '256MB'");
+      // JIT compiles expressions for statements the planner thinks expensive; the apply's are
+      // simple comparisons over a million rows, where compiling cost up to half a second a
+      // pass and won nothing back (measured with auto_explain at 1M packages).
+      setup.exec("SET jit = off");
       if (statement_timeout_.count() > 0) {
         setup.exec_params("SELECT set_config('statement_timeout', $1, false)",
                           std::to_string(statement_timeout_.count()) + "ms");
