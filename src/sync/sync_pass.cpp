@@ -106,8 +106,9 @@ PassOutcome SyncPass::run() {
     }
   }
   outcome.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-  // 8. In `run`, the lock stays with the session: it is the leadership of a standby pair.
-  if (!settings_.hold_writer_lock || outcome.result == PassResult::kLockedOut) release_lock();
+  // 8. In `run`, the lock stays with the session: it is the leadership of a standby pair. A
+  //    pass that was locked out holds nothing to release.
+  if (!settings_.hold_writer_lock && outcome.result != PassResult::kLockedOut) release_lock();
   return outcome;
 }
 

@@ -273,3 +273,21 @@ TEST(SyncPass, CancelStopsBetweenPagesAndRecordsAnAbort) {
   EXPECT_LT(h.source.asked.size(), 5u);
   EXPECT_FALSE(h.store.locked);
 }
+
+// `once` lets the writer lock go after its pass; `run` keeps it, as the leadership of a
+// standby pair; a pass that was locked out has nothing to let go.
+TEST(SyncPass, TheWriterLockIsReleasedByOnceAndKeptByRun) {
+  Harness once;
+  listed_and_live(once, 10);
+  ASSERT_TRUE(once.run().succeeded());
+  EXPECT_FALSE(once.store.locked);
+
+  Harness run;
+  listed_and_live(run, 10);
+  run.settings.hold_writer_lock = true;
+  ASSERT_TRUE(run.run().succeeded());
+  EXPECT_TRUE(run.store.locked);
+  run.store.fail_on_commit = true;
+  EXPECT_FALSE(run.run().succeeded());
+  EXPECT_TRUE(run.store.locked);  // a failed pass keeps the leadership too
+}
