@@ -131,7 +131,8 @@ TEST_F(Daemon, MetricsPassPromtoolAndHealthzTurns503WhenPassesFail) {
   EXPECT_EQ(daemon->terminate(), 0);
 }
 
-TEST_F(Daemon, JsonLogsAreOneObjectALine) {
+// One object a line, and the pass's lines carry the run and its counts as fields.
+TEST_F(Daemon, JsonLogsAreOneObjectALineWithTheRunAndItsCounts) {
   std::string config = read_file(dir.file("config.yaml"));
   config.replace(config.find("  level: debug\n"), 15, "  level: info\n  format: json\n");
   dir.write("config.yaml", config);
@@ -139,12 +140,19 @@ TEST_F(Daemon, JsonLogsAreOneObjectALine) {
   ASSERT_EQ(result.exit_code, 0) << result.err;
   std::istringstream lines(result.err);
   int parsed = 0;
+  bool end_line = false;
   for (std::string line; std::getline(lines, line);) {
     auto object = nlohmann::json::parse(line);  // throws on anything but one JSON object a line
     EXPECT_TRUE(object.contains("time") && object.contains("level") && object.contains("message"));
     ++parsed;
+    if (!contains(object["message"].get<std::string>(), "succeeded")) continue;
+    EXPECT_EQ(object["run_id"], 1) << line;
+    EXPECT_EQ(object["packages_seen"], 2500) << line;
+    EXPECT_EQ(object["inserted"], 2500) << line;
+    end_line = true;
   }
   EXPECT_GE(parsed, 2);
+  EXPECT_TRUE(end_line) << result.err;
 }
 
 TEST_F(Daemon, StatusShowsPassesAndCounts) {

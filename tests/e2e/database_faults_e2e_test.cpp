@@ -29,6 +29,20 @@ std::string wait_until_blocked(esim::testing::TestDatabase& db) {
 
 }  // namespace
 
+// Another session holding a lock that a pass's apply needs (its writes, not its reads), so the
+// pass can be caught inside its transaction; released by release() or when it goes.
+class ApplyBlocker {
+ public:
+  explicit ApplyBlocker(const std::string& url) : connection_(url), lock_(connection_) {
+    lock_.exec("LOCK TABLE esim.packages IN SHARE MODE");
+  }
+  void release() { lock_.abort(); }
+
+ private:
+  pqxx::connection connection_;
+  pqxx::work lock_;
+};
+
 class SlowApi : public EndToEnd {
  protected:
   // 25 pages at 200 ms each, 4 in flight: a pass spends about 1.4 s paging.
@@ -64,9 +78,7 @@ TEST_F(EndToEnd, KillDashNineDuringApplyLeavesTheDatabaseAsBefore) {
   const std::string before = snapshot();
 
   // Hold a lock that the apply needs, so the pass is caught inside its transaction.
-  pqxx::connection blocker(db.url());
-  pqxx::work lock(blocker);
-  lock.exec("LOCK TABLE esim.packages IN SHARE MODE");
+  ApplyBlocker lock(db.url());
 
   BackgroundProcess pass({ESIM_SYNC_BINARY, "once", "--config", dir.file("config.yaml")}, dir.file("once.log"),
                          {{"E2E_API_KEY", kSimKey}});
@@ -74,7 +86,7 @@ TEST_F(EndToEnd, KillDashNineDuringApplyLeavesTheDatabaseAsBefore) {
   kill(pass.pid(), SIGKILL);
   int status = 0;
   waitpid(pass.pid(), &status, 0);
-  lock.abort();
+  lock.release();
 
   // The server notices the dead client and rolls its transaction back.
   for (int i = 0; i < 200; ++i) {
@@ -118,9 +130,7 @@ TEST_F(EndToEnd, SigtermDuringABlockedApplyCancelsTheQueryAndExitsAtOnce) {
   ASSERT_EQ(esim_sync("once").exit_code, 0);
   ASSERT_EQ(sim.post("/_sim/step?fraction=0.1"), 200);
   const std::string before = snapshot();
-  pqxx::connection blocker(db.url());
-  pqxx::work lock(blocker);
-  lock.exec("LOCK TABLE esim.packages IN SHARE MODE");
+  ApplyBlocker lock(db.url());
 
   BackgroundProcess daemon({ESIM_SYNC_BINARY, "run", "--config", dir.file("config.yaml")}, dir.file("run.log"),
                            {{"E2E_API_KEY", kSimKey}});
@@ -129,7 +139,7 @@ TEST_F(EndToEnd, SigtermDuringABlockedApplyCancelsTheQueryAndExitsAtOnce) {
   EXPECT_EQ(daemon.terminate(std::chrono::seconds(10)), 0) << esim::testing::read_file(dir.file("run.log.err"));
   EXPECT_LT(std::chrono::steady_clock::now() - asked, std::chrono::seconds(5));
   EXPECT_EQ(db.scalar("SELECT status FROM esim.sync_runs ORDER BY id DESC LIMIT 1"), "aborted");
-  lock.abort();
+  lock.release();
   EXPECT_EQ(snapshot(), before);
 }
 
@@ -139,9 +149,7 @@ TEST_F(EndToEnd, SigtermDuringABlockedApplyCancelsTheQueryAndExitsAtOnce) {
 TEST_F(EndToEnd, SigtermWhileTheDatabaseAnswersNothingStillExitsWithinTheGrace) {
   ASSERT_EQ(esim_sync("once").exit_code, 0);
   ASSERT_EQ(sim.post("/_sim/step?fraction=0.1"), 200);
-  pqxx::connection blocker(db.url());
-  pqxx::work lock(blocker);
-  lock.exec("LOCK TABLE esim.packages IN SHARE MODE");
+  ApplyBlocker lock(db.url());
   BackgroundProcess pass({ESIM_SYNC_BINARY, "once", "--config", dir.file("config.yaml")}, dir.file("once.log"),
                          {{"E2E_API_KEY", kSimKey}});
   const std::string backend = wait_until_blocked(db);
@@ -152,7 +160,7 @@ TEST_F(EndToEnd, SigtermWhileTheDatabaseAnswersNothingStillExitsWithinTheGrace) 
   const int code = pass.terminate(std::chrono::seconds(20));
   const auto took = std::chrono::steady_clock::now() - asked;
   kill(std::stoi(backend), SIGCONT);
-  lock.abort();
+  lock.release();
   EXPECT_EQ(code, 6) << esim::testing::read_file(dir.file("once.log.err"));  // interrupted
   EXPECT_LT(took, std::chrono::seconds(10));
   EXPECT_TRUE(esim::testing::read_file(dir.file("once.log.err")).find("exiting now") != std::string::npos);

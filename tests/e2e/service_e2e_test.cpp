@@ -5,9 +5,6 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#include <nlohmann/json.hpp>
-#include <sstream>
-
 #include "e2e/daemon_fixture.h"
 
 using esim::testing::contains;
@@ -90,25 +87,6 @@ TEST_F(SlowFirstPass, HealthRightAfterARestartReflectsTheDatabase) {
   // `status` shows the running pass's progress (updated every few seconds).
   EXPECT_TRUE(eventually([&] { return count("SELECT packages_seen FROM esim.sync_runs WHERE status = 'running'") > 0; }));
   EXPECT_EQ(daemon->terminate(), 0);
-}
-
-TEST_F(Daemon, JsonLogsCarryTheRunAndItsCounts) {
-  std::string config = read_file(dir.file("config.yaml"));
-  config.replace(config.find("  level: debug\n"), 15, "  level: info\n  format: json\n");
-  dir.write("config.yaml", config);
-  auto result = esim_sync("once");
-  ASSERT_EQ(result.exit_code, 0) << result.err;
-  bool end_line = false;
-  std::istringstream lines(result.err);
-  for (std::string line; std::getline(lines, line);) {
-    auto object = nlohmann::json::parse(line);
-    if (!contains(object["message"].get<std::string>(), "succeeded")) continue;
-    EXPECT_EQ(object["run_id"], 1) << line;
-    EXPECT_EQ(object["packages_seen"], 2500) << line;
-    EXPECT_EQ(object["inserted"], 2500) << line;
-    end_line = true;
-  }
-  EXPECT_TRUE(end_line) << result.err;
 }
 
 TEST_F(Daemon, StatusAndMigrateNeedNoApiSecrets) {
