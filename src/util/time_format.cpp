@@ -41,8 +41,8 @@ namespace util {
 
 namespace {
 
-// Days since 1970-01-01 of a proleptic Gregorian date (astronomical year: 0 is 1 BC), and
-// back. Howard Hinnant's algorithms: exact for every int64 day count in range.
+// Days since 1970-01-01 of a proleptic Gregorian date (astronomical year: 0 is 1 BC). Howard
+// Hinnant's algorithm: exact for every int64 day count in range.
 constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;
   const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -50,23 +50,6 @@ constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
   const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
   const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-struct CivilDate {
-  std::int64_t year;
-  unsigned month, day;
-};
-
-[[maybe_unused]] constexpr CivilDate civil_from_days(std::int64_t z) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  return {static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2), m, d};
 }
 
 constexpr std::int64_t kMsPerDay = 86'400'000;
