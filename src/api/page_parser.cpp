@@ -1,187 +1,348 @@
 #include "api/page_parser.h"
 
-#include "util/time_format.h"
-
-#include <nlohmann/json.hpp>
-
+#include <algorithm>
+#include <charconv>
 #include <cmath>
-#include <limits>
+#include <optional>
+#include <string_view>
 
-#include "api/guarded_json.h"
+#include "util/json_reader.h"
+#include "util/time_format.h"
 
 namespace esim {
 
-using nlohmann::json;
-
 namespace {
+
+using util::JsonReader;
+using util::Unstorable;
+using Type = JsonReader::Type;
+
+// The envelope is one level and "packages" another, around each package.
+constexpr int kEnvelopeFieldNesting = kMaxPackageNesting + 2;
+constexpr int kPackageElementNesting = kMaxPackageNesting + 1;
 
 [[noreturn]] void fail(std::int64_t offset, const std::string& problem) {
   throw PayloadError("page at offset " + std::to_string(offset) + ": " + problem);
 }
 
+std::string describe(std::string_view raw) {
+  return raw.size() > 60 ? std::string(raw.substr(0, 57)) + "..." : std::string(raw);
+}
+
+bool absent(std::string_view value) { return value.empty() || value == "null"; }
+bool is_number(std::string_view value) { return !value.empty() && (value[0] == '-' || (value[0] >= '0' && value[0] <= '9')); }
+bool is_string(std::string_view value) { return !value.empty() && value[0] == '"'; }
+
 // An integer that fits in 64 bits, from 1761330317000 or 1761330317000.0 (the same instant).
 // nullopt for a number beyond int64 (18446744073709551615, 2^63, 1e30) or with a fraction.
-std::optional<std::int64_t> as_int64(const json& value) {
-  if (value.is_number_unsigned()) {
-    const auto u = value.get<std::uint64_t>();
-    if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return std::nullopt;
-    return static_cast<std::int64_t>(u);
+std::optional<std::int64_t> as_int64(std::string_view number) {
+  const char* const end = number.data() + number.size();
+  if (number.find_first_of(".eE") == std::string_view::npos) {
+    std::int64_t value = 0;
+    auto [stop, error] = std::from_chars(number.data(), end, value);
+    if (error != std::errc() || stop != end) return std::nullopt;
+    return value;
   }
-  if (value.is_number_integer()) return value.get<std::int64_t>();
-  if (value.is_number_float()) {
-    const double d = value.get<double>();
-    // 2^63 is exact as a double; [-2^63, 2^63) converts without overflow.
-    if (std::isfinite(d) && d == std::floor(d) && d >= -9223372036854775808.0 && d < 9223372036854775808.0) {
-      return static_cast<std::int64_t>(d);
-    }
+  double d = 0;
+  auto [stop, error] = std::from_chars(number.data(), end, d);
+  if (error != std::errc() || stop != end) return std::nullopt;
+  // 2^63 is exact as a double; [-2^63, 2^63) converts without overflow.
+  if (std::isfinite(d) && d == std::floor(d) && d >= -9223372036854775808.0 && d < 9223372036854775808.0) {
+    return static_cast<std::int64_t>(d);
   }
   return std::nullopt;
 }
 
-std::string describe(const json& value) {
-  std::string text = value.dump();
-  return text.size() > 60 ? text.substr(0, 57) + "..." : text;
-}
+// The values of the fields the mirror types, as one package object holds them (a repeated key:
+// the last, as PostgreSQL's jsonb keeps it). Empty: absent.
+struct TypedFields {
+  std::string_view id, status, sim, package_template, created_date, activated_date, expiry_date;
 
-// Reads one package. A wrong shape (no id, a date that is not a number) fails the page; an odd
-// value (a number beyond 64 bits) becomes NULL with a warning, so one odd package never stops
-// the mirror.
-class PackageReader {
+  bool take(const std::string& key, std::string_view value) {
+    std::string_view* slot = key == "id"                 ? &id
+                             : key == "status"           ? &status
+                             : key == "sim"              ? &sim
+                             : key == "package_template" ? &package_template
+                             : key == "created_date"     ? &created_date
+                             : key == "activated_date"   ? &activated_date
+                             : key == "expiry_date"      ? &expiry_date
+                                                         : nullptr;
+    if (slot != nullptr) *slot = value;
+    return slot != nullptr;
+  }
+};
+
+// A wrong shape in one package: the page fails once all of its bytes are checked.
+struct ShapeProblem {
+  std::string what;
+};
+
+// Reads the typed fields of one package. A wrong shape (no id, a date that is not a number)
+// fails the page; an odd value (a number beyond 64 bits) becomes NULL with a warning, so one
+// odd package never stops the mirror.
+class TypedReader {
  public:
-  PackageReader(json& object, const PackageNotes& notes, std::int64_t offset, std::size_t index,
-                std::vector<std::string>& warnings)
-      : object_(object), notes_(notes), offset_(offset), index_(index), warnings_(warnings) {}
+  TypedReader(const TypedFields& fields, std::int64_t offset, std::size_t index, std::vector<std::string>& warnings)
+      : fields_(fields), offset_(offset), index_(index), warnings_(warnings) {}
 
   Package read() {
-    if (!object_.is_object()) problem("is not an object: " + describe(object_));
-    if (notes_.nul_in_keys) replace_nul_in_keys(object_);
     Package p;
-    p.id = required_string("id");
-    id_ = &p.id;
-    p.status = required_string("status");
-    p.sim = optional_string("sim");
+    p.id = required_string("id", fields_.id);
+    id_ = p.id;
+    p.status = required_string("status", fields_.status);
+    p.sim = optional_string("sim", fields_.sim);
     p.package_template = template_id();
-    p.created_date = optional_millis("created_date");
-    p.activated_date = optional_millis("activated_date");
-    p.expiry_date = optional_millis("expiry_date");
-    for (const auto& field : notes_.nul_fields) {
-      warn("\"" + shown_id(field) + "\" held \\u0000, replaced by U+FFFD");
-    }
-    p.raw_json = object_.dump();
+    p.created_date = optional_millis("created_date", fields_.created_date);
+    p.activated_date = optional_millis("activated_date", fields_.activated_date);
+    p.expiry_date = optional_millis("expiry_date", fields_.expiry_date);
     return p;
+  }
+
+  void warn(const std::string& what) const {
+    warnings_.push_back("page at offset " + std::to_string(offset_) + ": package " + shown_id(id_) + ": " + what);
   }
 
  private:
   [[noreturn]] void problem(const std::string& what) const {
     std::string who = "package #" + std::to_string(index_);
-    auto id = object_.is_object() ? object_.find("id") : object_.end();
-    if (object_.is_object() && id != object_.end() && id->is_string()) {
-      who += " (id " + shown_id(id->get<std::string>()) + ")";
-    }
-    fail(offset_, who + " " + what);
+    if (is_string(fields_.id)) who += " (id " + shown_id(util::unescape_json_string(fields_.id)) + ")";
+    throw ShapeProblem{who + " " + what};
   }
 
-  void warn(const std::string& what) const {
-    warnings_.push_back("page at offset " + std::to_string(offset_) + ": package " + shown_id(*id_) + ": " + what);
-  }
-
-  void out_of_range(const char* key, const json& value) const {
+  void out_of_range(const char* key, std::string_view value) const {
     warn(std::string("\"") + key + "\" is " + describe(value) + ", beyond 64 bits; stored as NULL");
   }
 
-  std::string required_string(const char* key) const {
-    auto it = object_.find(key);
-    if (it == object_.end() || it->is_null()) problem(std::string("has no \"") + key + "\"");
-    if (!it->is_string() || it->get_ref<const std::string&>().empty()) {
-      problem(std::string("has \"") + key + "\" that is not a non-empty string: " + describe(*it));
-    }
-    return it->get<std::string>();
+  std::string required_string(const char* key, std::string_view value) const {
+    if (absent(value)) problem(std::string("has no \"") + key + "\"");
+    std::string text = is_string(value) ? util::unescape_json_string(value) : std::string();
+    if (text.empty()) problem(std::string("has \"") + key + "\" that is not a non-empty string: " + describe(value));
+    return text;
   }
 
-  std::optional<std::string> optional_string(const char* key) const {
-    auto it = object_.find(key);
-    if (it == object_.end() || it->is_null()) return std::nullopt;
-    if (!it->is_string()) problem(std::string("has \"") + key + "\" that is not a string: " + describe(*it));
-    return it->get<std::string>();
+  std::optional<std::string> optional_string(const char* key, std::string_view value) const {
+    if (absent(value)) return std::nullopt;
+    if (!is_string(value)) problem(std::string("has \"") + key + "\" that is not a string: " + describe(value));
+    return util::unescape_json_string(value);
   }
 
-  std::optional<std::int64_t> optional_millis(const char* key) const {
-    auto it = object_.find(key);
-    if (it == object_.end() || it->is_null()) return std::nullopt;
-    if (!it->is_number()) problem(std::string("has \"") + key + "\" that is not epoch milliseconds: " + describe(*it));
-    auto value = as_int64(*it);
-    if (!value) out_of_range(key, *it);
-    if (value && !util::epoch_ms_fits_timestamptz(*value)) {
-      warn(std::string("\"") + key + "\" is " + std::to_string(*value) + ", beyond what timestamptz holds; stored as " +
-           (*value > 0 ? "infinity" : "-infinity"));
+  std::optional<std::int64_t> optional_millis(const char* key, std::string_view value) const {
+    if (absent(value)) return std::nullopt;
+    if (!is_number(value)) problem(std::string("has \"") + key + "\" that is not epoch milliseconds: " + describe(value));
+    auto millis = as_int64(value);
+    if (!millis) out_of_range(key, value);
+    if (millis && !util::epoch_ms_fits_timestamptz(*millis)) {
+      warn(std::string("\"") + key + "\" is " + std::to_string(*millis) + ", beyond what timestamptz holds; stored as " +
+           (*millis > 0 ? "infinity" : "-infinity"));
     }
-    return value;
+    return millis;
   }
 
   // An integer in the documented API; an object {"id": ..., "name": ...} in one SDK revision.
   std::optional<std::int64_t> template_id() const {
-    auto it = object_.find("package_template");
-    if (it == object_.end() || it->is_null()) return std::nullopt;
-    const json* id = &*it;
-    if (it->is_object()) {
-      auto inner = it->find("id");
-      if (inner == it->end() || inner->is_null()) return std::nullopt;
-      id = &*inner;
+    std::string_view id = fields_.package_template;
+    if (absent(id)) return std::nullopt;
+    if (id[0] == '{') {
+      id = {};
+      JsonReader object(fields_.package_template);  // checked already: cannot fail
+      object.enter_object();
+      std::string key;
+      while (object.next_field(key)) {
+        std::string_view value = object.skip_value(kMaxPackageNesting);
+        if (key == "id") id = value;
+      }
+      if (absent(id)) return std::nullopt;
     }
-    if (id->is_number()) {
-      auto value = as_int64(*id);
-      if (!value) out_of_range("package_template", *id);
+    if (is_number(id)) {
+      auto value = as_int64(id);
+      if (!value) out_of_range("package_template", id);
       return value;
     }
-    if (id->is_string()) {
-      const std::string& text = id->get_ref<const std::string&>();
+    if (is_string(id)) {
+      const std::string text = util::unescape_json_string(id);
       std::size_t used = 0;
       try {
         long long value = std::stoll(text, &used);
         if (used == text.size()) return value;
       } catch (const std::out_of_range&) {
-        out_of_range("package_template", *id);
+        out_of_range("package_template", id);
         return std::nullopt;
       } catch (const std::exception&) {
       }
     }
-    problem("has a \"package_template\" without an integer id: " + describe(*it));
+    problem("has a \"package_template\" without an integer id: " + describe(fields_.package_template));
   }
 
-  json& object_;
-  const PackageNotes& notes_;
+  const TypedFields& fields_;
   std::int64_t offset_;
   std::size_t index_;
   std::vector<std::string>& warnings_;
-  const std::string* id_ = nullptr;  // set once the id is read
+  std::string id_;  // set once the id is read
+};
+
+std::string odd_value_warning(const std::string& field, const Unstorable& odd, std::string_view body) {
+  const std::string name = "\"" + shown_id(field) + "\"";
+  switch (odd.kind) {
+    case Unstorable::Kind::kNul: return name + " held \\u0000, replaced by U+FFFD";
+    case Unstorable::Kind::kLoneSurrogate: return name + " held an unpaired surrogate escape, replaced by U+FFFD";
+    case Unstorable::Kind::kNumber: break;
+  }
+  return name + " held a number beyond what PostgreSQL's numeric holds (" + describe(body.substr(odd.at, odd.length)) +
+         "); stored as null";
+}
+
+// One page, read in one pass: the envelope, then each element of "packages" as it comes.
+class PageReader {
+ public:
+  PageReader(const std::string& body, std::int64_t offset) : body_(body), offset_(offset), json_(body) {
+    page_.offset = offset;
+  }
+
+  Page read() {
+    try {
+      read_envelope();
+    } catch (const util::JsonError& e) {
+      if (e.kind() == util::JsonError::Kind::kTooDeep) too_deep();
+      fail(offset_, std::string("response is not valid JSON (") + e.what() + ")");
+    }
+    // Every byte is checked: now the shape.
+    if (!total_) fail(offset_, "response has no \"total\"");
+    auto total = is_number(*total_) ? as_int64(*total_) : std::nullopt;
+    if (!total || *total < 0) fail(offset_, "\"total\" is not a non-negative integer: " + describe(*total_));
+    page_.total = *total;
+    if (!packages_seen_) fail(offset_, "response has no \"packages\"");
+    if (packages_not_array_) fail(offset_, "\"packages\" is not an array: " + *packages_not_array_);
+    if (package_problem_) fail(offset_, *package_problem_);
+    return std::move(page_);
+  }
+
+ private:
+  void read_envelope() {
+    if (json_.peek() != Type::kObject) {
+      std::string_view value = json_.skip_value(kEnvelopeFieldNesting + 1);
+      json_.finish();
+      fail(offset_, "response is not a JSON object: " + describe(value));
+    }
+    json_.enter_object();
+    std::string key;
+    while (json_.next_field(key)) {
+      if (key == "packages") {
+        read_packages();
+      } else if (key == "total") {
+        total_ = json_.skip_value(kEnvelopeFieldNesting);
+      } else {
+        json_.skip_value(kEnvelopeFieldNesting);
+      }
+    }
+    json_.finish();
+  }
+
+  // A repeated "packages" replaces the earlier one, as a JSON object's later key does.
+  void read_packages() {
+    packages_seen_ = true;
+    packages_not_array_.reset();
+    package_problem_.reset();
+    page_.packages.clear();
+    page_.warnings.clear();
+    if (json_.peek() != Type::kArray) {
+      packages_not_array_ = describe(json_.skip_value(kEnvelopeFieldNesting));
+      return;
+    }
+    json_.enter_array();
+    for (std::size_t index = 0; json_.next_element(); ++index) read_package(index);
+  }
+
+  void read_package(std::size_t index) {
+    in_package_ = true;
+    package_index_ = index;
+    fields_ = TypedFields{};
+    field_.clear();
+    if (json_.peek() != Type::kObject) {
+      std::string_view value = json_.skip_value(kPackageElementNesting);
+      note_problem("package #" + std::to_string(index) + " is not an object: " + describe(value));
+      in_package_ = false;
+      return;
+    }
+    const std::size_t start = json_.value_start();
+    const std::size_t odd_before = json_.unstorable().size();
+    std::vector<std::pair<std::string, std::size_t>> odd_fields;  // field, index into unstorable()
+    json_.enter_object();
+    for (;;) {
+      const std::size_t odd_in_key = json_.unstorable().size();
+      if (!json_.next_field(field_)) break;
+      std::string_view value = json_.skip_value(kMaxPackageNesting);
+      fields_.take(field_, value);
+      for (std::size_t i = odd_in_key; i < json_.unstorable().size(); ++i) odd_fields.emplace_back(field_, i);
+    }
+    in_package_ = false;
+    if (package_problem_) return;  // the page fails anyway: only check the bytes
+    const std::string_view raw(body_.data() + start, json_.position() - start);
+    try {
+      TypedReader reader(fields_, offset_, index, page_.warnings);
+      Package package = reader.read();
+      if (odd_fields.empty()) {
+        package.raw_json.assign(raw.data(), raw.size());
+      } else {
+        const auto& odd = json_.unstorable();
+        package.raw_json = util::replace_unstorable(
+            raw, start, std::vector<Unstorable>(odd.begin() + static_cast<std::ptrdiff_t>(odd_before), odd.end()));
+        warn_odd_values(reader, odd_fields);
+      }
+      page_.packages.push_back(std::move(package));
+    } catch (const ShapeProblem& problem) {
+      note_problem(problem.what);
+    }
+  }
+
+  // Once for each field and kind of odd value, however many it held.
+  void warn_odd_values(const TypedReader& reader, const std::vector<std::pair<std::string, std::size_t>>& odd_fields) {
+    std::vector<std::pair<std::string, Unstorable::Kind>> told;
+    for (const auto& [field, i] : odd_fields) {
+      const Unstorable& odd = json_.unstorable()[i];
+      if (std::find(told.begin(), told.end(), std::make_pair(field, odd.kind)) != told.end()) continue;
+      told.emplace_back(field, odd.kind);
+      reader.warn(odd_value_warning(field, odd, body_));
+    }
+  }
+
+  void note_problem(const std::string& what) {
+    if (!package_problem_) package_problem_ = what;
+  }
+
+  [[noreturn]] void too_deep() const {
+    std::string what;
+    if (in_package_) {
+      what = "package #" + std::to_string(package_index_);
+      if (is_string(fields_.id)) what += " (id " + shown_id(util::unescape_json_string(fields_.id)) + ")";
+      if (!field_.empty()) what += " field \"" + shown_id(field_) + "\"";
+      what += " nests deeper than " + std::to_string(kMaxPackageNesting) + " levels";
+    } else {
+      what = "response nests deeper than " + std::to_string(kEnvelopeFieldNesting) + " levels";
+    }
+    fail(offset_, what + "; refused before building it");
+  }
+
+  const std::string& body_;
+  std::int64_t offset_;
+  JsonReader json_;
+  Page page_;
+  std::optional<std::string_view> total_;
+  bool packages_seen_ = false;
+  std::optional<std::string> packages_not_array_;
+  std::optional<std::string> package_problem_;  // the first wrong shape among the packages
+  // Where the reader is, for a message about nesting: which package, its id, which field.
+  bool in_package_ = false;
+  std::size_t package_index_ = 0;
+  TypedFields fields_;
+  std::string field_;
 };
 
 }  // namespace
 
-Page parse_packages_page(const std::string& body, std::int64_t offset) {
-  GuardedPage parsed = parse_guarded(body, offset);
-  json& envelope = parsed.envelope;
-  if (!envelope.is_object()) fail(offset, "response is not a JSON object: " + describe(envelope));
+Page parse_packages_page(const std::string& body, std::int64_t offset) { return PageReader(body, offset).read(); }
 
-  Page page;
-  page.offset = offset;
-  auto total = envelope.find("total");
-  if (total == envelope.end()) fail(offset, "response has no \"total\"");
-  auto total_value = total->is_number() ? as_int64(*total) : std::nullopt;
-  if (!total_value || *total_value < 0) {
-    fail(offset, "\"total\" is not a non-negative integer: " + describe(*total));
-  }
-  page.total = *total_value;
-
-  auto packages = envelope.find("packages");
-  if (packages == envelope.end()) fail(offset, "response has no \"packages\"");
-  if (!packages->is_array()) fail(offset, "\"packages\" is not an array: " + describe(*packages));
-  page.packages.reserve(packages->size());
-  parsed.notes.resize(packages->size());
-  for (std::size_t i = 0; i < packages->size(); ++i) {
-    page.packages.push_back(PackageReader((*packages)[i], parsed.notes[i], offset, i, page.warnings).read());
-  }
-  return page;
+std::string shown_id(const std::string& id) {
+  return id.size() > 80 ? id.substr(0, 77) + "..." : id;
 }
 
 }  // namespace esim

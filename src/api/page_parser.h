@@ -1,5 +1,7 @@
 #pragma once
 // Turns one response body of GET /packages into a Page, or says exactly what is wrong with it.
+// One pass over the bytes (util::JsonReader): every byte is checked, the few fields the mirror
+// types are read, and each package keeps the text the API sent as its raw JSON, not a re-dump.
 #include <stdexcept>
 #include <string>
 
@@ -7,12 +9,23 @@
 
 namespace esim {
 
+// Containers may nest this many levels inside one package object ("a": [[1]] is two levels):
+// a deep unknown field would otherwise crash a recursive reader, or PostgreSQL's jsonb input.
+inline constexpr int kMaxPackageNesting = 64;
+
 // A response that is not the documented shape. The message names the page offset.
 class PayloadError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
 
+// Odd values that valid JSON may hold but PostgreSQL cannot (\u0000, an unpaired surrogate
+// escape, a number beyond numeric) are replaced in the raw JSON and the typed fields (U+FFFD,
+// null) with a warning naming the package and field; a number beyond 64 bits in a typed field
+// is NULL with a warning. Only a wrong shape fails the page.
 Page parse_packages_page(const std::string& body, std::int64_t offset);
+
+// An id as shown in messages: at most 80 characters.
+std::string shown_id(const std::string& id);
 
 }  // namespace esim
