@@ -5,18 +5,28 @@
 
 namespace esim::apply_sql {
 
-// Session-lifetime staging tables: filled by COPY in short transactions while the pager waits
-// on the API (no transaction stays open across HTTP), emptied at the start of each pass. raw
-// stays text here: only the packages that changed are ever parsed as jsonb. Dates stay epoch
-// milliseconds as sent: the pass view turns them into timestamptz.
+// Session-lifetime tables: filled by COPY in short transactions while the pager waits on the
+// API (no transaction stays open across HTTP), emptied at the start of each pass. raw stays
+// text in staging: only the packages that differ are ever parsed as jsonb. Dates stay epoch
+// milliseconds as sent. fingerprint is esim-sync's hash of raw (store/fingerprint.h).
 // esim_gone holds the candidates that a lookup proved are no longer listed.
+// esim_diff holds what the pass found different from the mirror, a few rows in the steady state:
+//   seq NULL        a live package the staged listing lacks (a removal candidate), by id;
+//   known false     a staged row of an id the mirror never had;
+//   otherwise       a staged row of a removed package, or one whose fingerprint differs.
+// esim_changed holds the staged rows of esim_diff, typed as the mirror types them.
 inline constexpr const char* kCreateStaging = R"sql(
 CREATE TEMP TABLE IF NOT EXISTS esim_staging (
     seq bigint NOT NULL, id text NOT NULL, sim text, package_template bigint, status text NOT NULL,
-    created_ms bigint, activated_ms bigint, expiry_ms bigint, raw text NOT NULL
+    created_ms bigint, activated_ms bigint, expiry_ms bigint, raw text NOT NULL, fingerprint uuid NOT NULL
 );
 CREATE TEMP TABLE IF NOT EXISTS esim_gone (id text PRIMARY KEY);
-TRUNCATE esim_staging, esim_gone;
+CREATE TEMP TABLE IF NOT EXISTS esim_diff (seq bigint, id text NOT NULL, known boolean NOT NULL, live boolean NOT NULL);
+CREATE TEMP TABLE IF NOT EXISTS esim_changed (
+    id text NOT NULL, sim text, package_template bigint, status text NOT NULL, created_date timestamptz,
+    activated_date timestamptz, expiry_date timestamptz, raw jsonb NOT NULL, fingerprint uuid NOT NULL
+);
+TRUNCATE esim_staging, esim_gone, esim_diff, esim_changed;
 )sql";
 
 // Epoch milliseconds to timestamptz, exactly: whole days plus the milliseconds within the day,
@@ -35,50 +45,102 @@ TRUNCATE esim_staging, esim_gone;
   "ELSE ('1970-01-01'::timestamp + (" ms " / 86400000) * interval '1 day' + (" ms " % 86400000) " \
   "* interval '1 millisecond') AT TIME ZONE 'UTC' END"
 
-// The pass as the apply statements read it: one row per id, dates as timestamptz, and the
-// fingerprint of raw. Without duplicates (the usual case) it is a plain view over staging; with
-// them, the later sighting of an id wins, being the fresher.
-#define ESIM_PASS_COLUMNS                                                                        \
+// The staged columns as the mirror types them.
+#define ESIM_TYPED_COLUMNS                                                                       \
   "id, sim, package_template, status, " ESIM_MS_TO_TIMESTAMPTZ("created_ms") " AS created_date, " \
   ESIM_MS_TO_TIMESTAMPTZ("activated_ms") " AS activated_date, "                                   \
-  ESIM_MS_TO_TIMESTAMPTZ("expiry_ms") " AS expiry_date, raw, md5(raw)::uuid AS raw_md5"
+  ESIM_MS_TO_TIMESTAMPTZ("expiry_ms") " AS expiry_date"
 
-inline constexpr const char* kPassView =
-    "CREATE OR REPLACE TEMP VIEW esim_pass AS SELECT " ESIM_PASS_COLUMNS " FROM esim_staging";
+// A first load (an empty mirror) inserts the whole listing straight from staging: no diff, no
+// copy in between. With duplicates (the listing shifted while paging) the later sighting of an
+// id wins, being the fresher.
+inline constexpr const char* kFirstLoadView =
+    "CREATE OR REPLACE TEMP VIEW esim_first_load AS SELECT " ESIM_TYPED_COLUMNS
+    ", raw::jsonb AS raw, fingerprint FROM esim_staging";
+inline constexpr const char* kDedupedFirstLoadView =
+    "CREATE OR REPLACE TEMP VIEW esim_first_load AS SELECT DISTINCT ON (id) " ESIM_TYPED_COLUMNS
+    ", raw::jsonb AS raw, fingerprint FROM esim_staging ORDER BY id, seq DESC";
 
-inline constexpr const char* kDedupedPassView =
-    "CREATE OR REPLACE TEMP VIEW esim_pass AS SELECT DISTINCT ON (id) " ESIM_PASS_COLUMNS
-    " FROM esim_staging ORDER BY id, seq DESC";
+// The staged rows that differ, typed (and their JSON parsed) once for every statement after.
+inline constexpr const char* kPickChanged =
+    "INSERT INTO esim_changed SELECT " ESIM_TYPED_COLUMNS
+    ", raw::jsonb, fingerprint FROM esim_staging s WHERE s.seq IN (SELECT seq FROM esim_diff WHERE seq IS NOT NULL)";
 
-#undef ESIM_PASS_COLUMNS
+#undef ESIM_TYPED_COLUMNS
 #undef ESIM_MS_TO_TIMESTAMPTZ
+
+// The diff: one pass over the staged listing and the mirror together (a hash full join), keeping
+// only what differs. In the steady state that is a few rows, and every later step reads them
+// instead of a million.
+inline constexpr const char* kDiff = R"sql(
+INSERT INTO esim_diff (seq, id, known, live)
+SELECT s.seq, coalesce(s.id, p.id), p.id IS NOT NULL, p.removed_at IS NULL
+  FROM esim_staging s FULL JOIN esim.packages p ON p.id = s.id
+ WHERE CASE WHEN s.id IS NULL THEN p.removed_at IS NULL
+            WHEN p.id IS NULL THEN true
+            ELSE p.removed_at IS NOT NULL OR p.raw_fingerprint IS DISTINCT FROM s.fingerprint END
+)sql";
+
+// What the diff implies, for the consistency checks, the removal proof and the mass-removal
+// guard: removal candidates, live packages, distinct ids listed, candidates a lookup proved gone,
+// and the other candidates that the previous applied walk lacked too.
+// Every live package is either listed or a candidate, and every staged row of a new or removed
+// id is in the diff: so the distinct ids listed are the live ones minus the candidates, plus the
+// distinct new or returning ids of the diff.
+inline constexpr const char* kDiffSummary = R"sql(
+WITH live AS (SELECT count(*) AS n FROM esim.packages WHERE removed_at IS NULL)
+SELECT (SELECT count(*) FROM esim_diff WHERE seq IS NULL),
+       (SELECT n FROM live),
+       (SELECT n FROM live) - (SELECT count(*) FROM esim_diff WHERE seq IS NULL)
+         + (SELECT count(DISTINCT id) FROM esim_diff WHERE seq IS NOT NULL AND NOT (known AND live)),
+       (SELECT count(*) FROM esim_diff d JOIN esim_gone g ON g.id = d.id WHERE d.seq IS NULL),
+       (SELECT count(*) FROM esim_diff d JOIN esim.removal_candidates r ON r.package_id = d.id
+         WHERE d.seq IS NULL AND NOT EXISTS (SELECT 1 FROM esim_gone g WHERE g.id = d.id))
+)sql";
+
+// With duplicates, the later sighting of each id stays in staging (it is the fresher), and the
+// diff is taken again.
+inline constexpr const char* kDropEarlierSightings = R"sql(
+DELETE FROM esim_staging s
+ USING (SELECT id, max(seq) AS keep FROM esim_staging GROUP BY id HAVING count(*) > 1) d
+ WHERE s.id = d.id AND s.seq <> d.keep
+)sql";
+inline constexpr const char* kClearDiff = "TRUNCATE esim_diff";
 
 // Known packages that changed in any field, or came back after removal: rewrite them, keep the
 // row they replace as a version (valid from its updated_at, the pass that made it current, to
 // this pass), and record a transition when the status moved (old to new) or the package
-// reappeared (NULL to new). All CTEs read the same snapshot, so `versions` still reads the old
-// rows that `rewritten` replaces. The old raw JSON is fetched by id for the changed few: carried
-// through the diff's join (or joined back whole) it would weigh on every package of the pass.
+// reappeared (NULL to new). A fingerprint that differs while the fields and the jsonb are equal
+// (the same JSON written with other whitespace or key order) is only refreshed: nothing changed.
+// All CTEs read the same snapshot, so `versions` still reads the old rows that `rewritten`
+// replaces.
 inline constexpr const char* kApplyChanges = R"sql(
-WITH changed AS (
-    SELECT s.*, p.status AS old_status, p.removed_at IS NOT NULL AS reappeared,
+WITH compared AS (
+    SELECT c.*, p.status AS old_status, p.removed_at IS NOT NULL AS reappeared,
            p.sim AS old_sim, p.package_template AS old_package_template, p.created_date AS old_created_date,
-           p.activated_date AS old_activated_date, p.expiry_date AS old_expiry_date, p.updated_at AS old_updated_at
-      FROM esim_pass s
-      JOIN esim.packages p ON p.id = s.id
-     WHERE p.removed_at IS NOT NULL
-        OR (p.sim, p.package_template, p.status, p.created_date, p.activated_date, p.expiry_date, p.raw_md5)
-           IS DISTINCT FROM
-           (s.sim, s.package_template, s.status, s.created_date, s.activated_date, s.expiry_date, s.raw_md5)
+           p.activated_date AS old_activated_date, p.expiry_date AS old_expiry_date, p.updated_at AS old_updated_at,
+           p.removed_at IS NOT NULL
+           OR (p.sim, p.package_template, p.status, p.created_date, p.activated_date, p.expiry_date, p.raw)
+              IS DISTINCT FROM (c.sim, c.package_template, c.status, c.created_date, c.activated_date, c.expiry_date, c.raw)
+           AS differs
+      FROM esim_changed c
+      JOIN esim.packages p ON p.id = c.id
+), changed AS (
+    SELECT * FROM compared WHERE differs
 ), rewritten AS (
     UPDATE esim.packages p
        SET sim = c.sim, package_template = c.package_template, status = c.status,
            created_date = c.created_date, activated_date = c.activated_date,
-           expiry_date = c.expiry_date, raw = c.raw::jsonb, raw_md5 = c.raw_md5,
+           expiry_date = c.expiry_date, raw = c.raw, raw_fingerprint = c.fingerprint,
            updated_at = $1::timestamptz, removed_at = NULL
       FROM changed c
      WHERE p.id = c.id
     RETURNING 1
+), refingerprinted AS (
+    UPDATE esim.packages p
+       SET raw_fingerprint = c.fingerprint
+      FROM compared c
+     WHERE p.id = c.id AND NOT c.differs
 ), versions AS (
     INSERT INTO esim.package_versions (package_id, sim, package_template, status, created_date, activated_date,
                                        expiry_date, raw, listed, valid_from, valid_to, run_id)
@@ -98,22 +160,25 @@ SELECT (SELECT count(*) FROM rewritten),
 )sql";
 
 // Packages never seen before: insert them with a first-sighting transition (NULL to status).
-inline constexpr const char* kApplyInserts = R"sql(
-WITH added AS (
-    INSERT INTO esim.packages (id, sim, package_template, status, created_date, activated_date,
-                               expiry_date, raw, raw_md5, first_seen_at, updated_at)
-    SELECT s.id, s.sim, s.package_template, s.status, s.created_date, s.activated_date,
-           s.expiry_date, s.raw::jsonb, s.raw_md5, $1::timestamptz, $1::timestamptz
-      FROM esim_pass s
-     WHERE NOT EXISTS (SELECT 1 FROM esim.packages p WHERE p.id = s.id)
-    RETURNING id, status
-), transitions AS (
-    INSERT INTO esim.package_status_history (package_id, old_status, new_status, changed_at, run_id)
-    SELECT id, NULL, status, $1::timestamptz, $2::bigint FROM added
-    RETURNING 1
-)
-SELECT count(*) FROM added
-)sql";
+// %s is the source: esim_changed (new ids among the rows that differ), or esim_first_load.
+#define ESIM_APPLY_INSERTS(source, only_new)                                                     \
+  "WITH added AS ("                                                                              \
+  "    INSERT INTO esim.packages (id, sim, package_template, status, created_date, activated_date," \
+  "                               expiry_date, raw, raw_fingerprint, first_seen_at, updated_at)"  \
+  "    SELECT s.id, s.sim, s.package_template, s.status, s.created_date, s.activated_date,"       \
+  "           s.expiry_date, s.raw, s.fingerprint, $1::timestamptz, $1::timestamptz"             \
+  "      FROM " source " s " only_new                                                            \
+  "    RETURNING id, status"                                                                     \
+  "), transitions AS ("                                                                          \
+  "    INSERT INTO esim.package_status_history (package_id, old_status, new_status, changed_at, run_id)" \
+  "    SELECT id, NULL, status, $1::timestamptz, $2::bigint FROM added"                          \
+  "    RETURNING 1"                                                                              \
+  ")"                                                                                            \
+  "SELECT count(*) FROM added"
+inline constexpr const char* kApplyInserts =
+    ESIM_APPLY_INSERTS("esim_changed", "WHERE NOT EXISTS (SELECT 1 FROM esim.packages p WHERE p.id = s.id)");
+inline constexpr const char* kApplyFirstLoad = ESIM_APPLY_INSERTS("esim_first_load", "");
+#undef ESIM_APPLY_INSERTS
 
 // Live packages the pass did not list, and whose absence is proven: by a lookup of their SIM
 // (esim_gone), or by a previous applied walk that lacked them too (esim.removal_candidates).
@@ -123,9 +188,9 @@ inline constexpr const char* kApplyRemovals = R"sql(
 WITH proven AS (
     SELECT p.id, p.sim, p.package_template, p.status, p.created_date, p.activated_date, p.expiry_date, p.raw,
            p.updated_at, EXISTS (SELECT 1 FROM esim_gone g WHERE g.id = p.id) AS by_lookup
-      FROM esim.packages p
-     WHERE p.removed_at IS NULL
-       AND NOT EXISTS (SELECT 1 FROM esim_staging s WHERE s.id = p.id)
+      FROM esim_diff d
+      JOIN esim.packages p ON p.id = d.id
+     WHERE d.seq IS NULL AND p.removed_at IS NULL
        AND (EXISTS (SELECT 1 FROM esim_gone g WHERE g.id = p.id)
             OR EXISTS (SELECT 1 FROM esim.removal_candidates r WHERE r.package_id = p.id))
 ), gone AS (
@@ -153,14 +218,15 @@ SELECT count(*), count(*) FILTER (WHERE by_lookup) FROM gone
 inline constexpr const char* kAnyRemembered = "SELECT EXISTS (SELECT 1 FROM esim.removal_candidates)";
 inline constexpr const char* kForgetCandidates = R"sql(
 DELETE FROM esim.removal_candidates r
- WHERE EXISTS (SELECT 1 FROM esim_staging s WHERE s.id = r.package_id)
-    OR NOT EXISTS (SELECT 1 FROM esim.packages p WHERE p.id = r.package_id AND p.removed_at IS NULL)
+ WHERE NOT EXISTS (SELECT 1 FROM esim_diff d JOIN esim.packages p ON p.id = d.id
+                    WHERE d.seq IS NULL AND d.id = r.package_id AND p.removed_at IS NULL)
 )sql";
 inline constexpr const char* kRememberCandidates = R"sql(
 INSERT INTO esim.removal_candidates (package_id, first_missed_at, run_id)
 SELECT p.id, $1::timestamptz, $2::bigint
-  FROM esim.packages p
- WHERE p.removed_at IS NULL AND NOT EXISTS (SELECT 1 FROM esim_staging s WHERE s.id = p.id)
+  FROM esim_diff d
+  JOIN esim.packages p ON p.id = d.id
+ WHERE d.seq IS NULL AND p.removed_at IS NULL
 ON CONFLICT (package_id) DO NOTHING
 )sql";
 
@@ -177,7 +243,7 @@ UPDATE esim.sync_runs
 // maintaining them row by row (a large part of a million-package initial sync). The definitions
 // are read from the catalog, so they always match the migrations.
 inline constexpr const char* kEmptyMirror = R"sql(
-SELECT NOT EXISTS (SELECT 1 FROM esim.packages) AND NOT EXISTS (SELECT 1 FROM esim.package_status_history)
+SELECT NOT EXISTS (SELECT 1 FROM esim.packages), NOT EXISTS (SELECT 1 FROM esim.package_status_history)
 )sql";
 inline constexpr const char* kSecondaryIndexes = R"sql(
 SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
@@ -193,37 +259,21 @@ SELECT count(*) FROM esim.package_status_history h
  WHERE h.run_id = $1 AND NOT EXISTS (SELECT 1 FROM esim.packages p WHERE p.id = h.package_id)
 )sql";
 
-// What the staged listing implies, for the consistency checks, the removal proof and the
-// mass-removal guard: rows, distinct ids, live packages the listing lacks (candidates), live
-// packages, candidates a lookup proved gone, and the other candidates that the previous applied
-// walk lacked too. Also gathers the statistics the planner needs for the apply (temp tables get
-// no autovacuum).
-inline constexpr const char* kAnalyzeStaging = "ANALYZE esim_staging";
-inline constexpr const char* kStagingSummary = R"sql(
-WITH candidates AS MATERIALIZED (
-    SELECT p.id FROM esim.packages p
-     WHERE p.removed_at IS NULL AND NOT EXISTS (SELECT 1 FROM esim_staging s WHERE s.id = p.id)
-)
-SELECT (SELECT count(*) FROM esim_staging),
-       (SELECT count(DISTINCT id) FROM esim_staging),
-       (SELECT count(*) FROM candidates),
-       (SELECT count(*) FROM esim.packages WHERE removed_at IS NULL),
-       (SELECT count(*) FROM candidates c JOIN esim_gone g ON g.id = c.id),
-       (SELECT count(*) FROM candidates c JOIN esim.removal_candidates r ON r.package_id = c.id
-         WHERE NOT EXISTS (SELECT 1 FROM esim_gone g WHERE g.id = c.id))
-)sql";
-
 // Candidates proven gone that the previous walk had missed too: no longer counted as waiting.
 inline constexpr const char* kGoneAndMissedBefore =
     "SELECT count(*) FROM esim_gone g JOIN esim.removal_candidates r ON r.package_id = g.id";
 
 // The candidates themselves, with the SIM a lookup asks by; a bounded number, in id order.
 inline constexpr const char* kRemovalCandidates = R"sql(
-SELECT p.id, p.sim FROM esim.packages p
- WHERE p.removed_at IS NULL AND NOT EXISTS (SELECT 1 FROM esim_staging s WHERE s.id = p.id)
- ORDER BY p.id
+SELECT d.id, p.sim FROM esim_diff d JOIN esim.packages p ON p.id = d.id
+ WHERE d.seq IS NULL
+ ORDER BY d.id
  LIMIT $1
 )sql";
+
+// Planner statistics for the session's tables (temporary tables get no autovacuum).
+inline constexpr const char* kAnalyzeStaging = "ANALYZE esim_staging";
+inline constexpr const char* kAnalyzeChanged = "ANALYZE esim_changed";
 
 // Whether this session holds the writer lock (a bigint advisory lock shows in pg_locks as its
 // high and low 32 bits, with objsubid 1).

@@ -39,7 +39,6 @@ class PgStore final : public Store {
   void unlock_writer() override;
   std::int64_t abort_dead_runs() override;
   void abort_run(RunId run, const std::string& reason) override;
-  void record_progress(RunId run, std::int64_t packages_seen) override;
 
   MigrateResult migrate();
   // Live packages by status, for metrics and `esim-sync status`.

@@ -69,6 +69,8 @@ class PassWriter {
  public:
   virtual ~PassWriter() = default;
   virtual void stage(const std::vector<Package>& packages) = 0;
+  // How far the walk got (packages so far), for `status` while the pass runs.
+  virtual void record_progress(std::int64_t packages_seen) = 0;
   virtual StagingSummary summary() = 0;
   // Up to `limit` live packages that the staged listing lacks, in id order.
   virtual std::vector<RemovalCandidate> removal_candidates(std::size_t limit) = 0;
@@ -101,8 +103,6 @@ class Store {
   virtual std::unique_ptr<PassWriter> open_pass(RunId run) = 0;
   // Records a run as failed with its error; the pass's data was not applied.
   virtual void fail_run(RunId run, const std::string& error) = 0;
-  // How far a running pass got (packages walked so far), for `status` while it runs.
-  virtual void record_progress(RunId run, std::int64_t packages_seen) = 0;
 };
 
 }  // namespace esim

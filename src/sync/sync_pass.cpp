@@ -144,7 +144,7 @@ SyncPass::Walk SyncPass::walk_listing(PassOutcome& outcome) {
   for (outcome.listing_attempts = 1;; ++outcome.listing_attempts) {
     walk.writer.reset();
     walk.writer = store_.open_pass(outcome.run);
-    Progress progress(outcome.run, store_);
+    Progress progress(outcome.run, *walk.writer);
     walk.paged = Pager(source_, settings_.page_size, settings_.concurrency).run([&](const Page& page) {
       beat();
       warn_about_unknown_statuses(page.packages);
@@ -216,6 +216,12 @@ void SyncPass::apply(Walk& walk, const ProofResult& proof, TimePoint started_at,
   };
   outcome.counts = walk.writer->commit(apply);
   outcome.result = PassResult::kSucceeded;
+  // A first load finds duplicates only as it inserts (the summary of an empty mirror assumes none).
+  if (!outcome.listing_moved && outcome.counts.packages_seen != walk.staged.rows) {
+    outcome.listing_moved = true;
+    spdlog::info("pass {}: the listing moved while paging ({} package(s) came twice)", outcome.run,
+                 walk.staged.rows - outcome.counts.packages_seen);
+  }
   const PassCounts& c = outcome.counts;
   util::LogFields fields{{"packages_seen", c.packages_seen}, {"inserted", c.inserted}, {"updated", c.updated},
                          {"removed", c.removed}, {"status_changes", c.status_changes}, {"lookups", c.lookups}};
@@ -264,7 +270,7 @@ void SyncPass::record_failure(PassOutcome& outcome, const std::exception& e) {
 
 // Says how a long walk is going: a log line and the run row's packages_seen, every few
 // seconds (the row in a short transaction of its own, so `status` shows a running pass).
-SyncPass::Progress::Progress(RunId run, Store& store) : run_(run), store_(store) {}
+SyncPass::Progress::Progress(RunId run, PassWriter& writer) : run_(run), writer_(writer) {}
 
 void SyncPass::Progress::page(std::size_t packages) {
   ++pages_;
@@ -275,7 +281,7 @@ void SyncPass::Progress::page(std::size_t packages) {
   const double seconds = std::chrono::duration<double>(now - started_).count();
   spdlog::info("pass {}: {} pages, {} packages so far ({:.0f} packages/s)", run_, pages_, packages_,
                static_cast<double>(packages_) / seconds);
-  store_.record_progress(run_, packages_);
+  writer_.record_progress(packages_);
 }
 
 }  // namespace esim

@@ -77,14 +77,14 @@ class SyncPass {
   };
   class Progress {
    public:
-    Progress(RunId run, Store& store);
+    Progress(RunId run, PassWriter& writer);
     void page(std::size_t packages);
     std::chrono::steady_clock::time_point started() const { return started_; }
 
    private:
     static constexpr std::chrono::seconds kEvery{5};
     RunId run_;
-    Store& store_;
+    PassWriter& writer_;
     std::int64_t pages_ = 0, packages_ = 0;
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now(), last_ = started_;
   };

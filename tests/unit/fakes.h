@@ -140,7 +140,6 @@ class FakeStore : public Store {
   void unlock_writer() override { locked = false; }
   std::int64_t abort_dead_runs() override { return dead_runs; }
   void abort_run(RunId run, const std::string& reason) override { aborts.emplace_back(run, reason); }
-  void record_progress(RunId, std::int64_t packages_seen) override { progress.push_back(packages_seen); }
   std::vector<std::int64_t> progress;
 
   bool lock_held_elsewhere = false;
@@ -154,6 +153,7 @@ class FakeStore : public Store {
     void stage(const std::vector<Package>& packages) override {
       for (const auto& p : packages) store.staged_ids.push_back(p.id);
     }
+    void record_progress(std::int64_t packages_seen) override { store.progress.push_back(packages_seen); }
     StagingSummary summary() override {
       std::set<std::string> distinct(store.staged_ids.begin(), store.staged_ids.end());
       StagingSummary s;
