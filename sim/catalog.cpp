@@ -11,9 +11,72 @@ namespace {
 
 constexpr std::int64_t kDayMs = 86'400'000;
 
+// One package's fields as (key, JSON value) in the order the API writes them, dates with a fraction.
+std::vector<std::pair<std::string, std::string>> restyled_fields(const SimPackage& p, const RenderOptions& options) {
+  auto date = [&](const std::optional<std::int64_t>& ms) {
+    if (!ms) return std::string("null");
+    return std::to_string(*ms) + ".0";
+  };
+  std::vector<std::pair<std::string, std::string>> fields;
+  fields.emplace_back("id", "\"" + p.id + "\"");
+  fields.emplace_back("sim", "\"" + p.sim + "\"");
+  fields.emplace_back("package_template", options.template_as_object
+                                              ? fmt::format("{{\"id\":{},\"name\":\"Plan {}\"}}", p.template_id,
+                                                            p.template_id % 100)
+                                              : std::to_string(p.template_id));
+  fields.emplace_back("status", "\"" + p.status + "\"");
+  fields.emplace_back("created_date", date(p.created_ms));
+  fields.emplace_back("activated_date", date(p.activated_ms));
+  fields.emplace_back("expiry_date", date(p.expiry_ms));
+  if (options.padding_bytes > 0) {
+    fields.emplace_back("notes", "\"" + std::string(static_cast<std::size_t>(options.padding_bytes), 'n') + "\"");
+  }
+  if (options.sdk_fields) {
+    fields.emplace_back("terminated_date", date(p.terminated_ms));
+    fields.emplace_back("data_usage_remaining", std::to_string((p.created_ms / 1000) % 5000));
+    fields.emplace_back("time_allowance", fmt::format("\"{}d\"", 7 + p.template_id % 24));
+  }
+  return fields;
+}
+
 void append_optional(std::string& out, const char* key, const std::optional<std::int64_t>& value) {
   out += fmt::format(",\"{}\":", key);
   out += value ? std::to_string(*value) : "null";
+}
+
+// The usual style, written straight out: the simulator's speed is part of the benchmark's floor.
+void append_plain(std::string& out, const SimPackage& p, const RenderOptions& options) {
+  out += fmt::format("{{\"id\":\"{}\",\"sim\":\"{}\",\"package_template\":", p.id, p.sim);
+  if (options.template_as_object) {
+    out += fmt::format("{{\"id\":{},\"name\":\"Plan {}\"}}", p.template_id, p.template_id % 100);
+  } else {
+    out += std::to_string(p.template_id);
+  }
+  out += fmt::format(",\"status\":\"{}\",\"created_date\":{}", p.status, p.created_ms);
+  append_optional(out, "activated_date", p.activated_ms);
+  append_optional(out, "expiry_date", p.expiry_ms);
+  if (options.padding_bytes > 0) {
+    out += ",\"notes\":\"";
+    out.append(static_cast<std::size_t>(options.padding_bytes), 'n');
+    out += '"';
+  }
+  if (options.sdk_fields) {
+    append_optional(out, "terminated_date", p.terminated_ms);
+    out += fmt::format(",\"data_usage_remaining\":{},\"time_allowance\":\"{}d\"",
+                       (p.created_ms / 1000) % 5000, 7 + p.template_id % 24);
+  }
+  out += '}';
+}
+
+void append_package(std::string& out, const SimPackage& p, const RenderOptions& options) {
+  if (!options.restyled) return append_plain(out, p, options);
+  auto fields = restyled_fields(p, options);
+  std::reverse(fields.begin(), fields.end());
+  out += "{";
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    out += (i > 0 ? ", \"" : "\"") + fields[i].first + "\": " + fields[i].second;
+  }
+  out += "}";
 }
 
 }  // namespace
@@ -133,28 +196,8 @@ std::string Catalog::render_page(std::int64_t offset, std::int64_t count, const 
                                 offset, page.size());
   out.reserve(out.size() + page.size() * 260);
   for (std::size_t i = 0; i < page.size(); ++i) {
-    const SimPackage& p = *page[i];
     if (i > 0) out += ',';
-    out += fmt::format("{{\"id\":\"{}\",\"sim\":\"{}\",\"package_template\":", p.id, p.sim);
-    if (options.template_as_object) {
-      out += fmt::format("{{\"id\":{},\"name\":\"Plan {}\"}}", p.template_id, p.template_id % 100);
-    } else {
-      out += std::to_string(p.template_id);
-    }
-    out += fmt::format(",\"status\":\"{}\",\"created_date\":{}", p.status, p.created_ms);
-    append_optional(out, "activated_date", p.activated_ms);
-    append_optional(out, "expiry_date", p.expiry_ms);
-    if (options.padding_bytes > 0) {
-      out += ",\"notes\":\"";
-      out.append(static_cast<std::size_t>(options.padding_bytes), 'n');
-      out += '"';
-    }
-    if (options.sdk_fields) {
-      append_optional(out, "terminated_date", p.terminated_ms);
-      out += fmt::format(",\"data_usage_remaining\":{},\"time_allowance\":\"{}d\"",
-                         (p.created_ms / 1000) % 5000, 7 + p.template_id % 24);
-    }
-    out += '}';
+    append_package(out, *page[i], options);
   }
   out += "]}";
   return out;

@@ -37,6 +37,9 @@ struct RenderOptions {
   bool template_as_object = false;  // {"id":..,"name":..} as one SDK revision sends it
   bool sdk_fields = false;          // terminated_date, usage counters, activation window
   std::int64_t padding_bytes = 0;   // an unknown "notes" field this long in every package (fat packages)
+  // The same packages written another way, as a server may after a deploy: keys in reverse
+  // order, spaces after separators, dates with a fraction (1761330317000.0). Nothing changed.
+  bool restyled = false;
 };
 
 struct ChurnStats {

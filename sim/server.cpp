@@ -247,7 +247,8 @@ struct Server::Impl {
       shift_count = req.has_param("count") ? std::stoi(req.get_param_value("count")) : 1;
       res.set_content("{}", "application/json");
     });
-    // How the listing misbehaves: total=truth|frozen|absurd, larger_by=N, ignore_sim=0|1.
+    // How the listing misbehaves: total=truth|frozen|absurd, larger_by=N, ignore_sim=0|1,
+    // style=plain|restyled (the same packages written another way).
     // Parameters left out keep their setting.
     http.Post("/_sim/listing", [this](const httplib::Request& req, auto& res) {
       if (req.has_param("total")) {
@@ -257,6 +258,7 @@ struct Server::Impl {
       }
       if (req.has_param("larger_by")) options.larger_by = std::stoll(req.get_param_value("larger_by"));
       if (req.has_param("ignore_sim")) options.ignore_sim_filter = req.get_param_value("ignore_sim") == "1";
+      if (req.has_param("style")) options.render.restyled = req.get_param_value("style") == "restyled";
       res.set_content("{}", "application/json");
     });
     http.Post("/_sim/hide-fraction", [this](const httplib::Request& req, auto& res) {

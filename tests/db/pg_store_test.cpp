@@ -180,6 +180,42 @@ TEST_F(PgStoreTest, DuplicateIdInOnePassIsKeptOnceWithTheLaterSighting) {
   EXPECT_EQ(history(), (History{"a:->ACTIVE", "b:->ACTIVE"}));
 }
 
+// In a later pass too the later sighting wins, even when it is the one that equals the mirror
+// (the package moved and moved back while the listing shifted under the walk).
+TEST_F(PgStoreTest, DuplicateIdInALaterPassKeepsTheLaterSighting) {
+  pass({pkg("a", "ACTIVE"), pkg("b", "ACTIVE")}, 0);
+  PassCounts c = pass({pkg("a", "SUSPENDED"), pkg("b", "ACTIVE"), pkg("a", "ACTIVE")}, 60);
+  EXPECT_EQ(c.packages_seen, 2);
+  EXPECT_EQ(c.updated, 0);
+  EXPECT_EQ(c.unchanged, 2);
+  EXPECT_EQ(db.scalar("SELECT status FROM esim.packages WHERE id = 'a'"), "ACTIVE");
+  c = pass({pkg("a", "ACTIVE"), pkg("c", "ACTIVE"), pkg("b", "ACTIVE"), pkg("a", "TERMINATED"), pkg("c", "SUSPENDED")}, 120);
+  EXPECT_EQ(c.packages_seen, 3);
+  EXPECT_EQ(c.inserted, 1);
+  EXPECT_EQ(c.updated, 1);
+  EXPECT_EQ(history(), (History{"a:->ACTIVE", "b:->ACTIVE", "a:ACTIVE>TERMINATED", "c:->SUSPENDED"}));
+}
+
+// Another text for the same JSON (key order, spaces) only refreshes the fingerprint: no update,
+// no version, no transition.
+TEST_F(PgStoreTest, TheSameJsonInOtherWordsIsUnchanged) {
+  pass({pkg("a", "ACTIVE")}, 0);
+  Package same = pkg("a", "ACTIVE");
+  same.raw_json = R"({ "sim": "8914800000000000001", "status": "ACTIVE", "id": "a" })";
+  PassCounts c = pass({same}, 60);
+  EXPECT_EQ(c.updated, 0);
+  EXPECT_EQ(c.unchanged, 1);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM esim.package_versions"), "0");
+  EXPECT_EQ(history().size(), 1u);
+  const std::string fingerprint = db.scalar("SELECT raw_fingerprint FROM esim.packages");
+  Package changed = same;
+  changed.raw_json = R"({ "sim": "8914800000000000001", "status": "ACTIVE", "id": "a", "note": 1 })";
+  c = pass({changed}, 120);
+  EXPECT_EQ(c.updated, 1);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM esim.package_versions"), "1");
+  EXPECT_NE(db.scalar("SELECT raw_fingerprint FROM esim.packages"), fingerprint);
+}
+
 TEST_F(PgStoreTest, UncommittedPassLeavesTheDatabaseAsItWas) {
   pass({pkg("a", "ACTIVE")}, 0);
   auto run = store.start_run(at(60), 900s);
