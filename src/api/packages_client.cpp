@@ -88,6 +88,7 @@ Page PackagesClient::fetch_filtered_page(std::int64_t offset, int count, const L
   HttpRequest request = page_request(offset, count, filter);
   const std::string what = "GET " + request.url;
   HttpResponse response;
+  const auto requested = std::chrono::steady_clock::now();
   try {
     response = transport_.get(request);
   } catch (const TransportError& e) {
@@ -108,7 +109,11 @@ Page PackagesClient::fetch_filtered_page(std::int64_t offset, int count, const L
     if (response.attempts > 1) message += " (gave up after " + std::to_string(response.attempts) + " attempts)";
     throw ApiError(util::redact_url_userinfo(util::redact(message, {settings_.api_key})), response.status);
   }
-  return parse_packages_page(response.body, offset);
+  const auto answered = std::chrono::steady_clock::now();
+  Page page = parse_packages_page(response.body, offset);
+  page.request_time = std::chrono::duration_cast<std::chrono::microseconds>(answered - requested);
+  page.parse_time = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - answered);
+  return page;
 }
 
 }  // namespace esim

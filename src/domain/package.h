@@ -1,6 +1,7 @@
 #pragma once
 // The domain: one eSIM package as the API lists it, and one page of the listing. Every layer
 // speaks these types; none of them knows HTTP or SQL.
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -27,6 +28,10 @@ struct Page {
   // Odd values that did not stop the page (a number beyond 64 bits stored as NULL, \u0000
   // replaced), each naming the package id and the field; the caller logs them.
   std::vector<std::string> warnings;
+  // What getting it cost, for a pass's breakdown of where its time went (README "Speed"):
+  // the HTTP exchange (retries included) and the parse.
+  std::chrono::microseconds request_time{0};
+  std::chrono::microseconds parse_time{0};
 };
 
 // The four statuses Betatel documents. Others are stored as sent, with a warning.

@@ -14,6 +14,7 @@ namespace esim::apply_sql {
 //   seq NULL        a live package the staged listing lacks (a removal candidate), by id;
 //   known false     a staged row of an id the mirror never had;
 //   otherwise       a staged row of a removed package, or one whose fingerprint differs.
+// A staged row in esim_diff carries its columns, so nothing after the diff reads staging again.
 // esim_changed holds the staged rows of esim_diff, typed as the mirror types them.
 inline constexpr const char* kCreateStaging = R"sql(
 CREATE TEMP TABLE IF NOT EXISTS esim_staging (
@@ -21,7 +22,11 @@ CREATE TEMP TABLE IF NOT EXISTS esim_staging (
     created_ms bigint, activated_ms bigint, expiry_ms bigint, raw text NOT NULL, fingerprint uuid NOT NULL
 );
 CREATE TEMP TABLE IF NOT EXISTS esim_gone (id text PRIMARY KEY);
-CREATE TEMP TABLE IF NOT EXISTS esim_diff (seq bigint, id text NOT NULL, known boolean NOT NULL, live boolean NOT NULL);
+CREATE TEMP TABLE IF NOT EXISTS esim_diff (
+    seq bigint, id text NOT NULL, known boolean NOT NULL, live boolean NOT NULL,
+    sim text, package_template bigint, status text, created_ms bigint, activated_ms bigint, expiry_ms bigint, raw text,
+    fingerprint uuid
+);
 CREATE TEMP TABLE IF NOT EXISTS esim_changed (
     id text NOT NULL, sim text, package_template bigint, status text NOT NULL, created_date timestamptz,
     activated_date timestamptz, expiry_date timestamptz, raw jsonb NOT NULL, fingerprint uuid NOT NULL
@@ -64,7 +69,7 @@ inline constexpr const char* kDedupedFirstLoadView =
 // The staged rows that differ, typed (and their JSON parsed) once for every statement after.
 inline constexpr const char* kPickChanged =
     "INSERT INTO esim_changed SELECT " ESIM_TYPED_COLUMNS
-    ", raw::jsonb, fingerprint FROM esim_staging s WHERE s.seq IN (SELECT seq FROM esim_diff WHERE seq IS NOT NULL)";
+    ", raw::jsonb, fingerprint FROM esim_diff WHERE seq IS NOT NULL";
 
 #undef ESIM_TYPED_COLUMNS
 #undef ESIM_MS_TO_TIMESTAMPTZ
@@ -73,8 +78,10 @@ inline constexpr const char* kPickChanged =
 // only what differs. In the steady state that is a few rows, and every later step reads them
 // instead of a million.
 inline constexpr const char* kDiff = R"sql(
-INSERT INTO esim_diff (seq, id, known, live)
-SELECT s.seq, coalesce(s.id, p.id), p.id IS NOT NULL, p.removed_at IS NULL
+INSERT INTO esim_diff (seq, id, known, live, sim, package_template, status, created_ms, activated_ms, expiry_ms, raw,
+                       fingerprint)
+SELECT s.seq, coalesce(s.id, p.id), p.id IS NOT NULL, p.removed_at IS NULL, s.sim, s.package_template, s.status,
+       s.created_ms, s.activated_ms, s.expiry_ms, s.raw, s.fingerprint
   FROM esim_staging s FULL JOIN esim.packages p ON p.id = s.id
  WHERE CASE WHEN s.id IS NULL THEN p.removed_at IS NULL
             WHEN p.id IS NULL THEN true

@@ -88,6 +88,10 @@ pqxx::connection& PgStore::connection() {
       // simple comparisons over a million rows, where compiling cost up to half a second a
       // pass and won nothing back (measured with auto_explain at 1M packages).
       setup.exec("SET jit = off");
+      // The planner's default assumes index probes read from disk. The mirror is read through
+      // the cache in practice, and the apply's few thousand changed rows are found faster by
+      // their primary key than by a scan of a million (measured: 50 ms against 300 ms).
+      setup.exec("SET random_page_cost = 1.1");
       if (statement_timeout_.count() > 0) {
         setup.exec_params("SELECT set_config('statement_timeout', $1, false)",
                           std::to_string(statement_timeout_.count()) + "ms");

@@ -146,18 +146,18 @@ SyncPass::Walk SyncPass::walk_listing(PassOutcome& outcome) {
     walk.writer = store_.open_pass(outcome.run);
     Progress progress(outcome.run, *walk.writer);
     walk.paged = Pager(source_, settings_.page_size, settings_.concurrency).run([&](const Page& page) {
+      const auto handed = std::chrono::steady_clock::now();
       beat();
       warn_about_unknown_statuses(page.packages);
       for (const auto& warning : page.warnings) {
         if (odd_values_told.insert(warning).second) spdlog::warn("{}", warning);
       }
       walk.writer->stage(page.packages);
-      progress.page(page.packages.size());
+      progress.page(page, std::chrono::steady_clock::now() - handed);
     });
     const auto walked = std::chrono::steady_clock::now();
     walk.staged = walk.writer->summary();
-    spdlog::debug("pass {}: walk {} ms, summary {} ms", outcome.run,
-                  std::chrono::duration_cast<std::chrono::milliseconds>(walked - progress.started()).count(),
+    spdlog::debug("pass {}: {}; summary (the diff) {} ms", outcome.run, progress.breakdown(walked),
                   std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - walked).count());
     walk.moved = movement(walk.paged, walk.staged);
     if (walk.moved.empty()) break;
@@ -178,6 +178,7 @@ ProofResult SyncPass::prove_removals(Walk& walk, const PassOutcome& outcome) {
   // One the lookup finds was skipped by the walk and is applied as seen.
   ProofResult proof;
   if (walk.staged.removal_candidates == 0) return proof;
+  const auto started = std::chrono::steady_clock::now();
   beat();
   proof = RemovalProof(source_, settings_.page_size, settings_.concurrency, [this] { beat(); })
               .settle(walk.writer->removal_candidates(static_cast<std::size_t>(settings_.max_removal_lookups)));
@@ -187,6 +188,9 @@ ProofResult SyncPass::prove_removals(Walk& walk, const PassOutcome& outcome) {
   if (!proof.lookup_error.empty()) spdlog::warn("pass {}: a removal lookup failed: {}", outcome.run, proof.lookup_error);
   warn_about_unknown_statuses(proof.listed);
   walk.staged = walk.writer->add_proof(proof.listed, proof.gone);
+  spdlog::debug("pass {}: proof {} ms ({} lookups)", outcome.run,
+                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count(),
+                proof.lookups);
   return proof;
 }
 
@@ -272,9 +276,12 @@ void SyncPass::record_failure(PassOutcome& outcome, const std::exception& e) {
 // seconds (the row in a short transaction of its own, so `status` shows a running pass).
 SyncPass::Progress::Progress(RunId run, PassWriter& writer) : run_(run), writer_(writer) {}
 
-void SyncPass::Progress::page(std::size_t packages) {
+void SyncPass::Progress::page(const Page& page, std::chrono::steady_clock::duration staging) {
   ++pages_;
-  packages_ += static_cast<std::int64_t>(packages);
+  packages_ += static_cast<std::int64_t>(page.packages.size());
+  requests_ += page.request_time;
+  parsing_ += page.parse_time;
+  staging_ += staging;
   const auto now = std::chrono::steady_clock::now();
   if (now - last_ < kEvery) return;
   last_ = now;
@@ -282,6 +289,20 @@ void SyncPass::Progress::page(std::size_t packages) {
   spdlog::info("pass {}: {} pages, {} packages so far ({:.0f} packages/s)", run_, pages_, packages_,
                static_cast<double>(packages_) / seconds);
   writer_.record_progress(packages_);
+}
+
+// Where a walk's time went: waiting for pages (the API, or parsing, was slower than staging),
+// or staging them (building COPY lines, and waiting when PostgreSQL fell behind). Requests and
+// parsing ran on the pager's workers, overlapped with both.
+std::string SyncPass::Progress::breakdown(std::chrono::steady_clock::time_point walked) const {
+  using std::chrono::duration_cast;
+  using std::chrono::milliseconds;
+  const auto walk = walked - started_;
+  return fmt::format("walk {} ms: waited {} ms for pages, staged them in {} ms; on the workers, requests {} ms and "
+                     "parsing {} ms",
+                     duration_cast<milliseconds>(walk).count(), duration_cast<milliseconds>(walk - staging_).count(),
+                     duration_cast<milliseconds>(staging_).count(), duration_cast<milliseconds>(requests_).count(),
+                     duration_cast<milliseconds>(parsing_).count());
 }
 
 }  // namespace esim

@@ -78,7 +78,8 @@ class SyncPass {
   class Progress {
    public:
     Progress(RunId run, PassWriter& writer);
-    void page(std::size_t packages);
+    void page(const Page& page, std::chrono::steady_clock::duration staging);
+    std::string breakdown(std::chrono::steady_clock::time_point walked) const;
     std::chrono::steady_clock::time_point started() const { return started_; }
 
    private:
@@ -86,6 +87,8 @@ class SyncPass {
     RunId run_;
     PassWriter& writer_;
     std::int64_t pages_ = 0, packages_ = 0;
+    std::chrono::microseconds requests_{0}, parsing_{0};
+    std::chrono::steady_clock::duration staging_{0};
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now(), last_ = started_;
   };
 
