@@ -90,14 +90,17 @@ int command_fetch(const std::string& config_path, const FetchOptions& options) {
   if (!loaded) return exit_code::kBadConfig;
   const Config& config = *loaded;
   util::SystemClock clock;
-  // One client: pages are printed in listing order. The rate limit still applies.
-  ApiClientPool client(1, api_settings(config), retry_policy(config), config.api.rate_limit, clock, options.filter);
+  // `--all` keeps api.concurrency requests in flight, as a sync pass does; the pager still
+  // hands the pages over in listing order. The rate limit applies to them all.
+  const int concurrency = options.all ? config.api.concurrency : 1;
+  ApiClientPool client(concurrency, api_settings(config), retry_policy(config), config.api.rate_limit, clock,
+                       options.filter);
   PagePrinter printer(options.format == "table");
   const int count = options.count.value_or(config.api.page_size);
   try {
     if (options.all) {
       OffsetSource source(client, options.offset);
-      Pager(source, count).run([&](const Page& page) { printer.print(page); });
+      Pager(source, count, concurrency, PageOrder::kListing).run([&](const Page& page) { printer.print(page); });
     } else {
       printer.print(client.fetch_page(options.offset, count));
     }

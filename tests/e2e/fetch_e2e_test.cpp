@@ -1,6 +1,9 @@
 // `esim-sync fetch` against the simulator: filters, paging and both output formats.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -24,7 +27,8 @@ std::vector<std::string> lines(const std::string& text) {
 
 class Fetch : public EndToEnd {
  protected:
-  Fetch() : EndToEnd({"--packages", "730", "--seed", "3"}) {}
+  explicit Fetch(std::vector<std::string> sim_args = {"--packages", "730", "--seed", "3"})
+      : EndToEnd(std::move(sim_args)) {}
 
   esim::testing::RunResult fetch(std::vector<std::string> args, const std::string& key = kSimKey) {
     std::vector<std::string> argv = {ESIM_SYNC_BINARY, "fetch", "--config", dir.file("config.yaml")};
@@ -79,4 +83,65 @@ TEST_F(Fetch, WrongKeyFailsWithoutShowingIt) {
 
 TEST_F(Fetch, UnknownFormatIsAUsageError) {
   EXPECT_EQ(fetch({"--format", "xml"}).exit_code, 2);
+}
+
+// `fetch --all` keeps api.concurrency requests in flight and still prints the listing in
+// listing order, as one request at a time does. The simulator answers each request after
+// 20 ms, so the requests of a concurrent walk overlap there, where it counts them.
+class ConcurrentFetch : public Fetch {
+ protected:
+  ConcurrentFetch() : Fetch({"--packages", "2345", "--seed", "5", "--latency-ms", "20"}) {}
+
+  esim::testing::RunResult fetch_with(int concurrency, const std::vector<std::string>& args) {
+    write_config(sim.base_url(), 100, "  concurrency: " + std::to_string(concurrency) + "\n");
+    return fetch(args);
+  }
+
+  // The summary line, without the debug log lines around it.
+  static std::string summary(const std::string& err) {
+    for (const auto& line : lines(err)) {
+      if (line.find("packages shown;") != std::string::npos) return line;
+    }
+    return "";
+  }
+};
+
+TEST_F(ConcurrentFetch, PrintsEveryPackageOnceInTheOrderOfOneRequestAtATime) {
+  auto one = fetch_with(1, {"--all", "--count", "100"});
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_EQ(sim.most_in_flight(), 1);
+  auto four = fetch_with(4, {"--all", "--count", "100"});
+  ASSERT_EQ(four.exit_code, 0) << four.err;
+  EXPECT_GE(sim.most_in_flight(), 2) << "the requests never overlapped";
+  EXPECT_LE(sim.most_in_flight(), 4);
+
+  EXPECT_EQ(four.out, one.out);  // byte for byte: the same packages in the same order
+  std::vector<std::string> ids;
+  for (const auto& line : lines(four.out)) ids.push_back(nlohmann::json::parse(line)["id"].get<std::string>());
+  EXPECT_EQ(ids.size(), 2345u);
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), ids.size()) << "a package came twice";
+  std::set<std::string> truth;
+  for (const auto& [id, status] : sim.truth()) truth.insert(id);
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()), truth);
+  EXPECT_EQ(summary(four.err), "2345 packages shown; 2345 match the filters");
+}
+
+// --offset starts the walk further on, and filters narrow it, concurrently as sequentially.
+TEST_F(ConcurrentFetch, OffsetFiltersAndTableGiveWhatOneRequestAtATimeGives) {
+  const std::vector<std::vector<std::string>> cases = {
+      {"--all", "--count", "100", "--offset", "250"},
+      {"--all", "--count", "50", "--status", "ACTIVE", "--format", "table"},
+      {"--all", "--count", "100", "--offset", "2300"},  // one short page
+  };
+  for (const auto& args : cases) {
+    const std::string name = fmt::format("{}", fmt::join(args, " "));
+    auto one = fetch_with(1, args);
+    auto four = fetch_with(4, args);
+    ASSERT_EQ(one.exit_code, 0) << name << "\n" << one.err;
+    ASSERT_EQ(four.exit_code, 0) << name << "\n" << four.err;
+    EXPECT_FALSE(one.out.empty()) << name;
+    EXPECT_EQ(four.out, one.out) << name;
+    EXPECT_EQ(summary(four.err), summary(one.err)) << name;
+  }
+  EXPECT_EQ(lines(fetch_with(4, cases[0]).out).size(), 2345u - 250u);
 }
