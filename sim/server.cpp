@@ -39,6 +39,9 @@ struct Server::Impl {
   std::mt19937_64 fault_rng;
   std::atomic<std::int64_t> package_requests{0};
   std::atomic<std::int64_t> faults_served{0};
+  // Package requests being answered now, and the most ever at once: how concurrent a client
+  // really is, seen from the server, without timing anything.
+  std::atomic<std::int64_t> in_flight{0}, most_in_flight{0};
   std::int64_t frozen_total = 0;           // what a kFrozen total reports
   int shift_after = 0, shift_count = 0;    // an armed shift (under fault_mutex)
   // Rate accounting: requests in the current one-second window, and the most ever seen.
@@ -131,6 +134,14 @@ struct Server::Impl {
 
   void packages(const httplib::Request& req, httplib::Response& res) {
     ++package_requests;
+    const std::int64_t now_in_flight = ++in_flight;
+    struct Leave {
+      std::atomic<std::int64_t>& count;
+      ~Leave() { --count; }
+    } leave{in_flight};
+    std::int64_t most = most_in_flight.load();
+    while (now_in_flight > most && !most_in_flight.compare_exchange_weak(most, now_in_flight)) {
+    }
     if (options.latency_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(options.latency_ms));
     auto reject = [&](int status, const std::string& message) {
       res.status = status;
@@ -217,8 +228,10 @@ struct Server::Impl {
     });
     http.Get("/_sim/stats", [this](const auto&, auto& res) {
       std::lock_guard lock(rate_mutex);
-      res.set_content(fmt::format("{{\"package_requests\":{},\"packages\":{},\"faults\":{},\"busiest_second\":{}}}",
-                                  package_requests.load(), catalog.size(), faults_served.load(), busiest_second),
+      res.set_content(fmt::format("{{\"package_requests\":{},\"packages\":{},\"faults\":{},\"busiest_second\":{},"
+                                  "\"most_in_flight\":{}}}",
+                                  package_requests.load(), catalog.size(), faults_served.load(), busiest_second,
+                                  most_in_flight.load()),
                       "application/json");
     });
     http.Post("/_sim/step", [this](const httplib::Request& req, auto& res) {

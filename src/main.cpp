@@ -50,7 +50,9 @@ int main(int argc, char** argv) {
   fetch->add_option("--offset", fetch_options.offset, "Skip this many packages")->check(CLI::NonNegativeNumber);
   fetch->add_option("--count", fetch_options.count, "Packages per request (default api.page_size)")
       ->check(CLI::Range(1, 10000));
-  fetch->add_flag("--all", fetch_options.all, "Page through every package from --offset on");
+  fetch->add_flag("--all", fetch_options.all,
+                  "Page through every package from --offset on (api.concurrency requests in flight, printed in "
+                  "listing order; progress on stderr when it is a terminal)");
   fetch->add_option("--format", fetch_options.format, "jsonl (the API's objects) or table")
       ->check(CLI::IsMember({"jsonl", "table"}))
       ->capture_default_str();

@@ -2,14 +2,15 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
-#include <deque>
-#include <limits>
 #include <exception>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <thread>
+#include <vector>
+
+#include "api/page_queue.h"
 
 namespace esim {
 
@@ -48,74 +49,6 @@ void check_runaway(std::int64_t offset, std::int64_t first_total) {
                              " and pages keep coming back full; giving up");
   }
 }
-
-// The bytes a page holds in memory, near enough: its packages' JSON dominates.
-std::size_t page_bytes(const Page& page) {
-  std::size_t bytes = 0;
-  for (const Package& p : page.packages) bytes += p.raw_json.size() + p.id.size() + 128;
-  return bytes;
-}
-
-// Pages handed from the fetching workers to the calling thread. Bounded in pages and in bytes,
-// so fast workers wait for the database instead of piling pages up in memory, however large
-// the packages are (one page always fits, so a huge page still goes through).
-class PageQueue {
- public:
-  PageQueue(std::size_t capacity, std::size_t max_bytes) : capacity_(capacity), max_bytes_(max_bytes) {}
-
-  // False when the consumer gave up (the page is dropped).
-  bool push(Page page) {
-    const std::size_t bytes = page_bytes(page);
-    std::unique_lock lock(mutex_);
-    space_.wait(lock, [&] {
-      return closed_ || pages_.empty() || (pages_.size() < capacity_ && bytes_ + bytes <= max_bytes_);
-    });
-    if (closed_) return false;
-    bytes_ += bytes;
-    pages_.emplace_back(std::move(page), bytes);
-    ready_.notify_one();
-    return true;
-  }
-
-  // The next page; nullopt once every worker finished and the queue is empty.
-  std::optional<Page> pop() {
-    std::unique_lock lock(mutex_);
-    ready_.wait(lock, [&] { return !pages_.empty() || producers_ == 0; });
-    if (pages_.empty()) return std::nullopt;
-    Page page = std::move(pages_.front().first);
-    bytes_ -= pages_.front().second;
-    pages_.pop_front();
-    space_.notify_one();
-    return page;
-  }
-
-  void set_producers(int n) {
-    std::lock_guard lock(mutex_);
-    producers_ = n;
-  }
-  void producer_done() {
-    std::lock_guard lock(mutex_);
-    --producers_;
-    ready_.notify_all();
-  }
-  void close() {  // the consumer stops: wake and release every worker
-    std::lock_guard lock(mutex_);
-    closed_ = true;
-    pages_.clear();
-    bytes_ = 0;
-    space_.notify_all();
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable ready_, space_;
-  std::deque<std::pair<Page, std::size_t>> pages_;  // with their bytes
-  std::size_t capacity_;
-  std::size_t max_bytes_;
-  std::size_t bytes_ = 0;
-  int producers_ = 0;
-  bool closed_ = false;
-};
 
 }  // namespace
 
@@ -174,8 +107,9 @@ PagerResult Pager::run_concurrent(const PageSink& sink) {
   std::atomic<std::int64_t> end_index{std::numeric_limits<std::int64_t>::max()};
   std::atomic<bool> stop{false};
   std::mutex error_mutex;
-  std::exception_ptr worker_error;
-  PageQueue queue(static_cast<std::size_t>(2 * concurrency_), kQueueBytes);
+  std::exception_ptr worker_error;  // of the earliest page in the listing whose request failed
+  std::int64_t error_index = std::numeric_limits<std::int64_t>::max();
+  PageQueue queue(order_, static_cast<std::size_t>(2 * concurrency_), kQueueBytes);
   queue.set_producers(concurrency_);
 
   std::vector<std::thread> threads;
@@ -193,11 +127,17 @@ PagerResult Pager::run_concurrent(const PageSink& sink) {
             while (index < seen && !end_index.compare_exchange_weak(seen, index)) {
             }
           }
-          if (!queue.push(std::move(page))) break;
+          if (!queue.push(index, std::move(page))) break;
         } catch (...) {
-          std::lock_guard lock(error_mutex);
-          if (!worker_error) worker_error = std::current_exception();
+          {
+            std::lock_guard lock(error_mutex);
+            if (index < error_index) {
+              worker_error = std::current_exception();
+              error_index = index;
+            }
+          }
           stop = true;
+          queue.lose(index);  // in listing order the consumer must not wait for it
           break;
         }
       }
@@ -213,6 +153,7 @@ PagerResult Pager::run_concurrent(const PageSink& sink) {
   };
   // Where the listing ended: the first short or empty page, and what it held and reported.
   std::int64_t end_offset = -1, end_returned = 0, end_total = 0;
+  bool delivered_end = false;  // listing order: the page that ends the walk reached the sink
   try {
     while (std::optional<Page> page = queue.pop()) {
       ++result.pages;
@@ -226,13 +167,21 @@ PagerResult Pager::run_concurrent(const PageSink& sink) {
       result.packages_received += returned;
       result.final_total = page->total;
       sink(*page);
+      // In listing order the first short page ends the walk, as it does sequentially: pages
+      // fetched past it by requests already in flight are dropped unseen.
+      if (order_ == PageOrder::kListing && returned < step) {
+        delivered_end = true;
+        break;
+      }
     }
   } catch (...) {
     finish();
     throw;
   }
   finish();
-  if (worker_error) std::rethrow_exception(worker_error);
+  // In listing order a failed request past the end changes nothing: the whole listing was
+  // delivered, as the sequential walk (which never makes that request) would have.
+  if (worker_error && !delivered_end) std::rethrow_exception(worker_error);
   if (end_offset >= 0) check_early_end(result, end_offset + end_returned, end_total);
   return result;
 }

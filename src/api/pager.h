@@ -1,5 +1,6 @@
 #pragma once
-// Walks the whole listing page by page and hands each page on as it arrives.
+// Walks the whole listing page by page and hands each page on as it arrives, or in listing
+// order.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -18,14 +19,21 @@ struct PagerResult {
   std::string moved;
 };
 
+// In which order the concurrent walk hands pages to the sink (the sequential walk has one
+// order: the listing's).
+enum class PageOrder {
+  kArrival,  // as requests come back: for a consumer that does not care, like the sync's staging
+  kListing,  // by offset, exactly as the sequential walk: for `fetch`, which prints the listing
+};
+
 class Pager {
  public:
   using PageSink = std::function<void(const Page&)>;
 
   // With concurrency > 1 the source is called from that many threads at once, so it must be
   // thread-safe (ApiClientPool is; so are the test fakes).
-  Pager(PageSource& source, int page_size, int concurrency = 1)
-      : source_(source), page_size_(page_size), concurrency_(concurrency) {}
+  Pager(PageSource& source, int page_size, int concurrency = 1, PageOrder order = PageOrder::kArrival)
+      : source_(source), page_size_(page_size), concurrency_(concurrency), order_(order) {}
 
   // Fetches pages until the listing ends: at an empty page, at a page shorter than the pages
   // before it, or at a page shorter than asked that reaches the reported total. "total" is
@@ -34,8 +42,13 @@ class Pager {
   // honours (fewer or more than asked); `concurrency` workers then fetch the following pages
   // and every worker stops at the first short or empty page, so a walk makes at most the pages
   // that hold data plus one request per worker, whatever "total" says. Either way the sink runs
-  // on the calling thread, one page at a time, in arrival order, and at most a few pages are
-  // held in memory.
+  // on the calling thread, one page at a time, and at most a few pages are held in memory.
+  //
+  // With PageOrder::kArrival pages reach the sink as they come back. With PageOrder::kListing
+  // they reach it by offset, and the walk ends at the first short page in that order, exactly
+  // as the sequential walk sees the listing: pages past it and failed requests past it are
+  // never seen. Pages that come back early wait, at most 2 x concurrency of them (and the
+  // queue's bytes), so one slow request holds the workers back rather than filling memory.
   PagerResult run(const PageSink& sink);
 
  private:
@@ -45,6 +58,7 @@ class Pager {
   PageSource& source_;
   int page_size_;
   int concurrency_;
+  PageOrder order_;
 };
 
 }  // namespace esim

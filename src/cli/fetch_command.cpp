@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <iostream>
+#include <optional>
 
 #include "api/client_pool.h"
 #include "service/wiring.h"
@@ -11,6 +14,8 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/logging.h"
+#include "cli/progress_line.h"
+#include "cli/progress_logging.h"
 #include "config/config.h"
 #include "util/redact.h"
 #include "util/escape.h"
@@ -90,22 +95,45 @@ int command_fetch(const std::string& config_path, const FetchOptions& options) {
   if (!loaded) return exit_code::kBadConfig;
   const Config& config = *loaded;
   util::SystemClock clock;
-  // One client: pages are printed in listing order. The rate limit still applies.
-  ApiClientPool client(1, api_settings(config), retry_policy(config), config.api.rate_limit, clock, options.filter);
+  // `--all` keeps api.concurrency requests in flight, as a sync pass does; the pager still
+  // hands the pages over in listing order. The rate limit applies to them all.
+  const int concurrency = options.all ? config.api.concurrency : 1;
+  ApiClientPool client(concurrency, api_settings(config), retry_policy(config), config.api.rate_limit, clock,
+                       options.filter);
   PagePrinter printer(options.format == "table");
   const int count = options.count.value_or(config.api.page_size);
+  // Progress only for a person watching: the stderr of scripts and tests stays as it was.
+  const bool show_progress = options.all && isatty(STDERR_FILENO) == 1;
+  ProgressLine progress(std::cerr, show_progress);
+  std::optional<ProgressAwareLogging> logging_above_progress;
+  if (show_progress) logging_above_progress.emplace(progress);
+  // Data on the same terminal goes above the progress line too, never after its figures.
+  const bool data_above_progress = show_progress && isatty(STDOUT_FILENO) == 1;
   try {
     if (options.all) {
       OffsetSource source(client, options.offset);
-      Pager(source, count).run([&](const Page& page) { printer.print(page); });
+      std::int64_t pages = 0;
+      Pager(source, count, concurrency, PageOrder::kListing).run([&](const Page& page) {
+        if (data_above_progress) {
+          progress.interrupt([&] {
+            printer.print(page);
+            std::cout.flush();
+          });
+        } else {
+          printer.print(page);
+        }
+        progress.update(printer.printed(), ++pages, page.total);
+      });
     } else {
       printer.print(client.fetch_page(options.offset, count));
     }
   } catch (const std::exception& e) {
+    progress.finish();
     std::cout.flush();
     std::cerr << "esim-sync: fetch failed: " << util::redact(e.what(), config.secrets()) << "\n";
     return exit_code::kPassFailed;
   }
+  progress.finish();
   std::cout.flush();
   std::cerr << fmt::format("{} packages shown; {} match the filters\n", printer.printed(),
                            printer.total() + (options.all ? options.offset : 0));

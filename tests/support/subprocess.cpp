@@ -201,10 +201,14 @@ std::map<std::string, std::string> SimProcess::truth() {
   return nlohmann::json::parse(body).get<std::map<std::string, std::string>>();
 }
 
-long long SimProcess::package_requests() {
+long long SimProcess::package_requests() { return stat("package_requests"); }
+
+long long SimProcess::most_in_flight() { return stat("most_in_flight"); }
+
+long long SimProcess::stat(const std::string& name) {
   std::string body;
   http("GET", "http://127.0.0.1:" + std::to_string(port_) + "/_sim/stats", &body);
-  return nlohmann::json::parse(body).at("package_requests").get<long long>();
+  return nlohmann::json::parse(body).at(name).get<long long>();
 }
 
 }  // namespace esim::testing

@@ -69,8 +69,11 @@ class SimProcess {
   std::map<std::string, std::string> truth();
   // Package requests the simulator has answered so far (lookups included).
   long long package_requests();
+  // The most package requests it was ever answering at once: a client's real concurrency.
+  long long most_in_flight();
 
  private:
+  long long stat(const std::string& name);  // one number of GET /_sim/stats
   TempDir dir_;
   std::unique_ptr<BackgroundProcess> process_;
   int port_ = 0;

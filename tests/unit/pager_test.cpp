@@ -4,6 +4,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
 
 #include "fakes.h"
 
@@ -189,4 +193,220 @@ TEST(ConcurrentPager, AFailingSinkStopsTheWorkers) {
   }),
                std::runtime_error);
   EXPECT_LT(source.asked.size(), 50u);  // not all 1000 pages
+}
+
+// ---- PageOrder::kListing: concurrent requests, pages handed over by offset (`fetch --all`).
+
+namespace {
+
+using esim::PageOrder;
+
+// Holds some answers back until another request was answered (or failed), so pages come back
+// out of order whatever the timing: held[a] = b keeps the page at offset a until the request
+// for offset b is done.
+class OutOfOrderSource : public FakePageSource {
+ public:
+  explicit OutOfOrderSource(int n) { listing = listing_of(n).listing; }
+  std::map<std::int64_t, std::int64_t> held;
+  std::map<std::int64_t, std::int64_t> short_at;  // offset -> packages that page holds instead
+
+  esim::Page fetch_page(std::int64_t offset, int count) override {
+    auto hold = held.find(offset);
+    if (hold != held.end()) {
+      std::unique_lock lock(answers_mutex_);
+      answered_cv_.wait(lock, [&] { return std::count(answers.begin(), answers.end(), hold->second) > 0; });
+    }
+    struct Answered {  // failed requests too
+      OutOfOrderSource& source;
+      std::int64_t offset;
+      ~Answered() {
+        {
+          std::lock_guard lock(source.answers_mutex_);
+          source.answers.push_back(offset);
+        }
+        source.answered_cv_.notify_all();
+      }
+    } answered{*this, offset};
+    esim::Page page = FakePageSource::fetch_page(offset, count);
+    if (auto cut = short_at.find(offset); cut != short_at.end()) page.packages.resize(cut->second);
+    return page;
+  }
+
+  std::vector<std::int64_t> answers;  // offsets, in the order their requests were done
+
+ private:
+  std::mutex answers_mutex_;
+  std::condition_variable answered_cv_;
+};
+
+std::vector<std::string> walk_ids(FakePageSource& source, int concurrency, PageOrder order,
+                                  esim::PagerResult* result = nullptr) {
+  std::vector<std::string> seen;
+  auto r = Pager(source, 100, concurrency, order).run([&](const esim::Page& p) {
+    for (const auto& pkg : p.packages) seen.push_back(pkg.id);
+  });
+  if (result) *result = r;
+  return seen;
+}
+
+std::vector<std::string> ids_of(const std::vector<esim::Package>& packages, std::size_t n) {
+  std::vector<std::string> ids;
+  for (std::size_t i = 0; i < n && i < packages.size(); ++i) ids.push_back(packages[i].id);
+  return ids;
+}
+
+bool answered_before(const std::vector<std::int64_t>& answers, std::int64_t first, std::int64_t then) {
+  auto a = std::find(answers.begin(), answers.end(), first);
+  auto b = std::find(answers.begin(), answers.end(), then);
+  return a != answers.end() && b != answers.end() && a < b;
+}
+
+}  // namespace
+
+TEST(ListingOrderPager, HandsPagesOverByOffsetWhateverTheArrivalOrder) {
+  OutOfOrderSource source(2345);
+  source.held = {{100, 400}, {700, 900}, {1200, 1300}};
+  esim::PagerResult result;
+  std::vector<std::string> seen = walk_ids(source, 4, PageOrder::kListing, &result);
+
+  // The pages did come back out of order...
+  EXPECT_TRUE(answered_before(source.answers, 400, 100));
+  EXPECT_TRUE(answered_before(source.answers, 900, 700));
+  // ...and went to the sink in listing order, each package once, as the sequential walk sees it.
+  EXPECT_EQ(seen, ids_of(source.listing, 2345));
+  FakePageSource sequential = listing_of(2345);
+  EXPECT_EQ(seen, walk_ids(sequential, 1, PageOrder::kListing));
+  EXPECT_EQ(result.pages, 24);
+  EXPECT_EQ(result.packages_received, 2345);
+  EXPECT_EQ(result.moved, "");
+}
+
+TEST(ListingOrderPager, ManyWorkersAndDelaysStillGiveTheListingInOrder) {
+  for (int concurrency : {2, 3, 8, 16}) {
+    OutOfOrderSource source(1999);
+    source.max_per_page = 70;  // the server's page size, not ours, steps the offsets
+    source.held = {{70, 210}, {350, 630}};  // pages 0 and 4 after pages 2 and 8
+    EXPECT_EQ(walk_ids(source, concurrency, PageOrder::kListing), ids_of(source.listing, 1999)) << concurrency;
+  }
+}
+
+// A short page in the middle of the listing ends the walk there, as it does sequentially, even
+// though full pages past it came back first: those are dropped, never handed over.
+TEST(ListingOrderPager, EndsAtTheFirstShortPageLikeTheSequentialWalk) {
+  OutOfOrderSource source(3000);
+  source.short_at = {{300, 50}};
+  source.held = {{300, 500}};  // the short page comes back after full pages beyond it
+  esim::PagerResult result;
+  std::vector<std::string> seen = walk_ids(source, 4, PageOrder::kListing, &result);
+
+  EXPECT_TRUE(answered_before(source.answers, 500, 300));
+  EXPECT_EQ(seen, ids_of(source.listing, 350));
+  OutOfOrderSource sequential(3000);
+  sequential.short_at = source.short_at;
+  EXPECT_EQ(seen, walk_ids(sequential, 1, PageOrder::kListing));
+  EXPECT_EQ(result.pages, 4);
+  EXPECT_NE(result.moved.find("ended at offset 350 before its reported total 3000"), std::string::npos)
+      << result.moved;
+}
+
+TEST(ListingOrderPager, AFailedPageFailsTheWalkAfterThePagesBeforeIt) {
+  OutOfOrderSource source(2000);
+  source.fail_at_offset = 700;
+  source.held = {{600, 700}};  // the page before the failure comes back after it, and counts
+  std::vector<std::string> seen;
+  try {
+    Pager(source, 100, 4, PageOrder::kListing).run([&](const esim::Page& p) {
+      for (const auto& pkg : p.packages) seen.push_back(pkg.id);
+    });
+    ADD_FAILURE() << "the walk succeeded past a failed page";
+  } catch (const esim::ApiError& e) {
+    EXPECT_NE(std::string(e.what()).find("offset 700"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(seen, ids_of(source.listing, 700));
+}
+
+// The sequential walk never asks past the short last page; a request that the concurrent walk
+// had in flight past it failing changes nothing: the listing was complete.
+TEST(ListingOrderPager, AFailedRequestPastTheEndIsNotAFailure) {
+  OutOfOrderSource source(250);
+  source.fail_at_offset = 400;
+  source.held = {{200, 400}, {300, 400}};  // the end comes back only after the failure past it
+  std::vector<std::string> seen = walk_ids(source, 4, PageOrder::kListing);
+  EXPECT_TRUE(answered_before(source.answers, 400, 200));
+  EXPECT_EQ(seen, ids_of(source.listing, 250));
+}
+
+// Listings that end oddly end where the sequential walk ends them, with the same packages.
+TEST(ListingOrderPager, OddListingsGiveExactlyWhatTheSequentialWalkGives) {
+  struct Case {
+    const char* name;
+    std::function<void(FakePageSource&)> make;
+  };
+  const std::vector<Case> cases = {
+      {"empty", [](FakePageSource& s) { s.listing.clear(); }},
+      {"one short page", [](FakePageSource& s) { s.listing.resize(42); }},
+      {"last page full", [](FakePageSource& s) { s.listing.resize(300); }},
+      {"lagging total", [](FakePageSource& s) { s.reported_total = 900; }},
+      {"absurd total", [](FakePageSource& s) { s.reported_total = 10'000'000; }},
+      {"pages capped by the server", [](FakePageSource& s) { s.max_per_page = 30; }},
+      {"pages larger than asked", [](FakePageSource& s) { s.extra_per_page = 50; }},
+  };
+  for (const Case& c : cases) {
+    FakePageSource sequential = listing_of(1005), concurrent = listing_of(1005);
+    c.make(sequential);
+    c.make(concurrent);
+    concurrent.delay_ms = 1;
+    esim::PagerResult one, many;
+    const std::vector<std::string> expected = walk_ids(sequential, 1, PageOrder::kListing, &one);
+    EXPECT_EQ(walk_ids(concurrent, 4, PageOrder::kListing, &many), expected) << c.name;
+    EXPECT_EQ(many.pages, one.pages) << c.name;
+    EXPECT_EQ(many.moved, one.moved) << c.name;
+  }
+}
+
+TEST(ListingOrderPager, ErrorsOfTheSinkStopTheWorkers) {
+  FakePageSource source = listing_of(100000);
+  int pages = 0;
+  EXPECT_THROW(Pager(source, 100, 4, PageOrder::kListing).run([&](const esim::Page&) {
+    if (++pages == 3) throw std::runtime_error("stdout closed");
+  }),
+               std::runtime_error);
+  EXPECT_LT(source.asked.size(), 50u);
+}
+
+// While the page due next is slow, the workers run ahead by at most the reorder window: pages
+// held for ordering stay under 2 x concurrency, plus the one page each other worker fetched and
+// cannot hand over yet. Memory stays a few pages however slow that one page is.
+TEST(ListingOrderPager, ASlowPageHoldsTheWorkersBackWithinTheWindow) {
+  constexpr int kConcurrency = 4;
+  // Pages 200.. (numbers 1..) may wait while page 100 (number 0) is due: 1..7 in the window,
+  // and 3 more, one in each other worker's hands.
+  constexpr std::int64_t kBound = 2 * kConcurrency - 1 + (kConcurrency - 1);
+  struct SlowSecondPage : FakePageSource {
+    std::mutex m;
+    std::condition_variable cv;
+    std::int64_t answered_others = 0;
+    std::int64_t answered_while_slow = -1;
+    esim::Page fetch_page(std::int64_t offset, int count) override {
+      if (offset == 100) {
+        std::unique_lock lock(m);
+        // Every page the bound allows comes back (the bound is exact, so this wait ends)...
+        cv.wait_for(lock, std::chrono::seconds(30), [&] { return answered_others >= kBound; });
+        // ...and no more: a pager without a window would go on to fetch the whole listing.
+        cv.wait_for(lock, std::chrono::milliseconds(300), [&] { return answered_others > kBound; });
+        answered_while_slow = answered_others;
+      }
+      esim::Page page = FakePageSource::fetch_page(offset, count);
+      if (offset > 100) {
+        std::lock_guard lock(m);
+        ++answered_others;
+        cv.notify_all();
+      }
+      return page;
+    }
+  } source;
+  source.listing = listing_of(5000).listing;
+  std::vector<std::string> seen = walk_ids(source, kConcurrency, PageOrder::kListing);
+  EXPECT_EQ(source.answered_while_slow, kBound);
+  EXPECT_EQ(seen, ids_of(source.listing, 5000));
 }
