@@ -109,7 +109,9 @@ TEST_F(Soak, NoInventedRemovalsAndEveryTransitionOnceWhateverTheListingDoes) {
     ASSERT_EQ(sim.post(std::string("/_sim/listing?ignore_sim=") + (ignore_sim ? "1" : "0") +
                        "&total=" + (lagging ? "frozen" : "truth") + "&larger_by=" + (larger ? "37" : "0")),
               200);
-    if (lagging) ASSERT_EQ(sim.post("/_sim/add?count=" + std::to_string(1 + rng() % 5)), 200);
+    if (lagging) {
+      ASSERT_EQ(sim.post("/_sim/add?count=" + std::to_string(1 + rng() % 5)), 200);
+    }
 
     const std::string before = snapshot();
     const State mirror_before = mirror(), truth_before = sim.truth();
