@@ -24,8 +24,7 @@ void copy_lines(pqxx::transaction_base& tx, const std::string& table, const std:
   writer.complete();
 }
 
-CopyPipe::CopyPipe(pqxx::connection& connection, std::string table)
-    : connection_(connection), table_(std::move(table)), thread_([this] { work(); }) {}
+CopyPipe::CopyPipe(Send send) : send_(std::move(send)), thread_([this] { work(); }) {}
 
 CopyPipe::~CopyPipe() {
   {
@@ -44,9 +43,7 @@ void CopyPipe::rethrow_failure() {
 void CopyPipe::push(std::vector<std::string> lines) {
   auto batch = [this, lines = std::move(lines)] {
     const auto started = std::chrono::steady_clock::now();
-    pqxx::work tx(connection_, "stage");
-    copy_lines(tx, table_, lines);
-    tx.commit();
+    send_(lines);
     const auto ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
     std::lock_guard lock(mutex_);
@@ -60,10 +57,10 @@ void CopyPipe::push(std::vector<std::string> lines) {
   changed_.notify_all();
 }
 
-void CopyPipe::run_between(std::function<void(pqxx::connection&)> job) {
+void CopyPipe::run_between(std::function<void()> job) {
   std::lock_guard lock(mutex_);
   rethrow_failure();
-  jobs_.push_back([this, job = std::move(job)] { job(connection_); });
+  jobs_.push_back(std::move(job));
   changed_.notify_all();
 }
 

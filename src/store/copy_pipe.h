@@ -1,8 +1,8 @@
 #pragma once
-// Sends batches of COPY lines into one table on a thread of its own, so that PostgreSQL ingests
-// one batch while the pass parses and formats the next: a walk takes about the longer of the
-// two, not their sum. Each batch is its own short transaction; no transaction stays open while
-// the pass waits on the API. At most two batches wait, so memory stays bounded.
+// Sends batches of COPY lines on a thread of its own, so that PostgreSQL ingests one batch while
+// the pass parses and formats the next: a walk takes about the longer of the two, not their
+// sum. How a batch is sent is the owner's (a short transaction into staging, or a step of a
+// first load). At most two batches wait, so memory stays bounded.
 // While the pipe has work, the connection is the pipe's: the owner drains it before using the
 // connection itself, and hands small jobs of its own to run_between().
 #include <condition_variable>
@@ -23,7 +23,8 @@ void copy_lines(pqxx::transaction_base& tx, const std::string& table, const std:
 
 class CopyPipe {
  public:
-  CopyPipe(pqxx::connection& connection, std::string table);
+  using Send = std::function<void(const std::vector<std::string>& lines)>;
+  explicit CopyPipe(Send send);
   ~CopyPipe();  // stops: batches not yet sent are dropped (the owner rolls back anyway)
   CopyPipe(const CopyPipe&) = delete;
   CopyPipe& operator=(const CopyPipe&) = delete;
@@ -32,18 +33,17 @@ class CopyPipe {
   void push(std::vector<std::string> lines);
   // Queues a job to run on the pipe's thread, in order with the batches (its failure is the
   // pipe's failure, as a batch's would be).
-  void run_between(std::function<void(pqxx::connection&)> job);
+  void run_between(std::function<void()> job);
   // Waits until everything queued is done; rethrows the first failure.
   void drain();
-  long long busy_ms() const;  // time spent in COPY statements so far
+  long long busy_ms() const;  // time spent sending batches so far
   long long batches() const;
 
  private:
   void work();
   void rethrow_failure();  // with the mutex held
 
-  pqxx::connection& connection_;
-  std::string table_;
+  Send send_;
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<std::function<void()>> jobs_;  // batches and jobs, in order

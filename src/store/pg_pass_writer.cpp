@@ -30,17 +30,20 @@ void StepTimer::step(const char* name) {
   last_ = now;
 }
 
-// The session's staging tables, made (or emptied) before the pipe starts filling them.
-static pqxx::connection& with_fresh_staging(pqxx::connection& connection) {
+// The session's staging tables, made (or emptied) for a pass.
+static void make_fresh_staging(pqxx::connection& connection) {
   pqxx::work tx(connection, "open_pass");
   tx.exec("SET LOCAL client_min_messages = warning");
   tx.exec(apply_sql::kCreateStaging);
   tx.commit();
-  return connection;
 }
 
 PgPassWriter::PgPassWriter(pqxx::connection& connection, RunId run, bool must_hold_lock)
-    : connection_(connection), run_(run), must_hold_lock_(must_hold_lock), pipe_(with_fresh_staging(connection), "esim_staging") {
+    : connection_(connection),
+      run_(run),
+      must_hold_lock_(must_hold_lock),
+      pipe_([this](const std::vector<std::string>& lines) { send(lines); }) {
+  make_fresh_staging(connection_);  // before the first batch: until then the pipe only waits
   lines_.reserve(kRowsPerCopy);
 }
 
@@ -66,10 +69,17 @@ void PgPassWriter::flush() {
   line_bytes_ = 0;
 }
 
+// On the pipe's thread: one batch into staging, in a short transaction of its own.
+void PgPassWriter::send(const std::vector<std::string>& lines) {
+  pqxx::work tx(connection_, "stage");
+  copy_lines(tx, "esim_staging", lines);
+  tx.commit();
+}
+
 // In a short transaction of its own, between two batches: `status` shows how far a running pass got.
 void PgPassWriter::record_progress(std::int64_t packages_seen) {
-  pipe_.run_between([run = run_, packages_seen](pqxx::connection& connection) {
-    pqxx::work tx(connection, "record_progress");
+  pipe_.run_between([this, run = run_, packages_seen] {
+    pqxx::work tx(connection_, "record_progress");
     tx.exec_params("UPDATE esim.sync_runs SET packages_seen = $2 WHERE id = $1 AND status = 'running'", run,
                    packages_seen);
     tx.commit();

@@ -43,6 +43,7 @@ class PgPassWriter final : public PassWriter {
 
  private:
   void flush();
+  void send(const std::vector<std::string>& lines);
   void stage_gone(const std::vector<std::string>& ids);
   StagingSummary diff_summary(pqxx::work& tx) const;
   std::int64_t load_first(pqxx::work& tx, const std::string& at, StepTimer& timer);
