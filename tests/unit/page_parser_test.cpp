@@ -186,3 +186,39 @@ TEST(PageParser, ARepeatedPackagesKeyIsReadAsTheOneThatCounts) {
   ASSERT_EQ(page.packages.size(), 1u);
   EXPECT_EQ(page.packages[0].raw_json.find("\\u0000"), std::string::npos) << page.packages[0].raw_json;
 }
+
+// Every byte is checked, unknown fields too: a raw span must never be the first thing broken
+// that PostgreSQL's jsonb input meets.
+TEST(PageParser, BrokenJsonInAnUnknownFieldFailsThePageNamingIt) {
+  for (const char* broken : {R"("x":tru)", R"("x":01)", R"("x":"\q")", R"("x":[1,])", "\"x\":\"\xC0\xAF\""}) {
+    const std::string body = std::string(R"({"total":1,"packages":[{"id":"a","status":"ACTIVE",)") + broken + "}]}";
+    EXPECT_NE(refusal(body, 700).find("page at offset 700: response is not valid JSON"), std::string::npos) << broken;
+  }
+}
+
+// What valid JSON may hold and PostgreSQL cannot is replaced, with a warning naming the field;
+// what PostgreSQL can hold is kept as sent.
+TEST(PageParser, ValuesPostgresCannotStoreAreReplacedTheRestKeptAsSent) {
+  auto page = parse_packages_page(R"({"total":1,"packages":[{"id":"a","status":"ACTIVE",)"
+                                  R"("big":1e400,"huge":1e200000,"tiny":[1e-20000],"lone":"x\ud800y","pair":"\ud83d\ude00"}]})",
+                                  0);
+  ASSERT_EQ(page.packages.size(), 1u);
+  const std::string& raw = page.packages[0].raw_json;
+  EXPECT_NE(raw.find(R"("big":1e400)"), std::string::npos) << raw;
+  EXPECT_NE(raw.find(R"("huge":null)"), std::string::npos) << raw;
+  EXPECT_NE(raw.find(R"("tiny":[null])"), std::string::npos) << raw;
+  EXPECT_NE(raw.find(R"("lone":"x\ufffdy")"), std::string::npos) << raw;
+  EXPECT_NE(raw.find(R"("pair":"\ud83d\ude00")"), std::string::npos) << raw;
+  EXPECT_TRUE(any_contains(page.warnings, "package a: \"huge\" held a number beyond what PostgreSQL's numeric holds"));
+  EXPECT_TRUE(any_contains(page.warnings, "package a: \"tiny\" held a number beyond"));
+  EXPECT_TRUE(any_contains(page.warnings, "package a: \"lone\" held an unpaired surrogate escape, replaced by U+FFFD"));
+  EXPECT_EQ(page.warnings.size(), 3u);
+}
+
+// The raw JSON is the package's own text: key order, spacing and number formats as sent.
+TEST(PageParser, RawIsThePackagesOwnText) {
+  const std::string package = R"({ "status": "ACTIVE",  "created_date": 1761330317000.0, "id": "a" })";
+  auto page = parse_packages_page(R"({"total":1,"packages":[)" + package + "]}", 0);
+  EXPECT_EQ(page.packages[0].raw_json, package);
+  EXPECT_EQ(page.packages[0].created_date, 1761330317000);
+}
