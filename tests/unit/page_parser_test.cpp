@@ -186,3 +186,41 @@ TEST(PageParser, ARepeatedPackagesKeyIsReadAsTheOneThatCounts) {
   ASSERT_EQ(page.packages.size(), 1u);
   EXPECT_EQ(page.packages[0].raw_json.find("\\u0000"), std::string::npos) << page.packages[0].raw_json;
 }
+
+namespace {
+
+// nlohmann refuses to write a string that is not UTF-8.
+bool valid_utf8(const std::string& text) {
+  try {
+    (void)nlohmann::json(text).dump();
+    return true;
+  } catch (const nlohmann::json::exception&) {
+    return false;
+  }
+}
+
+std::string repeated(const std::string& piece, int times) {
+  std::string out;
+  for (int i = 0; i < times; ++i) out += piece;
+  return out;
+}
+
+}  // namespace
+
+// Messages shorten long ids and values; a cut inside a multi-byte character would leave text
+// that PostgreSQL refuses (the run's error could not be recorded) and that breaks JSON logs.
+TEST(PageParser, ShortenedIdsAndValuesInMessagesStayUtf8) {
+  const std::string long_id = "xy" + repeated("\xC3\xA9", 50);  // shown as 77 bytes: a cut inside a character
+  std::string message = refusal(R"({"total":1,"packages":[{"id":")" + long_id + R"(","status":5}]})");
+  EXPECT_NE(message.find("has \"status\" that is not"), std::string::npos) << message;
+  EXPECT_TRUE(valid_utf8(message)) << message;
+
+  const std::string long_value = "x" + repeated("\xC3\xA9", 50);  // "x... shown as 57 bytes: a cut inside too
+  message = refusal(R"({"total":1,"packages":[")" + long_value + R"("]})");
+  EXPECT_NE(message.find("is not an object"), std::string::npos) << message;
+  EXPECT_TRUE(valid_utf8(message)) << message;
+
+  auto page = parse_packages_page(R"({"total":1,"packages":[{"id":")" + long_id + R"(","status":"ACTIVE","n":"\u0000"}]})", 0);
+  ASSERT_EQ(page.warnings.size(), 1u);
+  EXPECT_TRUE(valid_utf8(page.warnings[0])) << page.warnings[0];
+}
