@@ -25,9 +25,17 @@ constexpr int kPackageElementNesting = kMaxPackageNesting + 1;
   throw PayloadError("page at offset " + std::to_string(offset) + ": " + problem);
 }
 
-std::string describe(std::string_view raw) {
-  return raw.size() > 60 ? std::string(raw.substr(0, 57)) + "..." : std::string(raw);
+// At most `max` bytes of `text` (UTF-8, as the reader checked it), "..." in place of the rest. The
+// cut steps back to the start of a character: half of one is text that PostgreSQL refuses (the
+// run's error could not be recorded) and that JSON logs cannot carry.
+std::string shortened(std::string_view text, std::size_t max) {
+  if (text.size() <= max) return std::string(text);
+  std::size_t cut = max - 3;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return std::string(text.substr(0, cut)) + "...";
 }
+
+std::string describe(std::string_view raw) { return shortened(raw, 60); }
 
 bool absent(std::string_view value) { return value.empty() || value == "null"; }
 bool is_number(std::string_view value) { return !value.empty() && (value[0] == '-' || (value[0] >= '0' && value[0] <= '9')); }
@@ -341,8 +349,6 @@ class PageReader {
 
 Page parse_packages_page(const std::string& body, std::int64_t offset) { return PageReader(body, offset).read(); }
 
-std::string shown_id(const std::string& id) {
-  return id.size() > 80 ? id.substr(0, 77) + "..." : id;
-}
+std::string shown_id(const std::string& id) { return shortened(id, 80); }
 
 }  // namespace esim
