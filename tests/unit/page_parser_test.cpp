@@ -224,3 +224,33 @@ TEST(PageParser, ShortenedIdsAndValuesInMessagesStayUtf8) {
   ASSERT_EQ(page.warnings.size(), 1u);
   EXPECT_TRUE(valid_utf8(page.warnings[0])) << page.warnings[0];
 }
+
+// id, status and sim are indexed by PostgreSQL (btree entries hold at most 2704 bytes): a longer
+// one made the whole pass fail at the apply with "index row size ... exceeds btree version 4
+// maximum", naming neither the page nor the package. An id or status that long is a wrong shape;
+// a sim that long is an odd value, stored as NULL with a warning (raw keeps it).
+TEST(PageParser, TextsTooLongForAnIndexAreRefusedOrNull) {
+  const std::string longest(esim::kMaxIndexedTextBytes, 'x');
+  const std::string longer = longest + "y";
+  auto page = parse_packages_page(R"({"total":1,"packages":[{"id":")" + longest + R"(","status":")" + longest +
+                                      R"(","sim":")" + longest + R"("}]})", 0);
+  ASSERT_EQ(page.packages.size(), 1u);
+  EXPECT_EQ(page.packages[0].id, longest);
+  EXPECT_EQ(page.packages[0].sim, longest);
+  EXPECT_TRUE(page.warnings.empty());
+
+  std::string message = refusal(R"({"total":2,"packages":[{"id":"a","status":"ACTIVE"},{"id":")" + longer +
+                                R"(","status":"ACTIVE"}]})");
+  EXPECT_NE(message.find("page at offset 200: package #1 (id xxx"), std::string::npos) << message;
+  EXPECT_NE(message.find("has \"id\" of 2001 bytes, more than 2000"), std::string::npos) << message;
+  message = refusal(R"({"total":1,"packages":[{"id":"a","status":")" + longer + R"("}]})");
+  EXPECT_NE(message.find("package #0 (id a) has \"status\" of 2001 bytes"), std::string::npos) << message;
+
+  page = parse_packages_page(R"({"total":1,"packages":[{"id":"a","status":"ACTIVE","sim":")" + longer + R"("}]})", 0);
+  ASSERT_EQ(page.packages.size(), 1u);
+  EXPECT_FALSE(page.packages[0].sim);
+  EXPECT_NE(page.packages[0].raw_json.find(longer), std::string::npos);
+  ASSERT_EQ(page.warnings.size(), 1u);
+  EXPECT_NE(page.warnings[0].find("package a: \"sim\" of 2001 bytes, more than 2000; stored as NULL"),
+            std::string::npos) << page.warnings[0];
+}
