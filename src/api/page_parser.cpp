@@ -125,13 +125,23 @@ class TypedReader {
     if (absent(value)) problem(std::string("has no \"") + key + "\"");
     std::string text = is_string(value) ? util::unescape_json_string(value) : std::string();
     if (text.empty()) problem(std::string("has \"") + key + "\" that is not a non-empty string: " + describe(value));
+    if (text.size() > kMaxIndexedTextBytes) problem(std::string("has \"") + key + "\" " + too_long(text));
     return text;
   }
 
   std::optional<std::string> optional_string(const char* key, std::string_view value) const {
     if (absent(value)) return std::nullopt;
     if (!is_string(value)) problem(std::string("has \"") + key + "\" that is not a string: " + describe(value));
-    return util::unescape_json_string(value);
+    std::string text = util::unescape_json_string(value);
+    if (text.size() > kMaxIndexedTextBytes) {
+      warn(std::string("\"") + key + "\" " + too_long(text) + "; stored as NULL");
+      return std::nullopt;
+    }
+    return text;
+  }
+
+  static std::string too_long(const std::string& text) {
+    return "of " + std::to_string(text.size()) + " bytes, more than " + std::to_string(kMaxIndexedTextBytes);
   }
 
   std::optional<std::int64_t> optional_millis(const char* key, std::string_view value) const {
