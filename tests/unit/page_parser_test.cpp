@@ -254,3 +254,12 @@ TEST(PageParser, TextsTooLongForAnIndexAreRefusedOrNull) {
   EXPECT_NE(page.warnings[0].find("package a: \"sim\" of 2001 bytes, more than 2000; stored as NULL"),
             std::string::npos) << page.warnings[0];
 }
+
+// RFC 8259 lets a parser ignore a byte order mark before the text, and the parser before this one
+// (nlohmann's) did: a server that sends one must not fail every pass.
+TEST(PageParser, ALeadingByteOrderMarkIsIgnored) {
+  auto page = parse_packages_page("\xEF\xBB\xBF" R"({"total":1,"packages":[{"id":"a","status":"ACTIVE","n":"\u0000"}]})", 0);
+  ASSERT_EQ(page.packages.size(), 1u);
+  EXPECT_EQ(page.packages[0].raw_json, R"({"id":"a","status":"ACTIVE","n":"\ufffd"})");
+  EXPECT_NE(refusal("\xEF\xBB\xBF\xEF\xBB\xBF{}").find("not valid JSON"), std::string::npos);
+}
