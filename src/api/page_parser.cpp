@@ -209,10 +209,18 @@ std::string odd_value_warning(const std::string& field, const Unstorable& odd, s
          "); stored as null";
 }
 
+// RFC 8259 lets a parser ignore a byte order mark before the text; nlohmann's, which read the
+// pages before JsonReader did, ignored one, so a server that sends it kept working.
+std::string_view without_bom(const std::string& body) {
+  std::string_view text(body);
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+  return text;
+}
+
 // One page, read in one pass: the envelope, then each element of "packages" as it comes.
 class PageReader {
  public:
-  PageReader(const std::string& body, std::int64_t offset) : body_(body), offset_(offset), json_(body) {
+  PageReader(const std::string& body, std::int64_t offset) : body_(without_bom(body)), offset_(offset), json_(body_) {
     page_.offset = offset;
   }
 
@@ -340,7 +348,7 @@ class PageReader {
     fail(offset_, what + "; refused before building it");
   }
 
-  const std::string& body_;
+  const std::string_view body_;  // what JsonReader reads: its offsets are into this
   std::int64_t offset_;
   JsonReader json_;
   Page page_;
