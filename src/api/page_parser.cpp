@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <optional>
+#include <set>
 #include <string_view>
 
 #include "util/json_reader.h"
@@ -320,14 +321,24 @@ class PageReader {
     }
   }
 
-  // Once for each field and kind of odd value, however many it held.
+  // Once for each field and kind of odd value, however many it held; after a few, only how many
+  // more: a package with an odd value in each of 100,000 fields must not take 100,000 log lines
+  // every pass (nor a search of those told for each).
   void warn_odd_values(const TypedReader& reader, const std::vector<std::pair<std::string, std::size_t>>& odd_fields) {
-    std::vector<std::pair<std::string, Unstorable::Kind>> told;
+    constexpr std::size_t kNamed = 10;
+    std::set<std::pair<std::string, Unstorable::Kind>> told;
+    std::size_t more = 0;
     for (const auto& [field, i] : odd_fields) {
       const Unstorable& odd = json_.unstorable()[i];
-      if (std::find(told.begin(), told.end(), std::make_pair(field, odd.kind)) != told.end()) continue;
-      told.emplace_back(field, odd.kind);
-      reader.warn(odd_value_warning(field, odd, body_));
+      if (!told.emplace(field, odd.kind).second) continue;
+      if (told.size() > kNamed) {
+        ++more;
+      } else {
+        reader.warn(odd_value_warning(field, odd, body_));
+      }
+    }
+    if (more > 0) {
+      reader.warn(std::to_string(more) + " more odd values (\\u0000, unpaired surrogates, numbers beyond numeric) replaced");
     }
   }
 
