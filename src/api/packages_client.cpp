@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "api/page_parser.h"
+#include "util/escape.h"
 #include "util/redact.h"
 #include "util/url_encode.h"
 
@@ -20,11 +21,18 @@ std::string error_body_summary(const std::string& body) {
   } catch (const nlohmann::json::exception&) {
     // Plain-text bodies ("Unauthorized: Invalid API Key") are shown as they are.
   }
+  // An error page in another encoding, or cut inside a character, would be text that
+  // PostgreSQL refuses on the run's row, and the pass could not even record why it failed.
+  text = util::valid_utf8(text);
   for (char& c : text) {
     if (c == '\n' || c == '\r' || c == '\t') c = ' ';
   }
   constexpr std::size_t kMax = 200;
-  if (text.size() > kMax) text = text.substr(0, kMax) + "...";
+  if (text.size() > kMax) {
+    std::size_t cut = kMax;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // before a character
+    text = text.substr(0, cut) + "...";
+  }
   return text;
 }
 

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <optional>
+#include <set>
 #include <string_view>
 
 #include "util/json_reader.h"
@@ -25,9 +26,17 @@ constexpr int kPackageElementNesting = kMaxPackageNesting + 1;
   throw PayloadError("page at offset " + std::to_string(offset) + ": " + problem);
 }
 
-std::string describe(std::string_view raw) {
-  return raw.size() > 60 ? std::string(raw.substr(0, 57)) + "..." : std::string(raw);
+// At most `max` bytes of `text` (UTF-8, as the reader checked it), "..." in place of the rest. The
+// cut steps back to the start of a character: half of one is text that PostgreSQL refuses (the
+// run's error could not be recorded) and that JSON logs cannot carry.
+std::string shortened(std::string_view text, std::size_t max) {
+  if (text.size() <= max) return std::string(text);
+  std::size_t cut = max - 3;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return std::string(text.substr(0, cut)) + "...";
 }
+
+std::string describe(std::string_view raw) { return shortened(raw, 60); }
 
 bool absent(std::string_view value) { return value.empty() || value == "null"; }
 bool is_number(std::string_view value) { return !value.empty() && (value[0] == '-' || (value[0] >= '0' && value[0] <= '9')); }
@@ -117,13 +126,23 @@ class TypedReader {
     if (absent(value)) problem(std::string("has no \"") + key + "\"");
     std::string text = is_string(value) ? util::unescape_json_string(value) : std::string();
     if (text.empty()) problem(std::string("has \"") + key + "\" that is not a non-empty string: " + describe(value));
+    if (text.size() > kMaxIndexedTextBytes) problem(std::string("has \"") + key + "\" " + too_long(text));
     return text;
   }
 
   std::optional<std::string> optional_string(const char* key, std::string_view value) const {
     if (absent(value)) return std::nullopt;
     if (!is_string(value)) problem(std::string("has \"") + key + "\" that is not a string: " + describe(value));
-    return util::unescape_json_string(value);
+    std::string text = util::unescape_json_string(value);
+    if (text.size() > kMaxIndexedTextBytes) {
+      warn(std::string("\"") + key + "\" " + too_long(text) + "; stored as NULL");
+      return std::nullopt;
+    }
+    return text;
+  }
+
+  static std::string too_long(const std::string& text) {
+    return "of " + std::to_string(text.size()) + " bytes, more than " + std::to_string(kMaxIndexedTextBytes);
   }
 
   std::optional<std::int64_t> optional_millis(const char* key, std::string_view value) const {
@@ -191,10 +210,18 @@ std::string odd_value_warning(const std::string& field, const Unstorable& odd, s
          "); stored as null";
 }
 
+// RFC 8259 lets a parser ignore a byte order mark before the text; nlohmann's, which read the
+// pages before JsonReader did, ignored one, so a server that sends it kept working.
+std::string_view without_bom(const std::string& body) {
+  std::string_view text(body);
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+  return text;
+}
+
 // One page, read in one pass: the envelope, then each element of "packages" as it comes.
 class PageReader {
  public:
-  PageReader(const std::string& body, std::int64_t offset) : body_(body), offset_(offset), json_(body) {
+  PageReader(const std::string& body, std::int64_t offset) : body_(without_bom(body)), offset_(offset), json_(body_) {
     page_.offset = offset;
   }
 
@@ -294,14 +321,24 @@ class PageReader {
     }
   }
 
-  // Once for each field and kind of odd value, however many it held.
+  // Once for each field and kind of odd value, however many it held; after a few, only how many
+  // more: a package with an odd value in each of 100,000 fields must not take 100,000 log lines
+  // every pass (nor a search of those told for each).
   void warn_odd_values(const TypedReader& reader, const std::vector<std::pair<std::string, std::size_t>>& odd_fields) {
-    std::vector<std::pair<std::string, Unstorable::Kind>> told;
+    constexpr std::size_t kNamed = 10;
+    std::set<std::pair<std::string, Unstorable::Kind>> told;
+    std::size_t more = 0;
     for (const auto& [field, i] : odd_fields) {
       const Unstorable& odd = json_.unstorable()[i];
-      if (std::find(told.begin(), told.end(), std::make_pair(field, odd.kind)) != told.end()) continue;
-      told.emplace_back(field, odd.kind);
-      reader.warn(odd_value_warning(field, odd, body_));
+      if (!told.emplace(field, odd.kind).second) continue;
+      if (told.size() > kNamed) {
+        ++more;
+      } else {
+        reader.warn(odd_value_warning(field, odd, body_));
+      }
+    }
+    if (more > 0) {
+      reader.warn(std::to_string(more) + " more odd values (\\u0000, unpaired surrogates, numbers beyond numeric) replaced");
     }
   }
 
@@ -322,7 +359,7 @@ class PageReader {
     fail(offset_, what + "; refused before building it");
   }
 
-  const std::string& body_;
+  const std::string_view body_;  // what JsonReader reads: its offsets are into this
   std::int64_t offset_;
   JsonReader json_;
   Page page_;
@@ -341,8 +378,6 @@ class PageReader {
 
 Page parse_packages_page(const std::string& body, std::int64_t offset) { return PageReader(body, offset).read(); }
 
-std::string shown_id(const std::string& id) {
-  return id.size() > 80 ? id.substr(0, 77) + "..." : id;
-}
+std::string shown_id(const std::string& id) { return shortened(id, 80); }
 
 }  // namespace esim

@@ -13,6 +13,11 @@ namespace esim {
 // a deep unknown field would otherwise crash a recursive reader, or PostgreSQL's jsonb input.
 inline constexpr int kMaxPackageNesting = 64;
 
+// id, status and sim are indexed in PostgreSQL, whose btree entries hold at most 2704 bytes
+// (compressed, when the text compresses): a longer id or status is a wrong shape, a longer sim an
+// odd value (NULL, with a warning). Below the limit, with room for the other columns of an entry.
+inline constexpr std::size_t kMaxIndexedTextBytes = 2000;
+
 // A response that is not the documented shape. The message names the page offset.
 class PayloadError : public std::runtime_error {
  public:

@@ -12,7 +12,7 @@ namespace esim {
 // The typed fields are read from the text by the page parser's rules; when those rules change,
 // so that the same text could give other fields, this number changes, and the next pass
 // compares every package once.
-inline constexpr unsigned long long kFingerprintRules = 1;
+inline constexpr unsigned long long kFingerprintRules = 2;  // 2: a sim too long to index is NULL
 
 // "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", PostgreSQL's text form of a uuid.
 std::string fingerprint_uuid(std::string_view raw_json);

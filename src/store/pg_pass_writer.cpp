@@ -5,6 +5,7 @@
 #include "store/apply_sql.h"
 #include "store/fingerprint.h"
 #include "store/writer_lock.h"
+#include "util/escape.h"
 #include "util/time_format.h"
 
 namespace esim {
@@ -220,8 +221,9 @@ PassCounts PgPassWriter::commit(const ApplyOptions& options) {
   if (must_hold_lock_ && !tx.exec_params1(apply_sql::kHoldsWriterLock, kWriterLockKey)[0].as<bool>()) {
     throw std::runtime_error("this session no longer holds the writer lock; rolled back");
   }
+  // The warning may quote an API's error page (a failed lookup): PostgreSQL takes only UTF-8.
   std::optional<std::string> warning;
-  if (!options.warning.empty()) warning = options.warning;
+  if (!options.warning.empty()) warning = util::valid_utf8(options.warning);
   tx.exec_params(apply_sql::kFinishRun, run_, counts.packages_seen, counts.inserted, counts.updated,
                  counts.unchanged, counts.removed, counts.status_changes, warning, options.listing_attempts,
                  counts.lookups, counts.recovered_by_lookup, counts.removed_by_lookup,

@@ -14,6 +14,7 @@
 
 #include "util/conninfo.h"
 #include "util/copy_text.h"
+#include "util/escape.h"
 #include "util/redact.h"
 #include "util/time_format.h"
 
@@ -182,7 +183,7 @@ void PgStore::abort_run(RunId run, const std::string& reason) {
   pqxx::work tx(connection(), "abort_run");
   tx.exec_params("UPDATE esim.sync_runs SET status = 'aborted', finished_at = clock_timestamp(), error = $2 "
                  "WHERE id = $1",
-                 run, reason);
+                 run, util::valid_utf8(reason));
   tx.commit();
 }
 
@@ -195,7 +196,7 @@ void PgStore::fail_run(RunId run, const std::string& error) {
       tx.exec_params(
           "UPDATE esim.sync_runs SET status = 'failed', finished_at = clock_timestamp(), error = $2 "
           "WHERE id = $1",
-          run, error);
+          run, util::valid_utf8(error));  // whatever the error holds, the row says why
       tx.commit();
       return;
     } catch (const std::exception&) {

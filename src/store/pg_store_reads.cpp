@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "store/pg_store.h"
+#include "util/escape.h"
 #include "util/time_format.h"
 
 namespace esim {
@@ -42,7 +43,7 @@ void PgStore::record_missed_pass(TimePoint started_at, const std::string& error)
   tx.exec_params(
       "INSERT INTO esim.sync_runs (started_at, finished_at, status, error) VALUES ($1::timestamptz, "
       "$1::timestamptz, 'failed', $2)",
-      util::format_utc_iso8601(started_at), error);
+      util::format_utc_iso8601(started_at), util::valid_utf8(error));
   tx.commit();
 }
 

@@ -221,7 +221,9 @@ void SyncPass::apply(Walk& walk, const ProofResult& proof, TimePoint started_at,
   outcome.counts = walk.writer->commit(apply);
   outcome.result = PassResult::kSucceeded;
   // A first load finds duplicates only as it inserts (the summary of an empty mirror assumes none).
-  if (!outcome.listing_moved && outcome.counts.packages_seen != walk.staged.rows) {
+  // Not after lookups: they stage every package of a SIM, the walk's own sightings included, and
+  // the summary that counted them was a diff, whose distinct ids are exact.
+  if (!outcome.listing_moved && proof.listed.empty() && outcome.counts.packages_seen != walk.staged.rows) {
     outcome.listing_moved = true;
     spdlog::info("pass {}: the listing moved while paging ({} package(s) came twice)", outcome.run,
                  walk.staged.rows - outcome.counts.packages_seen);

@@ -15,4 +15,8 @@ void append_escaped_control(std::string& out, std::string_view text);
 // escaped (the only escapes the format defines); other control characters become U+FFFD.
 std::string prometheus_label_value(std::string_view text);
 
+// `text` as UTF-8 that PostgreSQL's text takes (RFC 3629): a byte that starts no valid sequence
+// (an error page in Latin-1, half a character cut off) becomes U+FFFD, and so does NUL.
+std::string valid_utf8(std::string_view text);
+
 }  // namespace util

@@ -20,6 +20,8 @@ constexpr std::array<bool, 256> kPlainStringBytes = [] {
 // PostgreSQL's numeric: at most 131072 digits before the decimal point, 16383 after.
 constexpr long kNumericMaxWeight = 131072;
 constexpr long kNumericMaxScale = 16383;
+// numeric_in refuses an exponent from INT_MAX / 2 on, whatever the digits (even 0e1073741823).
+constexpr long kNumericMaxExponent = 1073741823;
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -284,37 +286,45 @@ void JsonReader::number() {
     return static_cast<long>(p_ - from);
   };
   if (*p_ == '-') ++p_;
+  // The value's digits before the point, as written: none for a zero integer part, where the
+  // fraction's leading zeros count against them instead (0.05 has -1).
+  long int_digits = 0;
+  bool nonzero = false;
   if (p_ < end_ && *p_ == '0') {
     ++p_;
-  } else if (digits() == 0) {
+  } else if ((int_digits = digits()) == 0) {
     fail("invalid number");
+  } else {
+    nonzero = true;
   }
-  const long int_digits = static_cast<long>(p_ - start) - (*start == '-' ? 1 : 0);
   long frac_digits = 0;
   if (p_ < end_ && *p_ == '.') {
     ++p_;
+    const char* fraction = p_;
     if ((frac_digits = digits()) == 0) fail("invalid number");
-  }
-  if (p_ >= end_ || (*p_ != 'e' && *p_ != 'E')) {
-    if (int_digits > kNumericMaxWeight || frac_digits > kNumericMaxScale) {
-      unstorable_.push_back({Unstorable::Kind::kNumber, static_cast<std::size_t>(start - begin_),
-                             static_cast<std::size_t>(p_ - start)});
+    if (!nonzero) {
+      const char* first = std::find_if(fraction, p_, [](char c) { return c != '0'; });
+      nonzero = first != p_;
+      int_digits = -static_cast<long>(first - fraction);
     }
-    return;
   }
-  ++p_;
-  bool negative = false;
-  if (p_ < end_ && (*p_ == '+' || *p_ == '-')) negative = *p_++ == '-';
   long exponent = 0;
-  const char* exponent_start = p_;
-  while (p_ < end_ && *p_ >= '0' && *p_ <= '9') {
-    exponent = std::min(exponent * 10 + (*p_ - '0'), 1'000'000'000L);
+  if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
     ++p_;
+    bool negative = false;
+    if (p_ < end_ && (*p_ == '+' || *p_ == '-')) negative = *p_++ == '-';
+    const char* exponent_start = p_;
+    while (p_ < end_ && *p_ >= '0' && *p_ <= '9') {
+      exponent = std::min(exponent * 10 + (*p_ - '0'), kNumericMaxExponent);
+      ++p_;
+    }
+    if (p_ == exponent_start) fail("invalid number");
+    if (negative) exponent = -exponent;
   }
-  if (p_ == exponent_start) fail("invalid number");
-  if (negative) exponent = -exponent;
-  // Digits before and after the point once the exponent is applied, as numeric would hold them.
-  if (int_digits + exponent > kNumericMaxWeight || frac_digits - exponent > kNumericMaxScale) {
+  // As numeric holds it: an exponent numeric_in refuses outright, digits after the point once
+  // the exponent is applied (a zero keeps them too), and digits before it (a zero has none).
+  if (exponent >= kNumericMaxExponent || exponent <= -kNumericMaxExponent ||
+      frac_digits - exponent > kNumericMaxScale || (nonzero && int_digits + exponent > kNumericMaxWeight)) {
     unstorable_.push_back({Unstorable::Kind::kNumber, static_cast<std::size_t>(start - begin_),
                            static_cast<std::size_t>(p_ - start)});
   }

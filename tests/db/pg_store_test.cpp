@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
+#include "api/page_parser.h"
 #include "support/test_database.h"
 
 using esim::Package;
@@ -320,4 +323,21 @@ TEST_F(PgStoreTest, FirstLargeLoadEndsWithEveryIndexInPlace) {
   EXPECT_EQ(db.scalar(indexes), before);
   EXPECT_EQ(db.scalar("SELECT count(*) FROM esim.packages WHERE sim = 'sim4242'"), "1");
   EXPECT_EQ(pass(all, 60).unchanged, 6000);
+}
+
+// The page parser's bound on id, status and sim holds in every index they are in, however
+// little the text compresses (PostgreSQL compresses index entries before it measures them).
+TEST_F(PgStoreTest, TheLongestIdStatusAndSimTheParserTakesAreStoredAndChanged) {
+  std::mt19937 random(5);
+  auto noise = [&] {
+    std::string s;
+    static const char kAlphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    for (std::size_t i = 0; i < esim::kMaxIndexedTextBytes; ++i) s += kAlphabet[random() % 62];
+    return s;
+  };
+  const std::string id = noise(), sim = noise();
+  pass({pkg(id, noise(), sim)}, 0);
+  PassCounts c = pass({pkg(id, noise(), sim)}, 60);
+  EXPECT_EQ(c.status_changes, 1);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM esim.package_versions"), "1");
 }

@@ -1,6 +1,7 @@
 #include "api/packages_client.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "fakes.h"
 
@@ -163,5 +164,19 @@ TEST(PackagesClient, ErrorsNeverShowAPasswordInTheUrl) {
   } catch (const ApiError& e) {
     EXPECT_EQ(std::string(e.what()).find("pw-secret-9"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("https://[REDACTED]@esim.example"), std::string::npos) << e.what();
+  }
+}
+
+// The error goes into logs and onto the run's row, where PostgreSQL takes only UTF-8: a page in
+// Latin-1, or a long one cut inside a character, must still give UTF-8.
+TEST(PackagesClient, ErrorBodiesInAnyEncodingGiveUtf8Messages) {
+  std::string cyrillic;
+  for (int i = 0; i < 150; ++i) cyrillic += "\xD0\x96";
+  for (const std::string& body : {std::string("Dienst nicht verf\xFCgbar"), "x" + cyrillic}) {
+    FakeTransport transport;
+    transport.reply(502, body);
+    const std::string message = failure(transport);
+    EXPECT_NO_THROW((void)nlohmann::json(message).dump()) << message;  // nlohmann writes only UTF-8
+    EXPECT_NE(message.find("HTTP 502: "), std::string::npos) << message;
   }
 }

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
+
 using esim::parse_packages_page;
 using esim::PayloadError;
 
@@ -221,4 +223,99 @@ TEST(PageParser, RawIsThePackagesOwnText) {
   auto page = parse_packages_page(R"({"total":1,"packages":[)" + package + "]}", 0);
   EXPECT_EQ(page.packages[0].raw_json, package);
   EXPECT_EQ(page.packages[0].created_date, 1761330317000);
+}
+
+namespace {
+
+// nlohmann refuses to write a string that is not UTF-8.
+bool valid_utf8(const std::string& text) {
+  try {
+    (void)nlohmann::json(text).dump();
+    return true;
+  } catch (const nlohmann::json::exception&) {
+    return false;
+  }
+}
+
+std::string repeated(const std::string& piece, int times) {
+  std::string out;
+  for (int i = 0; i < times; ++i) out += piece;
+  return out;
+}
+
+}  // namespace
+
+// Messages shorten long ids and values; a cut inside a multi-byte character would leave text
+// that PostgreSQL refuses (the run's error could not be recorded) and that breaks JSON logs.
+TEST(PageParser, ShortenedIdsAndValuesInMessagesStayUtf8) {
+  const std::string long_id = "xy" + repeated("\xC3\xA9", 50);  // shown as 77 bytes: a cut inside a character
+  std::string message = refusal(R"({"total":1,"packages":[{"id":")" + long_id + R"(","status":5}]})");
+  EXPECT_NE(message.find("has \"status\" that is not"), std::string::npos) << message;
+  EXPECT_TRUE(valid_utf8(message)) << message;
+
+  const std::string long_value = "x" + repeated("\xC3\xA9", 50);  // "x... shown as 57 bytes: a cut inside too
+  message = refusal(R"({"total":1,"packages":[")" + long_value + R"("]})");
+  EXPECT_NE(message.find("is not an object"), std::string::npos) << message;
+  EXPECT_TRUE(valid_utf8(message)) << message;
+
+  auto page = parse_packages_page(R"({"total":1,"packages":[{"id":")" + long_id + R"(","status":"ACTIVE","n":"\u0000"}]})", 0);
+  ASSERT_EQ(page.warnings.size(), 1u);
+  EXPECT_TRUE(valid_utf8(page.warnings[0])) << page.warnings[0];
+}
+
+// id, status and sim are indexed by PostgreSQL (btree entries hold at most 2704 bytes): a longer
+// one made the whole pass fail at the apply with "index row size ... exceeds btree version 4
+// maximum", naming neither the page nor the package. An id or status that long is a wrong shape;
+// a sim that long is an odd value, stored as NULL with a warning (raw keeps it).
+TEST(PageParser, TextsTooLongForAnIndexAreRefusedOrNull) {
+  const std::string longest(esim::kMaxIndexedTextBytes, 'x');
+  const std::string longer = longest + "y";
+  auto page = parse_packages_page(R"({"total":1,"packages":[{"id":")" + longest + R"(","status":")" + longest +
+                                      R"(","sim":")" + longest + R"("}]})", 0);
+  ASSERT_EQ(page.packages.size(), 1u);
+  EXPECT_EQ(page.packages[0].id, longest);
+  EXPECT_EQ(page.packages[0].sim, longest);
+  EXPECT_TRUE(page.warnings.empty());
+
+  std::string message = refusal(R"({"total":2,"packages":[{"id":"a","status":"ACTIVE"},{"id":")" + longer +
+                                R"(","status":"ACTIVE"}]})");
+  EXPECT_NE(message.find("page at offset 200: package #1 (id xxx"), std::string::npos) << message;
+  EXPECT_NE(message.find("has \"id\" of 2001 bytes, more than 2000"), std::string::npos) << message;
+  message = refusal(R"({"total":1,"packages":[{"id":"a","status":")" + longer + R"("}]})");
+  EXPECT_NE(message.find("package #0 (id a) has \"status\" of 2001 bytes"), std::string::npos) << message;
+
+  page = parse_packages_page(R"({"total":1,"packages":[{"id":"a","status":"ACTIVE","sim":")" + longer + R"("}]})", 0);
+  ASSERT_EQ(page.packages.size(), 1u);
+  EXPECT_FALSE(page.packages[0].sim);
+  EXPECT_NE(page.packages[0].raw_json.find(longer), std::string::npos);
+  ASSERT_EQ(page.warnings.size(), 1u);
+  EXPECT_NE(page.warnings[0].find("package a: \"sim\" of 2001 bytes, more than 2000; stored as NULL"),
+            std::string::npos) << page.warnings[0];
+}
+
+// RFC 8259 lets a parser ignore a byte order mark before the text, and the parser before this one
+// (nlohmann's) did: a server that sends one must not fail every pass.
+TEST(PageParser, ALeadingByteOrderMarkIsIgnored) {
+  auto page = parse_packages_page("\xEF\xBB\xBF" R"({"total":1,"packages":[{"id":"a","status":"ACTIVE","n":"\u0000"}]})", 0);
+  ASSERT_EQ(page.packages.size(), 1u);
+  EXPECT_EQ(page.packages[0].raw_json, R"({"id":"a","status":"ACTIVE","n":"\ufffd"})");
+  EXPECT_NE(refusal("\xEF\xBB\xBF\xEF\xBB\xBF{}").find("not valid JSON"), std::string::npos);
+}
+
+// A package whose every field holds \u0000: each field was named in a warning of its own, found
+// by a linear search of those already named, so 100,000 such fields (1.8 MB) took seconds to
+// parse (minutes for a few MB) and logged 100,000 lines every pass. A few are named, the rest
+// counted.
+TEST(PageParser, ManyOddFieldsInOnePackageAreWarnedOfBoundedlyAndQuickly) {
+  std::string body = R"({"total":1,"packages":[{"id":"a","status":"ACTIVE")";
+  for (int i = 0; i < 100000; ++i) body += ",\"f" + std::to_string(i) + "\":\"\\u0000\"";
+  body += "}]}";
+  const auto started = std::chrono::steady_clock::now();
+  auto page = parse_packages_page(body, 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  ASSERT_EQ(page.packages.size(), 1u);
+  EXPECT_EQ(page.packages[0].raw_json.find("\\u0000"), std::string::npos);
+  EXPECT_LE(page.warnings.size(), 11u);
+  EXPECT_TRUE(any_contains(page.warnings, "package a: \"f0\" held \\u0000"));
+  EXPECT_TRUE(any_contains(page.warnings, "package a: 99990 more odd values"));
 }
