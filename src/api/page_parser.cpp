@@ -298,6 +298,15 @@ class PageReader {
       const std::size_t odd_in_key = json_.unstorable().size();
       if (!json_.next_field(field_)) break;
       std::string_view value = json_.skip_value(kMaxPackageNesting);
+      // A number PostgreSQL cannot hold is null in raw, and so in its typed column too (as a
+      // date, 0e1073741823 would otherwise be 1970).
+      if (json_.unstorable().size() > odd_in_key) {
+        const Unstorable& last = json_.unstorable().back();
+        if (last.kind == Unstorable::Kind::kNumber && body_.data() + last.at == value.data() &&
+            last.length == value.size()) {
+          value = "null";
+        }
+      }
       fields_.take(field_, value);
       for (std::size_t i = odd_in_key; i < json_.unstorable().size(); ++i) odd_fields.emplace_back(field_, i);
     }

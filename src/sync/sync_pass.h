@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "api/packages_client.h"
@@ -116,7 +117,7 @@ class SyncPass {
   Store& store_;
   const util::Clock& clock_;
   SyncSettings settings_;
-  std::vector<std::string> warned_statuses_;
+  std::unordered_set<std::string> warned_statuses_;
 };
 
 }  // namespace esim

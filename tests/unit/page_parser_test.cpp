@@ -319,3 +319,12 @@ TEST(PageParser, ManyOddFieldsInOnePackageAreWarnedOfBoundedlyAndQuickly) {
   EXPECT_TRUE(any_contains(page.warnings, "package a: \"f0\" held \\u0000"));
   EXPECT_TRUE(any_contains(page.warnings, "package a: 99990 more odd values"));
 }
+
+// A number PostgreSQL cannot hold is null in raw, and so in its typed column: never 1970.
+TEST(PageParser, ADateBeyondNumericIsNullNotZero) {
+  auto page = parse_packages_page(R"({"total":1,"packages":[{"id":"a","status":"ACTIVE","created_date":0e1073741823}]})", 0);
+  ASSERT_EQ(page.packages.size(), 1u);
+  EXPECT_FALSE(page.packages[0].created_date) << *page.packages[0].created_date;
+  EXPECT_NE(page.packages[0].raw_json.find(R"("created_date":null)"), std::string::npos) << page.packages[0].raw_json;
+  EXPECT_TRUE(any_contains(page.warnings, "\"created_date\" held a number beyond what PostgreSQL's numeric holds"));
+}
