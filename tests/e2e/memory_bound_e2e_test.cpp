@@ -1,6 +1,7 @@
 // Memory follows the size of a page, not the number or size of the packages: 600 packages of
 // 200 KB each (120 MB of JSON) in pages of 50 stay within the bound README "Speed" states:
-// 40 MiB + concurrency x 5 x the largest page + 32 MiB of queued pages + 8 MiB of staging.
+// 40 MiB + concurrency x 5 x the largest page + 32 MiB of queued pages + 24 MiB of staging (the
+// COPY batch being built and the two the copy pipe may hold, 8 MiB each).
 #include <gtest/gtest.h>
 
 #include "e2e/e2e_fixture.h"
@@ -25,7 +26,7 @@ TEST_F(FatPackages, PeakMemoryStaysWithinTheStatedBound) {
   EXPECT_EQ(mirror(), sim.truth());
   const double peak_mib = std::stod(read_file(dir.file("rss"))) / 1024.0;
   const double page_mib = 50 * 200000.0 / (1 << 20);
-  const double bound_mib = 40 + 4 * 5 * page_mib + 32 + 8;
+  const double bound_mib = 40 + 4 * 5 * page_mib + 32 + 3 * 8;
   EXPECT_LT(peak_mib, bound_mib) << "peak RSS " << peak_mib << " MiB";
   std::cout << "fat packages: peak RSS " << peak_mib << " MiB (bound " << bound_mib << " MiB)\n";
 }
