@@ -88,6 +88,7 @@ void CopyPipe::work() {
     std::function<void()> job = std::move(jobs_.front());
     jobs_.pop_front();
     running_job_ = true;
+    changed_.notify_all();  // a slot is free: a waiting push may queue the next batch now
     lock.unlock();
     std::exception_ptr failed;
     try {
