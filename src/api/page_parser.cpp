@@ -7,6 +7,7 @@
 #include <set>
 #include <string_view>
 
+#include "api/package_fields.h"
 #include "util/json_reader.h"
 #include "util/time_format.h"
 
@@ -17,6 +18,10 @@ namespace {
 using util::JsonReader;
 using util::Unstorable;
 using Type = JsonReader::Type;
+using json_text::describe;
+using json_text::as_int64;
+using json_text::is_number;
+using json_text::is_string;
 
 // The envelope is one level and "packages" another, around each package.
 constexpr int kEnvelopeFieldNesting = kMaxPackageNesting + 2;
@@ -25,179 +30,6 @@ constexpr int kPackageElementNesting = kMaxPackageNesting + 1;
 [[noreturn]] void fail(std::int64_t offset, const std::string& problem) {
   throw PayloadError("page at offset " + std::to_string(offset) + ": " + problem);
 }
-
-// At most `max` bytes of `text` (UTF-8, as the reader checked it), "..." in place of the rest. The
-// cut steps back to the start of a character: half of one is text that PostgreSQL refuses (the
-// run's error could not be recorded) and that JSON logs cannot carry.
-std::string shortened(std::string_view text, std::size_t max) {
-  if (text.size() <= max) return std::string(text);
-  std::size_t cut = max - 3;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  return std::string(text.substr(0, cut)) + "...";
-}
-
-std::string describe(std::string_view raw) { return shortened(raw, 60); }
-
-bool absent(std::string_view value) { return value.empty() || value == "null"; }
-bool is_number(std::string_view value) { return !value.empty() && (value[0] == '-' || (value[0] >= '0' && value[0] <= '9')); }
-bool is_string(std::string_view value) { return !value.empty() && value[0] == '"'; }
-
-// An integer that fits in 64 bits, from 1761330317000 or 1761330317000.0 (the same instant).
-// nullopt for a number beyond int64 (18446744073709551615, 2^63, 1e30) or with a fraction.
-std::optional<std::int64_t> as_int64(std::string_view number) {
-  const char* const end = number.data() + number.size();
-  if (number.find_first_of(".eE") == std::string_view::npos) {
-    std::int64_t value = 0;
-    auto [stop, error] = std::from_chars(number.data(), end, value);
-    if (error != std::errc() || stop != end) return std::nullopt;
-    return value;
-  }
-  double d = 0;
-  auto [stop, error] = std::from_chars(number.data(), end, d);
-  if (error != std::errc() || stop != end) return std::nullopt;
-  // 2^63 is exact as a double; [-2^63, 2^63) converts without overflow.
-  if (std::isfinite(d) && d == std::floor(d) && d >= -9223372036854775808.0 && d < 9223372036854775808.0) {
-    return static_cast<std::int64_t>(d);
-  }
-  return std::nullopt;
-}
-
-// The values of the fields the mirror types, as one package object holds them (a repeated key:
-// the last, as PostgreSQL's jsonb keeps it). Empty: absent.
-struct TypedFields {
-  std::string_view id, status, sim, package_template, created_date, activated_date, expiry_date;
-
-  bool take(const std::string& key, std::string_view value) {
-    std::string_view* slot = key == "id"                 ? &id
-                             : key == "status"           ? &status
-                             : key == "sim"              ? &sim
-                             : key == "package_template" ? &package_template
-                             : key == "created_date"     ? &created_date
-                             : key == "activated_date"   ? &activated_date
-                             : key == "expiry_date"      ? &expiry_date
-                                                         : nullptr;
-    if (slot != nullptr) *slot = value;
-    return slot != nullptr;
-  }
-};
-
-// A wrong shape in one package: the page fails once all of its bytes are checked.
-struct ShapeProblem {
-  std::string what;
-};
-
-// Reads the typed fields of one package. A wrong shape (no id, a date that is not a number)
-// fails the page; an odd value (a number beyond 64 bits) becomes NULL with a warning, so one
-// odd package never stops the mirror.
-class TypedReader {
- public:
-  TypedReader(const TypedFields& fields, std::int64_t offset, std::size_t index, std::vector<std::string>& warnings)
-      : fields_(fields), offset_(offset), index_(index), warnings_(warnings) {}
-
-  Package read() {
-    Package p;
-    p.id = required_string("id", fields_.id);
-    id_ = p.id;
-    p.status = required_string("status", fields_.status);
-    p.sim = optional_string("sim", fields_.sim);
-    p.package_template = template_id();
-    p.created_date = optional_millis("created_date", fields_.created_date);
-    p.activated_date = optional_millis("activated_date", fields_.activated_date);
-    p.expiry_date = optional_millis("expiry_date", fields_.expiry_date);
-    return p;
-  }
-
-  void warn(const std::string& what) const {
-    warnings_.push_back("page at offset " + std::to_string(offset_) + ": package " + shown_id(id_) + ": " + what);
-  }
-
- private:
-  [[noreturn]] void problem(const std::string& what) const {
-    std::string who = "package #" + std::to_string(index_);
-    if (is_string(fields_.id)) who += " (id " + shown_id(util::unescape_json_string(fields_.id)) + ")";
-    throw ShapeProblem{who + " " + what};
-  }
-
-  void out_of_range(const char* key, std::string_view value) const {
-    warn(std::string("\"") + key + "\" is " + describe(value) + ", beyond 64 bits; stored as NULL");
-  }
-
-  std::string required_string(const char* key, std::string_view value) const {
-    if (absent(value)) problem(std::string("has no \"") + key + "\"");
-    std::string text = is_string(value) ? util::unescape_json_string(value) : std::string();
-    if (text.empty()) problem(std::string("has \"") + key + "\" that is not a non-empty string: " + describe(value));
-    if (text.size() > kMaxIndexedTextBytes) problem(std::string("has \"") + key + "\" " + too_long(text));
-    return text;
-  }
-
-  std::optional<std::string> optional_string(const char* key, std::string_view value) const {
-    if (absent(value)) return std::nullopt;
-    if (!is_string(value)) problem(std::string("has \"") + key + "\" that is not a string: " + describe(value));
-    std::string text = util::unescape_json_string(value);
-    if (text.size() > kMaxIndexedTextBytes) {
-      warn(std::string("\"") + key + "\" " + too_long(text) + "; stored as NULL");
-      return std::nullopt;
-    }
-    return text;
-  }
-
-  static std::string too_long(const std::string& text) {
-    return "of " + std::to_string(text.size()) + " bytes, more than " + std::to_string(kMaxIndexedTextBytes);
-  }
-
-  std::optional<std::int64_t> optional_millis(const char* key, std::string_view value) const {
-    if (absent(value)) return std::nullopt;
-    if (!is_number(value)) problem(std::string("has \"") + key + "\" that is not epoch milliseconds: " + describe(value));
-    auto millis = as_int64(value);
-    if (!millis) out_of_range(key, value);
-    if (millis && !util::epoch_ms_fits_timestamptz(*millis)) {
-      warn(std::string("\"") + key + "\" is " + std::to_string(*millis) + ", beyond what timestamptz holds; stored as " +
-           (*millis > 0 ? "infinity" : "-infinity"));
-    }
-    return millis;
-  }
-
-  // An integer in the documented API; an object {"id": ..., "name": ...} in one SDK revision.
-  std::optional<std::int64_t> template_id() const {
-    std::string_view id = fields_.package_template;
-    if (absent(id)) return std::nullopt;
-    if (id[0] == '{') {
-      id = {};
-      JsonReader object(fields_.package_template);  // checked already: cannot fail
-      object.enter_object();
-      std::string key;
-      while (object.next_field(key)) {
-        std::string_view value = object.skip_value(kMaxPackageNesting);
-        if (key == "id") id = value;
-      }
-      if (absent(id)) return std::nullopt;
-    }
-    if (is_number(id)) {
-      auto value = as_int64(id);
-      if (!value) out_of_range("package_template", id);
-      return value;
-    }
-    if (is_string(id)) {
-      const std::string text = util::unescape_json_string(id);
-      std::size_t used = 0;
-      try {
-        long long value = std::stoll(text, &used);
-        if (used == text.size()) return value;
-      } catch (const std::out_of_range&) {
-        out_of_range("package_template", id);
-        return std::nullopt;
-      } catch (const std::exception&) {
-      }
-    }
-    problem("has a \"package_template\" without an integer id: " + describe(fields_.package_template));
-  }
-
-  const TypedFields& fields_;
-  std::int64_t offset_;
-  std::size_t index_;
-  std::vector<std::string>& warnings_;
-  std::string id_;  // set once the id is read
-};
 
 std::string odd_value_warning(const std::string& field, const Unstorable& odd, std::string_view body) {
   const std::string name = "\"" + shown_id(field) + "\"";
@@ -387,6 +219,6 @@ class PageReader {
 
 Page parse_packages_page(const std::string& body, std::int64_t offset) { return PageReader(body, offset).read(); }
 
-std::string shown_id(const std::string& id) { return shortened(id, 80); }
+std::string shown_id(const std::string& id) { return json_text::shortened(id, 80); }
 
 }  // namespace esim
