@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "util/utf8.h"
+
 namespace util {
 
 namespace {
@@ -249,32 +251,11 @@ void JsonReader::escape() {
   p_ += 6;
 }
 
-// One UTF-8 sequence of two to four bytes (RFC 3629: no overlong forms, no surrogates, nothing
-// beyond U+10FFFF).
+// One UTF-8 sequence of two to four bytes: PostgreSQL's text takes nothing else.
 void JsonReader::utf8_sequence() {
-  const auto b0 = static_cast<unsigned char>(p_[0]);
-  int length = 0;
-  unsigned char low = 0x80, high = 0xBF;  // the allowed range of the second byte
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    length = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    length = 3;
-    if (b0 == 0xE0) low = 0xA0;
-    if (b0 == 0xED) high = 0x9F;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    length = 4;
-    if (b0 == 0xF0) low = 0x90;
-    if (b0 == 0xF4) high = 0x8F;
-  } else {
-    fail("invalid UTF-8");
-  }
-  if (end_ - p_ < length) fail("invalid UTF-8");
-  const auto b1 = static_cast<unsigned char>(p_[1]);
-  if (b1 < low || b1 > high) fail("invalid UTF-8");
-  for (int i = 2; i < length; ++i) {
-    const auto b = static_cast<unsigned char>(p_[i]);
-    if (b < 0x80 || b > 0xBF) fail("invalid UTF-8");
-  }
+  const std::size_t length =
+      utf8_sequence_length(reinterpret_cast<const unsigned char*>(p_), static_cast<std::size_t>(end_ - p_));
+  if (length == 0) fail("invalid UTF-8");
   p_ += length;
 }
 
