@@ -42,7 +42,8 @@ PassOutcome Service::run_pass() {
   metrics_.pass_started();
   PassOutcome outcome = SyncPass(client_, store_, clock_, settings).run();
   outcome.retries = client_.retries() - retries_before;
-  metrics_.pass_finished(outcome, outcome.duration);
+  // The counts first, then the pass's result: whoever sees the pass succeed (/healthz, a
+  // scrape) sees the packages it left.
   if (outcome.succeeded()) {
     try {
       metrics_.set_live_packages(store_.live_counts());
@@ -50,6 +51,7 @@ PassOutcome Service::run_pass() {
       // Counts for the metrics are a nicety; the pass itself succeeded.
     }
   }
+  metrics_.pass_finished(outcome, outcome.duration);
   if (outcome.result == PassResult::kFailed && outcome.run == 0 && missed_.size() < kMissedPassesKept) {
     missed_.push_back({started_at, outcome.error});
   }
