@@ -7,18 +7,14 @@
 #include "api/page_parser.h"
 #include "util/json_reader.h"
 #include "util/time_format.h"
+#include "util/utf8.h"
 
 namespace esim {
 
 namespace json_text {
 
-// The cut steps back to the start of a character: half of one is text that PostgreSQL refuses
-// (the run's error could not be recorded) and that JSON logs cannot carry.
 std::string shortened(std::string_view text, std::size_t max) {
-  if (text.size() <= max) return std::string(text);
-  std::size_t cut = max - 3;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  return std::string(text.substr(0, cut)) + "...";
+  return text.size() <= max ? std::string(text) : util::shortened(text, max - 3);
 }
 
 std::string describe(std::string_view raw) { return shortened(raw, 60); }

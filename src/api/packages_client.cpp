@@ -8,6 +8,7 @@
 #include "util/escape.h"
 #include "util/redact.h"
 #include "util/url_encode.h"
+#include "util/utf8.h"
 
 namespace esim {
 
@@ -27,13 +28,7 @@ std::string error_body_summary(const std::string& body) {
   for (char& c : text) {
     if (c == '\n' || c == '\r' || c == '\t') c = ' ';
   }
-  constexpr std::size_t kMax = 200;
-  if (text.size() > kMax) {
-    std::size_t cut = kMax;
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // before a character
-    text = text.substr(0, cut) + "...";
-  }
-  return text;
+  return util::shortened(text, 200);
 }
 
 namespace {

@@ -123,19 +123,12 @@ void JsonReader::enter_array() {
 bool JsonReader::enter_next(char close) {
   skip_whitespace();
   if (first_.empty()) fail("no container entered");
-  if (p_ < end_ && *p_ == close && first_.back()) {
+  if (p_ < end_ && *p_ == close) {  // after a comma it never gets here: the value or key fails first
     ++p_;
     first_.pop_back();
     return false;
   }
-  if (!first_.back()) {
-    if (p_ < end_ && *p_ == close) {
-      ++p_;
-      first_.pop_back();
-      return false;
-    }
-    expect(',', close == '}' ? "',' or '}'" : "',' or ']'");
-  }
+  if (!first_.back()) expect(',', close == '}' ? "',' or '}'" : "',' or ']'");
   first_.back() = false;
   return true;
 }

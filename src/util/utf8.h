@@ -2,6 +2,8 @@
 // UTF-8 as RFC 3629 has it: no overlong forms, no surrogates, nothing beyond U+10FFFF.
 // PostgreSQL's text takes exactly this; so the JSON reader checks it and messages are made of it.
 #include <cstddef>
+#include <string>
+#include <string_view>
 
 namespace util {
 
@@ -28,6 +30,15 @@ inline std::size_t utf8_sequence_length(const unsigned char* p, std::size_t left
     if (p[i] < 0x80 || p[i] > 0xBF) return 0;
   }
   return length;
+}
+
+// `text` as it is if it fits in `kept` bytes; else its first `kept` bytes or fewer, cut before a
+// character (half of one is text PostgreSQL refuses and JSON logs cannot carry), and "...".
+inline std::string shortened(std::string_view text, std::size_t kept) {
+  if (text.size() <= kept) return std::string(text);
+  std::size_t cut = kept;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return std::string(text.substr(0, cut)) + "...";
 }
 
 }  // namespace util

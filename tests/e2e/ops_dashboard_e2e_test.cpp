@@ -10,12 +10,12 @@
 #include <regex>
 #include <set>
 #include <sstream>
-#include <thread>
 
-#include "e2e/e2e_fixture.h"
+#include "e2e/daemon_fixture.h"
 
 using esim::testing::BackgroundProcess;
 using esim::testing::EndToEnd;
+using esim::testing::eventually;
 using esim::testing::kSimKey;
 using esim::testing::read_file;
 using esim::testing::run_command;
@@ -57,15 +57,6 @@ std::set<std::string> sample_names(const std::string& metrics) {
     out.insert(line.substr(0, line.find_first_of("{ ")));
   }
   return out;
-}
-
-template <typename Pred>
-bool eventually(Pred pred, int seconds = 15) {
-  for (int i = 0; i < seconds * 20; ++i) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return pred();
 }
 
 }  // namespace
