@@ -81,7 +81,8 @@ void append_package(std::string& out, const SimPackage& p, const RenderOptions& 
 
 }  // namespace
 
-Catalog::Catalog(std::int64_t count, std::uint64_t seed, std::int64_t start_ms) : rng_(seed), clock_ms_(start_ms) {
+Catalog::Catalog(std::int64_t count, std::uint64_t seed, std::int64_t start_ms, std::string id_prefix)
+    : id_prefix_(std::move(id_prefix)), rng_(seed), clock_ms_(start_ms) {
   listed_.reserve(static_cast<std::size_t>(count));
   for (std::int64_t i = 0; i < count; ++i) listed_.push_back(make_package(next_serial_++));
 }
@@ -90,7 +91,7 @@ std::int64_t Catalog::now_ms() const { return clock_ms_; }
 
 SimPackage Catalog::make_package(std::int64_t serial) {
   SimPackage p;
-  p.id = fmt::format("pkg_{:08d}", serial);
+  p.id = fmt::format("{}{:08d}", id_prefix_, serial);
   p.sim = fmt::format("8914800000{:010d}", serial);
   p.template_id = 21145350 + static_cast<std::int64_t>(rng_() % 8);
   p.inventory = 1 + static_cast<std::int64_t>(rng_() % 3);
@@ -162,20 +163,35 @@ std::vector<std::size_t> Catalog::positions_of_sim(const std::string& sim) const
   return {position};
 }
 
+std::int64_t Catalog::ghosts() const {
+  std::lock_guard lock(index_mutex_);
+  if (ghosts_generation_ != generation_) {
+    ghosts_ = std::count_if(listed_.begin(), listed_.end(), [](const SimPackage& p) { return p.ghost; });
+    ghosts_generation_ = generation_;
+  }
+  return ghosts_;
+}
+
 std::string Catalog::render_page(std::int64_t offset, std::int64_t count, const Filter& filter,
-                                 const RenderOptions& options, std::optional<std::int64_t> reported_total) const {
+                                 const RenderOptions& options, std::optional<std::int64_t> reported_total,
+                                 std::int64_t max_bytes) const {
   std::shared_lock lock(mutex_);
   auto matches = [&](const SimPackage& p) {
-    return (!filter.status || p.status == *filter.status) && (!filter.sim || p.sim == *filter.sim) &&
+    return !p.ghost && (!filter.omit_inactive || p.status == "ACTIVE") &&
+           (!filter.status || p.status == *filter.status) && (!filter.sim || p.sim == *filter.sim) &&
            (!filter.inventory || p.inventory == *filter.inventory) &&
            (!filter.template_id || p.template_id == *filter.template_id);
   };
   std::vector<const SimPackage*> page;
   std::int64_t total = 0;
   if (!filter.any()) {
-    total = static_cast<std::int64_t>(listed_.size());
-    for (std::int64_t i = offset; i < total && i < offset + count; ++i) {
-      page.push_back(&listed_[static_cast<std::size_t>(total - 1 - i)]);
+    // LIMIT/OFFSET over every row, then the dropped rows filtered out of the page: a ghost or
+    // an unpaged package leaves its page short without ending the listing.
+    const auto slots = static_cast<std::int64_t>(listed_.size());
+    total = slots - ghosts();
+    for (std::int64_t i = offset; i < slots && i < offset + count; ++i) {
+      const SimPackage& p = listed_[static_cast<std::size_t>(slots - 1 - i)];
+      if (!p.ghost && !p.unpaged) page.push_back(&p);
     }
   } else if (filter.sim) {
     for (std::size_t position : positions_of_sim(*filter.sim)) {
@@ -192,15 +208,49 @@ std::string Catalog::render_page(std::int64_t offset, std::int64_t count, const 
   }
   if (reported_total) total = *reported_total;
 
-  std::string out = fmt::format("{{\"total\":{},\"offset\":{},\"count\":{},\"packages\":[", total,
-                                offset, page.size());
-  out.reserve(out.size() + page.size() * 260);
-  for (std::size_t i = 0; i < page.size(); ++i) {
-    if (i > 0) out += ',';
-    append_package(out, *page[i], options);
+  std::string packages;
+  packages.reserve(page.size() * 260);
+  std::size_t returned = 0;
+  for (const SimPackage* p : page) {
+    const std::size_t before = packages.size();
+    if (returned > 0) packages += ',';
+    append_package(packages, *p, options);
+    if (max_bytes > 0 && returned > 0 && static_cast<std::int64_t>(packages.size()) + 64 > max_bytes) {
+      packages.resize(before);
+      break;
+    }
+    ++returned;
   }
-  out += "]}";
+  return fmt::format("{{\"total\":{},\"offset\":{},\"count\":{},\"packages\":[{}]}}", total, offset, returned,
+                     packages);
+}
+
+std::optional<std::string> Catalog::render_package(const std::string& id, const RenderOptions& options,
+                                                   bool omit_inactive) const {
+  std::shared_lock lock(mutex_);
+  auto it = std::find_if(listed_.begin(), listed_.end(), [&](const SimPackage& p) { return p.id == id; });
+  if (it == listed_.end() || it->ghost || (omit_inactive && it->status != "ACTIVE")) return std::nullopt;
+  std::string out;
+  append_package(out, *it, options);
   return out;
+}
+
+bool Catalog::drop_from_pages(const std::string& id, bool ghost) {
+  std::unique_lock lock(mutex_);
+  ++generation_;
+  auto it = find_listed(id);
+  if (it == listed_.end()) return false;
+  (ghost ? it->ghost : it->unpaged) = true;
+  return true;
+}
+
+bool Catalog::move_sim(const std::string& id, const std::string& to) {
+  std::unique_lock lock(mutex_);
+  ++generation_;
+  auto it = find_listed(id);
+  if (it == listed_.end()) return false;
+  it->sim = to.empty() ? fmt::format("8914800000{:010d}", next_serial_++) : to;
+  return true;
 }
 
 ChurnStats Catalog::churn(double fraction) {
@@ -318,8 +368,11 @@ int Catalog::hide_fraction(double fraction) {
 std::string Catalog::truth_json() const {
   std::shared_lock lock(mutex_);
   std::string out = "{";
+  bool first = true;
   for (auto it = listed_.rbegin(); it != listed_.rend(); ++it) {
-    if (it != listed_.rbegin()) out += ',';
+    if (it->ghost) continue;  // soft-deleted: no longer the account's
+    if (!first) out += ',';
+    first = false;
     out += fmt::format("\"{}\":\"{}\"", it->id, it->status);
   }
   out += "}";
@@ -328,7 +381,7 @@ std::string Catalog::truth_json() const {
 
 std::int64_t Catalog::size() const {
   std::shared_lock lock(mutex_);
-  return static_cast<std::int64_t>(listed_.size());
+  return static_cast<std::int64_t>(listed_.size()) - ghosts();
 }
 
 }  // namespace sim

@@ -23,6 +23,11 @@ struct SimPackage {
   std::optional<std::int64_t> activated_ms;
   std::optional<std::int64_t> expiry_ms;
   std::optional<std::int64_t> terminated_ms;
+  // Dropped from the unfiltered pages after paging (the row still takes its place in
+  // LIMIT/OFFSET, so its page comes back short): a ghost is soft-deleted (gone everywhere, not
+  // counted in "total"); an unpaged package still exists (lookups find it, "total" counts it).
+  bool ghost = false;
+  bool unpaged = false;
 };
 
 struct Filter {
@@ -31,6 +36,9 @@ struct Filter {
   std::optional<std::int64_t> inventory;
   std::optional<std::int64_t> template_id;
   bool any() const { return status || sim || inventory || template_id; }
+  // A lookup that silently leaves out every package that is not ACTIVE (a server whose lookups
+  // read only current sales): an omission only a control of the same status can reveal.
+  bool omit_inactive = false;
 };
 
 struct RenderOptions {
@@ -49,14 +57,26 @@ struct ChurnStats {
 class Catalog {
  public:
   // start_ms: creation time of the oldest package (epoch ms); later ones follow seconds apart.
-  Catalog(std::int64_t count, std::uint64_t seed, std::int64_t start_ms);
+  // id_prefix names the account's packages ("pkg_"), so two accounts never share an id.
+  Catalog(std::int64_t count, std::uint64_t seed, std::int64_t start_ms, std::string id_prefix = "pkg_");
 
   // One page of the listing, newest first, rendered as the API's JSON envelope. A
   // reported_total, when given, is sent as "total" instead of the true count (a server whose
   // count lags or is plainly wrong).
+  // max_bytes, when positive, cuts the page once its body would grow beyond it (a server that
+  // caps responses by size), keeping at least one package.
   std::string render_page(std::int64_t offset, std::int64_t count, const Filter& filter,
                           const RenderOptions& options,
-                          std::optional<std::int64_t> reported_total = std::nullopt) const;
+                          std::optional<std::int64_t> reported_total = std::nullopt,
+                          std::int64_t max_bytes = 0) const;
+  // GET /packages/{id}: the package's JSON, or nothing for an id the account does not hold.
+  std::optional<std::string> render_package(const std::string& id, const RenderOptions& options,
+                                            bool omit_inactive) const;
+  // Marks a listed package a ghost or unpaged (see SimPackage); false for an unknown id.
+  bool drop_from_pages(const std::string& id, bool ghost);
+  // Gives a package another SIM: `to` (JSON string content, so "\u0000" is an escape), or a
+  // fresh ICCID when empty.
+  bool move_sim(const std::string& id, const std::string& to);
 
   // Moves `fraction` of the packages one lifecycle step, adds new ones at the front of the
   // listing and lets a few vanish.
@@ -92,6 +112,9 @@ class Catalog {
   mutable std::shared_mutex mutex_;
   std::vector<SimPackage> listed_;  // oldest first; the listing reads it from the back
   std::map<std::string, SimPackage> hidden_;
+  // Listed packages that are ghosts, recounted after the listing changed.
+  std::int64_t ghosts() const;
+  std::string id_prefix_;
   std::mt19937_64 rng_;
   std::int64_t next_serial_ = 1;
   std::int64_t clock_ms_;
@@ -100,6 +123,8 @@ class Catalog {
   mutable std::uint64_t index_generation_ = ~std::uint64_t{0};
   static constexpr std::size_t kNowhere = ~std::size_t{0};
   mutable std::vector<std::size_t> position_by_serial_;  // kNowhere: not listed
+  mutable std::uint64_t ghosts_generation_ = ~std::uint64_t{0};
+  mutable std::int64_t ghosts_ = 0;
 };
 
 }  // namespace sim

@@ -4,6 +4,7 @@
 #include <csignal>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "catalog.h"
@@ -60,13 +61,27 @@ int main(int argc, char** argv) {
   app.add_flag("--odd-packages", options.odd.packages, "Add packages with \\u0000, numbers beyond 64 bits, a forged status");
   app.add_flag("--odd-dates", options.odd.dates, "Add a package dated 9223372036854775807 and -300000000000000");
   app.add_option("--odd-depth", options.odd.depth, "Add a package with an unknown field nested this deep");
+  app.add_option("--other-user-id", options.other_user_id,
+                 "A second account on this server (same key): its user id; its packages are named pkg_b_*");
+  app.add_option("--max-page-bytes", options.max_page_bytes, "Cut each page once its body would pass this many bytes");
+  app.add_option("--past-end-status", options.past_end_status,
+                 "Answer a page request past the last package with this HTTP status instead of []");
+  std::string lookups = "honest";
+  app.add_option("--lookups", lookups, "How lookups (sim=, GET /packages/{id}) answer: honest, empty, or omit "
+                                       "(everything not ACTIVE left out)")
+      ->check(CLI::IsMember({"honest", "empty", "omit"}))->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   sim::Catalog catalog(packages, seed, start_ms);
+  std::optional<sim::Catalog> other;
+  if (!options.other_user_id.empty()) other.emplace(packages, seed + 1, start_ms, "pkg_b_");
+  options.lookups = lookups == "empty" ? sim::LookupMode::kEmpty
+                    : lookups == "omit" ? sim::LookupMode::kOmitInactive
+                                        : sim::LookupMode::kHonest;
   options.total_mode = total_mode == "frozen"   ? sim::TotalMode::kFrozen
                        : total_mode == "absurd" ? sim::TotalMode::kAbsurd
                                                 : sim::TotalMode::kTruth;
-  sim::Server server(catalog, options);
+  sim::Server server(catalog, options, other ? &*other : nullptr);
   int bound = server.bind(host, port);
   if (bound < 0) {
     std::cerr << "esim-api-sim: cannot listen on " << host << ":" << port << "\n";

@@ -32,6 +32,7 @@ bool valid_status(const std::string& s) {
 
 struct Server::Impl {
   Catalog& catalog;
+  Catalog* other_catalog = nullptr;
   ServerOptions options;
   httplib::Server http;
   std::mutex fault_mutex;
@@ -48,8 +49,56 @@ struct Server::Impl {
   std::mutex rate_mutex;
   std::int64_t window_second = 0, window_requests = 0, busiest_second = 0;
 
-  Impl(Catalog& c, ServerOptions o)
-      : catalog(c), options(std::move(o)), fault_rng(options.fault_seed), frozen_total(catalog.size()) {}
+  Impl(Catalog& c, ServerOptions o, Catalog* other)
+      : catalog(c), other_catalog(other), options(std::move(o)), fault_rng(options.fault_seed),
+        frozen_total(catalog.size()) {}
+
+  // The account a request authenticates as, or null (answered 401).
+  Catalog* account_of(const httplib::Request& req) {
+    if (req.get_header_value("x-api-key") != options.api_key) return nullptr;
+    const std::string user = req.get_header_value("x-user-id");
+    if (user == options.user_id) return &catalog;
+    if (other_catalog != nullptr && !options.other_user_id.empty() && user == options.other_user_id) {
+      return other_catalog;
+    }
+    return nullptr;
+  }
+
+  // Counts a package request and whether it ran alongside others; false when it was answered
+  // already (401, 429, an armed or random fault).
+  bool admit(const httplib::Request& req, httplib::Response& res, Catalog*& account) {
+    if (options.latency_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(options.latency_ms));
+    account = account_of(req);
+    if (account == nullptr) {
+      res.status = 401;
+      res.set_content(error_body(401, "Unauthorized: Invalid API Key"), "application/json");
+      return false;
+    }
+    if (over_rate_limit()) {
+      res.status = 429;
+      res.set_header("Retry-After", "1");
+      res.set_content(error_body(429, "Too Many Requests"), "application/json");
+      return false;
+    }
+    return !take_fault(res);
+  }
+
+  // GET /packages/{id}: the package, or 404 for an id the account does not hold.
+  void package(const httplib::Request& req, httplib::Response& res) {
+    ++package_requests;
+    Catalog* account = nullptr;
+    if (!admit(req, res, account)) return;
+    std::optional<std::string> body;
+    if (!options.empty_account && options.lookups != LookupMode::kEmpty) {
+      body = account->render_package(req.matches[1], options.render, options.lookups == LookupMode::kOmitInactive);
+    }
+    if (!body) {
+      res.status = 404;
+      res.set_content(error_body(404, "Package not found"), "application/json");
+      return;
+    }
+    res.set_content(options.wrapped_package ? "{\"package\":" + *body + "}" : *body, "application/json");
+  }
 
   // Counts this request in its second; true when it is over the rate limit.
   bool over_rate_limit() {
@@ -142,23 +191,13 @@ struct Server::Impl {
     std::int64_t most = most_in_flight.load();
     while (now_in_flight > most && !most_in_flight.compare_exchange_weak(most, now_in_flight)) {
     }
-    if (options.latency_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(options.latency_ms));
     auto reject = [&](int status, const std::string& message) {
       res.status = status;
       res.set_content(error_body(status, message), "application/json");
     };
-    if (req.get_header_value("x-api-key") != options.api_key ||
-        req.get_header_value("x-user-id") != options.user_id) {
-      return reject(401, "Unauthorized: Invalid API Key");
-    }
-    if (over_rate_limit()) {
-      res.status = 429;
-      res.set_header("Retry-After", "1");
-      res.set_content(error_body(429, "Too Many Requests"), "application/json");
-      return;
-    }
-    if (take_fault(res)) return;
-    if (options.drift_every > 0 && package_requests % options.drift_every == 0) catalog.drift(options.drift_anywhere);
+    Catalog* account = nullptr;
+    if (!admit(req, res, account)) return;
+    if (options.drift_every > 0 && package_requests % options.drift_every == 0) account->drift(options.drift_anywhere);
     take_shift();
 
     std::int64_t offset = 0, count = 20;
@@ -185,11 +224,22 @@ struct Server::Impl {
       if (!v) return reject(400, fmt::format("Invalid {}", name));
       *target = *v;
     }
+    const bool lookup = filter.any();
+    if (options.empty_account || (lookup && options.lookups == LookupMode::kEmpty)) {
+      res.set_content(fmt::format("{{\"total\":0,\"offset\":{},\"count\":0,\"packages\":[]}}", offset),
+                      "application/json");
+      return;
+    }
+    filter.omit_inactive = lookup && options.lookups == LookupMode::kOmitInactive;
+    if (!lookup && options.past_end_status != 0 && offset >= account->size()) {
+      return reject(options.past_end_status, "Invalid pagination parameters: offset beyond the last package");
+    }
     std::optional<std::int64_t> reported_total;
-    if (!filter.any() && options.total_mode == TotalMode::kFrozen) reported_total = frozen_total;
-    if (!filter.any() && options.total_mode == TotalMode::kAbsurd) reported_total = options.absurd_total;
-    std::string page = catalog.render_page(offset, count + options.larger_by, filter, options.render, reported_total);
-    if (options.odd.any() && !filter.any()) page = with_odd_packages(page, offset, count + options.larger_by, options.odd);
+    if (!lookup && options.total_mode == TotalMode::kFrozen) reported_total = frozen_total;
+    if (!lookup && options.total_mode == TotalMode::kAbsurd) reported_total = options.absurd_total;
+    std::string page = account->render_page(offset, count + options.larger_by, filter, options.render, reported_total,
+                                            options.max_page_bytes);
+    if (options.odd.any() && !lookup) page = with_odd_packages(page, offset, count + options.larger_by, options.odd);
     res.set_content(page, "application/json");
   }
 
@@ -220,6 +270,7 @@ struct Server::Impl {
       return httplib::Server::HandlerResponse::Unhandled;
     });
     http.Get("/api/v1/esim/packages", [this](const auto& req, auto& res) { packages(req, res); });
+    http.Get(R"(/api/v1/esim/packages/([^/]+))", [this](const auto& req, auto& res) { package(req, res); });
     http.Get("/api/v1/esim/status", [](const auto&, auto& res) {
       res.set_content("{\"status\":\"ok\"}", "application/json");
     });
@@ -272,6 +323,15 @@ struct Server::Impl {
       if (req.has_param("larger_by")) options.larger_by = std::stoll(req.get_param_value("larger_by"));
       if (req.has_param("ignore_sim")) options.ignore_sim_filter = req.get_param_value("ignore_sim") == "1";
       if (req.has_param("style")) options.render.restyled = req.get_param_value("style") == "restyled";
+      if (req.has_param("absurd_total")) options.absurd_total = std::stoll(req.get_param_value("absurd_total"));
+      if (req.has_param("empty_account")) options.empty_account = req.get_param_value("empty_account") == "1";
+      if (req.has_param("lookups")) {
+        const std::string mode = req.get_param_value("lookups");
+        options.lookups = mode == "empty" ? LookupMode::kEmpty : mode == "omit" ? LookupMode::kOmitInactive : LookupMode::kHonest;
+      }
+      if (req.has_param("max_bytes")) options.max_page_bytes = std::stoll(req.get_param_value("max_bytes"));
+      if (req.has_param("past_end")) options.past_end_status = std::stoi(req.get_param_value("past_end"));
+      if (req.has_param("wrapped")) options.wrapped_package = req.get_param_value("wrapped") == "1";
       res.set_content("{}", "application/json");
     });
     http.Post("/_sim/hide-fraction", [this](const httplib::Request& req, auto& res) {
@@ -295,18 +355,23 @@ struct Server::Impl {
                                                            : FaultMode::kStatus;
       res.set_content("{}", "application/json");
     });
-    http.Post(R"(/_sim/packages/([^/]+)/(status|hide|unhide))", [this](const httplib::Request& req, auto& res) {
+    http.Post(R"(/_sim/packages/([^/]+)/(status|hide|unhide|ghost|unpaged|move-sim))",
+              [this](const httplib::Request& req, auto& res) {
       const std::string id = req.matches[1], action = req.matches[2];
-      bool ok = action == "hide"     ? catalog.hide(id)
-                : action == "unhide" ? catalog.unhide(id)
-                                     : catalog.set_status(id, req.get_param_value("status"));
+      bool ok = action == "hide"       ? catalog.hide(id)
+                : action == "unhide"   ? catalog.unhide(id)
+                : action == "ghost"    ? catalog.drop_from_pages(id, true)
+                : action == "unpaged"  ? catalog.drop_from_pages(id, false)
+                : action == "move-sim" ? catalog.move_sim(id, req.get_param_value("to"))
+                                       : catalog.set_status(id, req.get_param_value("status"));
       res.status = ok ? 200 : 404;
       res.set_content(ok ? "{}" : error_body(404, "Package not found"), "application/json");
     });
   }
 };
 
-Server::Server(Catalog& catalog, ServerOptions options) : impl_(new Impl(catalog, std::move(options))) {
+Server::Server(Catalog& catalog, ServerOptions options, Catalog* other)
+    : impl_(new Impl(catalog, std::move(options), other)) {
   impl_->routes();
 }
 

@@ -14,6 +14,10 @@ namespace sim {
 // packages come and go), or an absurd number.
 enum class TotalMode { kTruth, kFrozen, kAbsurd };
 
+// How lookups (a filtered listing such as `sim=`, and GET /packages/{id}) answer: honestly, as
+// if nothing matched, or leaving out every package that is not ACTIVE.
+enum class LookupMode { kHonest, kEmpty, kOmitInactive };
+
 struct ServerOptions {
   std::string api_key = "sim-key";
   std::string user_id = "sim-user";
@@ -38,6 +42,15 @@ struct ServerOptions {
   std::int64_t larger_by = 0;      // pages hold this many more packages than asked
   bool ignore_sim_filter = false;  // answer `sim=` lookups with the unfiltered listing
   OddOptions odd;  // odd packages at the end of the unfiltered listing (odd_payloads.h)
+
+  // A server that is silent rather than wrong (../shared/api/NOTES.md).
+  bool empty_account = false;      // every request answers as if the account held nothing
+  LookupMode lookups = LookupMode::kHonest;
+  std::int64_t max_page_bytes = 0;  // pages cut once their body would pass this (0: no cap)
+  int past_end_status = 0;          // an unfiltered request past the last package answers this (0: [])
+  bool wrapped_package = false;     // GET /packages/{id} answers {"package": {...}}, not the bare object
+  // A second account on the same server: its user id (same key), and its own packages.
+  std::string other_user_id;
 };
 
 // How an armed fault answers.
@@ -55,7 +68,8 @@ struct FaultPlan {
 
 class Server {
  public:
-  Server(Catalog& catalog, ServerOptions options);
+  // `other` serves options.other_user_id's requests, when given.
+  Server(Catalog& catalog, ServerOptions options, Catalog* other = nullptr);
   // Binds host:port (port 0 picks a free one) and returns the bound port, or -1.
   int bind(const std::string& host, int port);
   void serve();  // blocks until stop()
