@@ -32,6 +32,10 @@ int main(int argc, char** argv) {
   bool allow_mass_removal = false;
   once->add_flag("--allow-mass-removal", allow_mass_removal,
                  "Apply removals even when more than sync.max_removed_fraction of the live packages went");
+  bool adopt_account = false;
+  once->add_flag("--adopt-account", adopt_account,
+                 "The mirror moved to the configured account (api.base_url, api.user_id): record it instead of "
+                 "refusing (exit 7)");
   CLI::App* run = add("run", "Run a sync pass every schedule.interval until SIGINT or SIGTERM");
   CLI::App* migrate = add("migrate", "Apply pending migrations and exit");
   CLI::App* check = add("check-config", "Validate the configuration and print it, secrets redacted");
@@ -59,7 +63,8 @@ int main(int argc, char** argv) {
   app.footer(
       "Exit codes: 0 success (or run stopped by SIGINT/SIGTERM), 1 sync pass failed (nothing applied),\n"
       "2 usage error, 3 invalid configuration, 4 database unreachable or migrations failed,\n"
-      "5 another esim-sync is syncing this database now (once), 6 once stopped by SIGINT/SIGTERM.");
+      "5 another esim-sync is syncing this database now (once), 6 once stopped by SIGINT/SIGTERM,\n"
+      "7 the database mirrors another account than the configuration names (nothing written).");
 
   try {
     app.parse(argc, argv);
@@ -67,7 +72,7 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? esim::exit_code::kOk : esim::exit_code::kUsage;
   }
-  if (*once) return esim::command_once(config_path, allow_mass_removal);
+  if (*once) return esim::command_once(config_path, allow_mass_removal, adopt_account);
   if (*run) return esim::command_run(config_path);
   if (*migrate) return esim::command_migrate(config_path);
   if (*check) return esim::command_check_config(config_path, check_connect);

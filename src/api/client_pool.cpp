@@ -54,7 +54,7 @@ ApiClientPool::ApiClientPool(int size, const ApiSettings& settings, const RetryP
 ApiClientPool::~ApiClientPool() = default;
 
 template <typename Request>
-Page ApiClientPool::with_client(const Request& request) {
+auto ApiClientPool::with_client(const Request& request) {
   Client* client = nullptr;
   {
     std::unique_lock lock(mutex_);
@@ -80,6 +80,10 @@ Page ApiClientPool::fetch_page(std::int64_t offset, int count) {
 
 Page ApiClientPool::fetch_filtered_page(std::int64_t offset, int count, const ListingFilter& filter) {
   return with_client([&](PackagesClient& c) { return c.fetch_filtered_page(offset, count, filter); });
+}
+
+std::optional<Package> ApiClientPool::fetch_package(const std::string& id) {
+  return with_client([&](PackagesClient& c) { return c.fetch_package(id); });
 }
 
 long long ApiClientPool::retries() const {

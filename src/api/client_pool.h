@@ -24,6 +24,7 @@ class ApiClientPool final : public PageSource {
 
   Page fetch_page(std::int64_t offset, int count) override;
   Page fetch_filtered_page(std::int64_t offset, int count, const ListingFilter& filter) override;
+  std::optional<Package> fetch_package(const std::string& id) override;
   long long retries() const;
 
  private:
@@ -31,7 +32,7 @@ class ApiClientPool final : public PageSource {
   RateLimiter limiter_;
   // Runs one request on an idle client, waiting for one if all are busy.
   template <typename Request>
-  Page with_client(const Request& request);
+  auto with_client(const Request& request);
 
   std::vector<std::unique_ptr<Client>> clients_;
   std::vector<Client*> idle_;

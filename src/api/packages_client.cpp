@@ -82,16 +82,18 @@ HttpRequest PackagesClient::page_request(std::int64_t offset, int count, const L
 
 Page PackagesClient::fetch_page(std::int64_t offset, int count) { return fetch_filtered_page(offset, count, {}); }
 
-Page PackagesClient::fetch_filtered_page(std::int64_t offset, int count, const ListingFilter& extra) {
-  ListingFilter filter = filter_;
-  if (extra.status) filter.status = extra.status;
-  if (extra.sim) filter.sim = extra.sim;
-  if (extra.inventory) filter.inventory = extra.inventory;
-  if (extra.package_template) filter.package_template = extra.package_template;
-  HttpRequest request = page_request(offset, count, filter);
+HttpRequest PackagesClient::package_request(const std::string& id) const {
+  HttpRequest request = settings_.limits;
+  request.url = settings_.base_url + "/packages/" + util::url_encode(id);
+  request.headers = {{"Accept", "application/json"},
+                     {"x-api-key", settings_.api_key},
+                     {"x-user-id", settings_.user_id}};
+  return request;
+}
+
+HttpResponse PackagesClient::exchange(const HttpRequest& request, const std::string& hint_for_400) {
   const std::string what = "GET " + request.url;
   HttpResponse response;
-  const auto requested = std::chrono::steady_clock::now();
   try {
     response = transport_.get(request);
   } catch (const TransportError& e) {
@@ -108,15 +110,35 @@ Page PackagesClient::fetch_filtered_page(std::int64_t offset, int count, const L
     std::string message = what + ": HTTP " + std::to_string(response.status);
     std::string summary = error_body_summary(response.body);
     if (!summary.empty()) message += ": " + summary;
-    message += response.status == 400 ? bad_request_hint(filter_, offset, count) : hint_for(response.status);
+    message += response.status == 400 ? hint_for_400 : hint_for(response.status);
     if (response.attempts > 1) message += " (gave up after " + std::to_string(response.attempts) + " attempts)";
     throw ApiError(util::redact_url_userinfo(util::redact(message, {settings_.api_key})), response.status);
   }
+  return response;
+}
+
+Page PackagesClient::fetch_filtered_page(std::int64_t offset, int count, const ListingFilter& extra) {
+  ListingFilter filter = filter_;
+  if (extra.status) filter.status = extra.status;
+  if (extra.sim) filter.sim = extra.sim;
+  if (extra.inventory) filter.inventory = extra.inventory;
+  if (extra.package_template) filter.package_template = extra.package_template;
+  const auto requested = std::chrono::steady_clock::now();
+  HttpResponse response = exchange(page_request(offset, count, filter), bad_request_hint(filter, offset, count));
   const auto answered = std::chrono::steady_clock::now();
   Page page = parse_packages_page(response.body, offset);
   page.request_time = std::chrono::duration_cast<std::chrono::microseconds>(answered - requested);
   page.parse_time = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - answered);
   return page;
+}
+
+std::optional<Package> PackagesClient::fetch_package(const std::string& id) {
+  try {
+    return parse_package_body(exchange(package_request(id), " (the server rejected the package id)").body, id);
+  } catch (const ApiError& e) {
+    if (e.http_status() == 404) return std::nullopt;
+    throw;
+  }
 }
 
 }  // namespace esim

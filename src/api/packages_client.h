@@ -36,6 +36,10 @@ class PageSource {
   virtual Page fetch_page(std::int64_t offset, int count) = 0;
   // A page of the listing narrowed by `filter` (on top of any filter the source already has).
   virtual Page fetch_filtered_page(std::int64_t offset, int count, const ListingFilter& filter) = 0;
+  // GET /packages/{id}: the package, or nullopt when the server answers 404 (an id the account
+  // does not hold, it says; a negative answer, which proves something only next to answers
+  // that found what is there: see sync/removal_proof). Other answers throw ApiError.
+  virtual std::optional<Package> fetch_package(const std::string& id) = 0;
 };
 
 struct ApiSettings {
@@ -51,12 +55,17 @@ class PackagesClient final : public PageSource {
   PackagesClient(HttpTransport& transport, ApiSettings settings, ListingFilter filter = {});
   Page fetch_page(std::int64_t offset, int count) override;
   Page fetch_filtered_page(std::int64_t offset, int count, const ListingFilter& filter) override;
+  std::optional<Package> fetch_package(const std::string& id) override;
 
   // The request for one page; public so tests can check the URL and headers.
   HttpRequest page_request(std::int64_t offset, int count) const { return page_request(offset, count, filter_); }
   HttpRequest page_request(std::int64_t offset, int count, const ListingFilter& filter) const;
+  HttpRequest package_request(const std::string& id) const;
 
  private:
+  // The exchange itself: the answer, or an ApiError naming the request and what came back.
+  HttpResponse exchange(const HttpRequest& request, const std::string& hint_for_400);
+
   HttpTransport& transport_;
   ApiSettings settings_;
   ListingFilter filter_;

@@ -7,6 +7,8 @@
 #include <set>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "api/package_fields.h"
 #include "util/json_reader.h"
 #include "util/time_format.h"
@@ -218,6 +220,27 @@ class PageReader {
 }  // namespace
 
 Page parse_packages_page(const std::string& body, std::int64_t offset) { return PageReader(body, offset).read(); }
+
+// Read as a page of one, so that a package read by id passes exactly the checks (and odd-value
+// replacements) of a listed one.
+Package parse_package_body(const std::string& body, const std::string& asked_id) {
+  std::string object = body;
+  try {
+    auto parsed = nlohmann::json::parse(body);
+    if (parsed.is_object() && !parsed.contains("id") && parsed.contains("package") && parsed["package"].is_object()) {
+      object = parsed["package"].dump();
+    }
+  } catch (const nlohmann::json::exception&) {
+    // Not JSON: the page reader below says what is wrong with it.
+  }
+  try {
+    Page page = parse_packages_page("{\"total\":1,\"packages\":[" + object + "]}", 0);
+    if (page.packages.size() != 1) throw PayloadError("not one package object");
+    return std::move(page.packages.front());
+  } catch (const PayloadError& e) {
+    throw PayloadError("GET /packages/" + shown_id(asked_id) + ": " + e.what());
+  }
+}
 
 std::string shown_id(const std::string& id) { return json_text::shortened(id, 80); }
 

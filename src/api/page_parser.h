@@ -30,6 +30,10 @@ class PayloadError : public std::runtime_error {
 // is NULL with a warning. Only a wrong shape fails the page.
 Page parse_packages_page(const std::string& body, std::int64_t offset);
 
+// The body of GET /packages/{id}: the package object itself, or {"package": {...}}. The
+// message of a PayloadError names the id asked for.
+Package parse_package_body(const std::string& body, const std::string& asked_id);
+
 // An id as shown in messages: at most 80 characters.
 std::string shown_id(const std::string& id);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <exception>
+#include <iterator>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -38,16 +39,37 @@ void check_early_end(PagerResult& result, std::int64_t end_offset, std::int64_t 
   }
 }
 
+// No real account holds more packages than this: a "total" beyond it is absurd, and the
+// runaway bound below must stay a number (4 x 2^63-1 is not).
+constexpr std::int64_t kLargestPlausibleTotal = 100'000'000;
+
 // A listing that never ends (every page full, whatever the offset) is a broken server, not a
 // reason to page forever. The bound is generous, since "total" may be far off: the walk
-// normally ends long before it, at a short page.
+// normally ends long before it, at an empty page.
 void check_runaway(std::int64_t offset, std::int64_t first_total) {
-  const std::int64_t limit = std::max<std::int64_t>(4 * first_total, first_total + 1'000'000);
+  const std::int64_t total = std::clamp<std::int64_t>(first_total, 0, kLargestPlausibleTotal);
+  const std::int64_t limit = std::max<std::int64_t>(4 * total, total + 1'000'000);
   if (offset > limit) {
     throw std::runtime_error("the listing never ended: offset " + std::to_string(offset) +
                              " is far beyond its reported total " + std::to_string(first_total) +
                              " and pages keep coming back full; giving up");
   }
+}
+
+// Offset arithmetic that cannot overflow, whatever a server claims.
+std::int64_t offset_at(std::int64_t step, std::int64_t index) {
+  if (index + 1 > std::numeric_limits<std::int64_t>::max() / std::max<std::int64_t>(step, 1)) {
+    return std::numeric_limits<std::int64_t>::max();
+  }
+  return step * (index + 1);
+}
+
+// Some servers refuse an offset past the last package (a documented 400) instead of an empty
+// page: such an answer for an offset at or past the total that the listing reported is its end.
+// Anything else is a failure.
+bool refused_past_end(const ApiError& error, std::int64_t offset, std::int64_t total) {
+  const long status = error.http_status();
+  return offset > 0 && offset >= total && (status == 400 || status == 404 || status == 416);
 }
 
 }  // namespace
@@ -60,9 +82,15 @@ PagerResult Pager::run_sequential(const PageSink& sink) {
   PagerResult result;
   std::int64_t offset = 0;
   std::int64_t first_total = -1;
-  std::int64_t largest_page = 0;  // the page size the server honours, as far as seen
   for (;;) {
-    Page page = source_.fetch_page(offset, page_size_);
+    Page page;
+    try {
+      page = source_.fetch_page(offset, page_size_);
+    } catch (const ApiError& e) {
+      if (!refused_past_end(e, offset, result.final_total)) throw;
+      check_early_end(result, offset, result.final_total);
+      break;
+    }
     ++result.pages;
     if (first_total < 0) first_total = page.total;
     check_total(result, first_total, page);
@@ -70,20 +98,42 @@ PagerResult Pager::run_sequential(const PageSink& sink) {
     const auto returned = static_cast<std::int64_t>(page.packages.size());
     result.packages_received += returned;
     sink(page);
-
-    // The end of the listing: an empty page, a page shorter than an earlier one, or a page
-    // shorter than asked that reaches the reported total (which saves a last empty request).
-    const bool end = returned == 0 || returned < largest_page ||
-                     (returned < page_size_ && offset + returned >= page.total);
-    if (end) {
-      check_early_end(result, offset + returned, page.total);
+    if (returned == 0) {  // the end of the listing: a short page may be only a capped one
+      result.ended_at_empty_page = true;
+      check_early_end(result, offset, page.total);
       break;
     }
-    largest_page = std::max(largest_page, returned);
     offset += returned;
     check_runaway(offset, first_total);
   }
   return result;
+}
+
+// Page i (from 0) of the concurrent walk: `step` packages from offset step * (i + 1), the first
+// page (offset 0) being the walk's own. A page that comes back short is topped up with the rest
+// of its stretch (a server capping responses by bytes, or dropping a row after paging), so the
+// walk has no gap; an empty top-up only means the stretch held nothing more.
+Page Pager::fetch_stretch(std::int64_t offset, std::int64_t step) {
+  Page page = source_.fetch_page(offset, page_size_);
+  auto returned = static_cast<std::int64_t>(page.packages.size());
+  if (returned == 0) return page;
+  for (std::int64_t next = offset + returned; next < offset + step;) {
+    Page rest;
+    try {
+      rest = source_.fetch_page(next, static_cast<int>(std::min<std::int64_t>(page_size_, offset + step - next)));
+    } catch (const ApiError& e) {
+      if (refused_past_end(e, next, page.total)) break;  // the stretch held the listing's last packages
+      throw;
+    }
+    if (rest.packages.empty()) break;
+    next += static_cast<std::int64_t>(rest.packages.size());
+    page.total = rest.total;
+    page.request_time += rest.request_time;
+    page.parse_time += rest.parse_time;
+    std::move(rest.packages.begin(), rest.packages.end(), std::back_inserter(page.packages));
+    std::move(rest.warnings.begin(), rest.warnings.end(), std::back_inserter(page.warnings));
+  }
+  return page;
 }
 
 PagerResult Pager::run_concurrent(const PageSink& sink) {
@@ -95,22 +145,32 @@ PagerResult Pager::run_concurrent(const PageSink& sink) {
   result.pages = 1;
   result.final_total = total;
   result.packages_received = step;
-  const bool first_is_all = step == 0 || (step < page_size_ && step >= total);
-  if (first_is_all) check_early_end(result, step, total);
+  const bool first_is_all = step == 0;
+  if (first_is_all) {
+    result.ended_at_empty_page = true;
+    check_early_end(result, 0, total);
+  }
   sink(first);
   first = Page{};
   if (first_is_all) return result;
 
-  // Page i (from 0) starts at offset step * (i + 1). The first worker to see a short or empty
-  // page sets end_index, and no worker takes a later page after that.
+  // The first worker to see an empty page (or a refusal past the end) sets end_index, and no
+  // worker takes a later page after that.
   std::atomic<std::int64_t> next{0};
   std::atomic<std::int64_t> end_index{std::numeric_limits<std::int64_t>::max()};
   std::atomic<bool> stop{false};
+  std::atomic<std::int64_t> refused_index{std::numeric_limits<std::int64_t>::max()};
   std::mutex error_mutex;
   std::exception_ptr worker_error;  // of the earliest page in the listing whose request failed
   std::int64_t error_index = std::numeric_limits<std::int64_t>::max();
   PageQueue queue(order_, static_cast<std::size_t>(2 * concurrency_), kQueueBytes);
   queue.set_producers(concurrency_);
+  auto lower = [](std::atomic<std::int64_t>& bound, std::int64_t index) {
+    std::int64_t seen = bound.load();
+    while (index < seen && !bound.compare_exchange_weak(seen, index)) {
+    }
+  };
+  auto end_at = [&](std::int64_t index) { lower(end_index, index); };
 
   std::vector<std::thread> threads;
   threads.reserve(static_cast<std::size_t>(concurrency_));
@@ -119,15 +179,30 @@ PagerResult Pager::run_concurrent(const PageSink& sink) {
       while (!stop) {
         const std::int64_t index = next++;
         if (index > end_index) break;
+        const std::int64_t offset = offset_at(step, index);
         try {
-          check_runaway(step * (index + 1), total);
-          Page page = source_.fetch_page(step * (index + 1), page_size_);
-          if (static_cast<std::int64_t>(page.packages.size()) < step) {
-            std::int64_t seen = end_index.load();
-            while (index < seen && !end_index.compare_exchange_weak(seen, index)) {
+          check_runaway(offset, total);
+          Page page = fetch_stretch(offset, step);
+          if (page.packages.empty()) end_at(index);
+          if (!queue.push(index, std::move(page))) break;
+        } catch (const ApiError& e) {
+          // A refusal past the end, after short pages, is where the listing ends (the end page
+          // of this walk is then "lost": nothing after it is due).
+          if (refused_past_end(e, offset, total)) {
+            end_at(index);
+            lower(refused_index, index);
+            queue.lose(index);
+            continue;
+          }
+          {
+            std::lock_guard lock(error_mutex);
+            if (index < error_index) {
+              worker_error = std::current_exception();
+              error_index = index;
             }
           }
-          if (!queue.push(index, std::move(page))) break;
+          queue.lose(index);  // in listing order the consumer must not wait for it
+          continue;           // a later page may still show where the listing ends
         } catch (...) {
           {
             std::lock_guard lock(error_mutex);
@@ -137,7 +212,7 @@ PagerResult Pager::run_concurrent(const PageSink& sink) {
             }
           }
           stop = true;
-          queue.lose(index);  // in listing order the consumer must not wait for it
+          queue.lose(index);
           break;
         }
       }
@@ -151,38 +226,33 @@ PagerResult Pager::run_concurrent(const PageSink& sink) {
     queue.close();
     for (auto& t : threads) t.join();
   };
-  // Where the listing ended: the first short or empty page, and what it held and reported.
-  std::int64_t end_offset = -1, end_returned = 0, end_total = 0;
-  bool delivered_end = false;  // listing order: the page that ends the walk reached the sink
+  std::int64_t end_of_data = step;  // just past the furthest package any page held
   try {
     while (std::optional<Page> page = queue.pop()) {
       ++result.pages;
       check_total(result, total, *page);
       const auto returned = static_cast<std::int64_t>(page->packages.size());
-      if (returned < step && (end_offset < 0 || page->offset < end_offset)) {
-        end_offset = page->offset;
-        end_returned = returned;
-        end_total = page->total;
-      }
+      if (returned > 0) end_of_data = std::max(end_of_data, page->offset + returned);
       result.packages_received += returned;
       result.final_total = page->total;
       sink(*page);
-      // In listing order the first short page ends the walk, as it does sequentially: pages
+      // In listing order the first empty page ends the walk, as it does sequentially: pages
       // fetched past it by requests already in flight are dropped unseen.
-      if (order_ == PageOrder::kListing && returned < step) {
-        delivered_end = true;
-        break;
-      }
+      if (order_ == PageOrder::kListing && returned == 0) break;
     }
   } catch (...) {
     finish();
     throw;
   }
   finish();
-  // In listing order a failed request past the end changes nothing: the whole listing was
-  // delivered, as the sequential walk (which never makes that request) would have.
-  if (worker_error && !delivered_end) std::rethrow_exception(worker_error);
-  if (end_offset >= 0) check_early_end(result, end_offset + end_returned, end_total);
+  // A failed request past the end of the listing changes nothing: every page before the end
+  // arrived. One before it lost a page, and fails the walk.
+  if (worker_error && error_index < end_index) std::rethrow_exception(worker_error);
+  if (end_index.load() == std::numeric_limits<std::int64_t>::max()) {
+    throw std::runtime_error("the concurrent walk stopped without reaching the end of the listing");
+  }
+  result.ended_at_empty_page = end_index.load() < refused_index.load();
+  check_early_end(result, end_of_data, result.final_total);
   return result;
 }
 

@@ -13,6 +13,9 @@ struct PagerResult {
   std::int64_t pages = 0;
   std::int64_t packages_received = 0;  // duplicates included
   std::int64_t final_total = 0;        // "total" as the last page reported it
+  // The walk ended where an empty page said the listing ends (false: at a request past the
+  // end that the server refused). Only such a walk can count towards the two-walk rule.
+  bool ended_at_empty_page = false;
   // The first sign that the listing moved or that its "total" is not to be trusted ("" when
   // none). A walk with such a sign may have skipped packages: SyncPass proves each removal
   // candidate by lookup either way, and uses the sign only to decide whether to walk again.
@@ -35,25 +38,31 @@ class Pager {
   Pager(PageSource& source, int page_size, int concurrency = 1, PageOrder order = PageOrder::kArrival)
       : source_(source), page_size_(page_size), concurrency_(concurrency), order_(order) {}
 
-  // Fetches pages until the listing ends: at an empty page, at a page shorter than the pages
-  // before it, or at a page shorter than asked that reaches the reported total. "total" is
-  // never where a walk stops (it may lag or be absurd); every offset advances by what the
-  // server actually returned. Concurrently, the first page tells the page size the server
-  // honours (fewer or more than asked); `concurrency` workers then fetch the following pages
-  // and every worker stops at the first short or empty page, so a walk makes at most the pages
-  // that hold data plus one request per worker, whatever "total" says. Either way the sink runs
-  // on the calling thread, one page at a time, and at most a few pages are held in memory.
+  // Fetches pages until the listing ends: at an empty page, never at a short one (a server may
+  // cap a response by bytes, or drop a row from a page after paging), and never at "total"
+  // (it may lag or be absurd); every offset advances by what the server actually returned. A
+  // 400, 404 or 416 for an offset at or past the reported total ends the walk too: some servers
+  // refuse an offset past the end rather than answer [].
+  //
+  // Concurrently, the first page tells the page size the server honours (fewer or more than
+  // asked); `concurrency` workers then fetch the following pages at that step, and a worker
+  // whose page comes back shorter than the step fetches the rest of that stretch itself, so a
+  // short page leaves no gap. The first empty page ends the walk: a walk makes the pages that
+  // hold data plus at most one request per worker, and a request past the end that fails
+  // changes nothing. Either way the sink runs on the calling thread, one page at a time, and at
+  // most a few pages are held in memory.
   //
   // With PageOrder::kArrival pages reach the sink as they come back. With PageOrder::kListing
-  // they reach it by offset, and the walk ends at the first short page in that order, exactly
-  // as the sequential walk sees the listing: pages past it and failed requests past it are
-  // never seen. Pages that come back early wait, at most 2 x concurrency of them (and the
-  // queue's bytes), so one slow request holds the workers back rather than filling memory.
+  // they reach it by offset, and the walk ends at the first empty page in that order: pages
+  // past it and failed requests past it are never seen. Pages that come back early wait, at
+  // most 2 x concurrency of them (and the queue's bytes), so one slow request holds the
+  // workers back rather than filling memory.
   PagerResult run(const PageSink& sink);
 
  private:
   PagerResult run_sequential(const PageSink& sink);
   PagerResult run_concurrent(const PageSink& sink);
+  Page fetch_stretch(std::int64_t offset, std::int64_t step);
 
   PageSource& source_;
   int page_size_;

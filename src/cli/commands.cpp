@@ -93,13 +93,14 @@ int command_migrate(const std::string& config_path) {
   return exit_code::kOk;
 }
 
-int command_once(const std::string& config_path, bool allow_mass_removal) {
+int command_once(const std::string& config_path, bool allow_mass_removal, bool adopt_account) {
   std::optional<Config> config = load_and_set_up_logging(config_path);
   if (!config) return exit_code::kBadConfig;
   Metrics metrics;  // nobody scrapes a single pass; the service counts into it all the same
   SystemdNotifier notifier;
   ServiceOptions options;
   options.allow_mass_removal = allow_mass_removal;
+  options.adopt_account = adopt_account;
   Service service(*config, metrics, notifier, options);
   try {
     service.prepare();
@@ -120,7 +121,7 @@ int command_once(const std::string& config_path, bool allow_mass_removal) {
     }
     case PassResult::kFailed: break;
   }
-  return exit_code::kPassFailed;
+  return outcome.error_kind == "account" ? exit_code::kWrongAccount : exit_code::kPassFailed;
 }
 
 }  // namespace esim

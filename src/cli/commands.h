@@ -11,7 +11,7 @@ namespace esim {
 int command_check_config(const std::string& config_path, bool connect = false);
 int command_migrate(const std::string& config_path);
 // allow_mass_removal: apply removals even above sync.max_removed_fraction (an operator's call).
-int command_once(const std::string& config_path, bool allow_mass_removal = false);
+int command_once(const std::string& config_path, bool allow_mass_removal = false, bool adopt_account = false);
 // The config, or nullopt after printing every problem (exit with kBadConfig).
 std::optional<Config> load_or_explain(const std::string& path, ConfigScope scope = ConfigScope::kEverything);
 // The same, then logging set up as the config says and its warnings logged.

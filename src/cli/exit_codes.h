@@ -10,5 +10,6 @@ inline constexpr int kBadConfig = 3;       // the configuration file is missing 
 inline constexpr int kDatabase = 4;        // PostgreSQL unreachable, or migrations failed
 inline constexpr int kLockedOut = 5;       // another esim-sync is syncing this database now
 inline constexpr int kInterrupted = 6;     // once: SIGINT/SIGTERM stopped the pass; nothing applied
+inline constexpr int kWrongAccount = 7;    // the database mirrors another account; nothing written
 
 }  // namespace esim::exit_code

@@ -77,6 +77,7 @@ class OffsetSource final : public PageSource {
   Page fetch_filtered_page(std::int64_t offset, int count, const ListingFilter& filter) override {
     return shifted(inner_.fetch_filtered_page(offset + offset_, count, filter));
   }
+  std::optional<Package> fetch_package(const std::string& id) override { return inner_.fetch_package(id); }
 
  private:
   Page shifted(Page page) const {

@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 #include <strings.h>
 
+#include <cctype>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -69,6 +70,17 @@ std::string base_url_problem(const std::string& url, bool allow_insecure_http) {
            "and localhost)";
   }
   return "";
+}
+
+BaseUrlParts base_url_parts(const std::string& url) {
+  UrlHandle parsed;
+  BaseUrlParts parts;
+  if (parsed.handle == nullptr || curl_url_set(parsed.handle, CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return parts;
+  parts.host = parsed.part(CURLUPART_HOST).value_or("");
+  for (char& c : parts.host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  parts.path = parsed.part(CURLUPART_PATH).value_or("");
+  while (!parts.path.empty() && parts.path.back() == '/') parts.path.pop_back();
+  return parts;
 }
 
 }  // namespace esim

@@ -17,6 +17,7 @@ namespace esim {
 
 struct ServiceOptions {
   bool allow_mass_removal = false;  // `once --allow-mass-removal`
+  bool adopt_account = false;       // `once --adopt-account`
   // `run`: keep the writer lock between passes, so a second `run` stands by until this one goes.
   bool hold_writer_lock = false;
 };

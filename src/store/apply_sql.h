@@ -16,6 +16,8 @@ namespace esim::apply_sql {
 //   otherwise       a staged row of a removed package, or one whose fingerprint differs.
 // A staged row in esim_diff carries its columns, so nothing after the diff reads staging again.
 // esim_changed holds the staged rows of esim_diff, typed as the mirror types them.
+// esim_diff is indexed by id: the removal proof asks, for packages of the mirror, whether the
+// walk saw them (a live package is either seen or a candidate row of esim_diff).
 inline constexpr const char* kCreateStaging = R"sql(
 CREATE TEMP TABLE IF NOT EXISTS esim_staging (
     seq bigint NOT NULL, id text NOT NULL, sim text, package_template bigint, status text NOT NULL,
@@ -31,6 +33,7 @@ CREATE TEMP TABLE IF NOT EXISTS esim_changed (
     id text NOT NULL, sim text, package_template bigint, status text NOT NULL, created_date timestamptz,
     activated_date timestamptz, expiry_date timestamptz, raw jsonb NOT NULL, fingerprint uuid NOT NULL
 );
+CREATE INDEX IF NOT EXISTS esim_diff_id_idx ON esim_diff (id);
 TRUNCATE esim_staging, esim_gone, esim_diff, esim_changed;
 )sql";
 
@@ -188,7 +191,8 @@ inline constexpr const char* kApplyFirstLoad = ESIM_APPLY_INSERTS("esim_first_lo
 #undef ESIM_APPLY_INSERTS
 
 // Live packages the pass did not list, and whose absence is proven: by a lookup of their SIM
-// (esim_gone), or by a previous applied walk that lacked them too (esim.removal_candidates).
+// (esim_gone), or by a previous complete walk that lacked them too (esim.removal_candidates), when
+// this walk is complete as well ($3).
 // Mark them removed, keep the listed version they end (its updated_at is overwritten, so the old
 // row is read first, in `proven`), and record a transition (status to NULL).
 inline constexpr const char* kApplyRemovals = R"sql(
@@ -199,7 +203,7 @@ WITH proven AS (
       JOIN esim.packages p ON p.id = d.id
      WHERE d.seq IS NULL AND p.removed_at IS NULL
        AND (EXISTS (SELECT 1 FROM esim_gone g WHERE g.id = p.id)
-            OR EXISTS (SELECT 1 FROM esim.removal_candidates r WHERE r.package_id = p.id))
+            OR ($3::boolean AND EXISTS (SELECT 1 FROM esim.removal_candidates r WHERE r.package_id = p.id)))
 ), gone AS (
     UPDATE esim.packages p
        SET removed_at = $1::timestamptz, updated_at = $1::timestamptz
@@ -242,7 +246,8 @@ UPDATE esim.sync_runs
    SET status = 'succeeded', finished_at = clock_timestamp(), packages_seen = $2, inserted = $3,
        updated = $4, unchanged = $5, removed = $6, status_changes = $7, warning = $8,
        listing_attempts = $9, lookups = $10, recovered_by_lookup = $11, removed_by_lookup = $12,
-       removed_by_second_walk = $13, removals_deferred = $14
+       removed_by_second_walk = $13, removals_deferred = $14, removals_held = $15, lookups_inconclusive = $16,
+       walk_complete = $17
  WHERE id = $1
 )sql";
 
@@ -270,12 +275,34 @@ SELECT count(*) FROM esim.package_status_history h
 inline constexpr const char* kGoneAndMissedBefore =
     "SELECT count(*) FROM esim_gone g JOIN esim.removal_candidates r ON r.package_id = g.id";
 
-// The candidates themselves, with the SIM a lookup asks by; a bounded number, in id order.
+// The candidates themselves, as the mirror has them, each with a package the walk saw on the
+// same SIM if there is one (a live package not among the candidates was seen); a bounded
+// number, in id order.
 inline constexpr const char* kRemovalCandidates = R"sql(
-SELECT d.id, p.sim FROM esim_diff d JOIN esim.packages p ON p.id = d.id
+SELECT d.id, p.sim, p.status,
+       (SELECT s.id FROM esim.packages s
+         WHERE s.sim = p.sim AND s.id <> p.id AND s.removed_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM esim_diff x WHERE x.id = s.id AND x.seq IS NULL)
+         LIMIT 1)
+  FROM esim_diff d JOIN esim.packages p ON p.id = d.id
  WHERE d.seq IS NULL
  ORDER BY d.id
  LIMIT $1
+)sql";
+
+// Packages this walk saw, of one status ($1) or of any (NULL): live in the mirror and not
+// candidates. From a random place among the first few hundred, so that the controls are not
+// the same few every pass; $3 is that place (0 when the status has few packages).
+inline constexpr const char* kSeenPackages = R"sql(
+SELECT s.id FROM esim.packages s
+ WHERE s.removed_at IS NULL AND ($1::text IS NULL OR s.status = $1)
+   AND NOT EXISTS (SELECT 1 FROM esim_diff x WHERE x.id = s.id AND x.seq IS NULL)
+ OFFSET $3 LIMIT $2
+)sql";
+// When the mirror holds no such package (every one the walk saw is new to it, as after
+// `--adopt-account`): packages the walk saw for the first time.
+inline constexpr const char* kSeenNewPackages = R"sql(
+SELECT DISTINCT id FROM esim_diff WHERE seq IS NOT NULL AND NOT known AND ($1::text IS NULL OR status = $1) LIMIT $2
 )sql";
 
 // Planner statistics for the session's tables (temporary tables get no autovacuum).

@@ -92,9 +92,33 @@ std::vector<RemovalCandidate> PgPassWriter::removal_candidates(std::size_t limit
   pqxx::work tx(connection_, "removal_candidates");
   std::vector<RemovalCandidate> out;
   for (const auto& row : tx.exec_params(apply_sql::kRemovalCandidates, static_cast<long long>(limit))) {
-    RemovalCandidate c{row[0].as<std::string>(), std::nullopt};
+    RemovalCandidate c{row[0].as<std::string>(), std::nullopt, row[2].as<std::string>(), std::nullopt};
     if (!row[1].is_null()) c.sim = row[1].as<std::string>();
+    if (!row[3].is_null()) c.seen_on_same_sim = row[3].as<std::string>();
     out.push_back(std::move(c));
+  }
+  tx.commit();
+  return out;
+}
+
+std::vector<std::string> PgPassWriter::seen_packages(const std::string& status, std::size_t n) {
+  if (!summary_) summary();
+  std::optional<std::string> of_status;
+  if (!status.empty()) of_status = status;
+  pqxx::work tx(connection_, "seen_packages");
+  std::vector<std::string> out;
+  // From a random place first; from the start when that place is past the last one.
+  for (long long from : {static_cast<long long>(random_() % 200), 0LL}) {
+    for (const auto& row : tx.exec_params(apply_sql::kSeenPackages, of_status, static_cast<long long>(n), from)) {
+      out.push_back(row[0].as<std::string>());
+    }
+    if (out.size() >= n || from == 0) break;
+    out.clear();
+  }
+  if (out.empty()) {
+    for (const auto& row : tx.exec_params(apply_sql::kSeenNewPackages, of_status, static_cast<long long>(n))) {
+      out.push_back(row[0].as<std::string>());
+    }
   }
   tx.commit();
   return out;
@@ -198,17 +222,20 @@ PassCounts PgPassWriter::commit(const ApplyOptions& options) {
     timer.step("inserts");
   }
   // The summary already counted the candidates under the writer lock: none, nothing to scan for.
-  if (options.apply_removals && summary_->provable_removals() > 0) {
-    pqxx::row gone = tx.exec_params1(apply_sql::kApplyRemovals, at, run_);
+  // What an earlier walk lacked proves something only next to a complete walk.
+  const std::int64_t provable = summary_->proven_gone + (options.walk_complete ? summary_->missed_before : 0);
+  if (options.apply_removals && provable > 0) {
+    pqxx::row gone = tx.exec_params1(apply_sql::kApplyRemovals, at, run_, options.walk_complete);
     counts.removed = gone[0].as<std::int64_t>();
     counts.removed_by_lookup = gone[1].as<std::int64_t>();
     counts.removed_by_second_walk = counts.removed - counts.removed_by_lookup;
     timer.step("removals");
   }
   counts.removals_deferred = summary_->removal_candidates - counts.removed;
-  remember_candidates(tx, at, counts.removals_deferred);
+  remember_candidates(tx, at, options.walk_complete ? counts.removals_deferred : 0);
   counts.lookups = options.lookups;
   counts.recovered_by_lookup = options.recovered_by_lookup;
+  counts.lookups_inconclusive = options.lookups_inconclusive;
   // A first load's transitions come from the very rows it inserted (its INSERT's RETURNING):
   // checking a million of them again would prove nothing new.
   if (auto orphans = first_load_ ? 0 : tx.exec_params1(apply_sql::kOrphanTransitions, run_)[0].as<std::int64_t>();
@@ -227,7 +254,8 @@ PassCounts PgPassWriter::commit(const ApplyOptions& options) {
   tx.exec_params(apply_sql::kFinishRun, run_, counts.packages_seen, counts.inserted, counts.updated,
                  counts.unchanged, counts.removed, counts.status_changes, warning, options.listing_attempts,
                  counts.lookups, counts.recovered_by_lookup, counts.removed_by_lookup,
-                 counts.removed_by_second_walk, counts.removals_deferred);
+                 counts.removed_by_second_walk, counts.removals_deferred, !options.apply_removals,
+                 counts.lookups_inconclusive, options.walk_complete);
   timer.step("checks");
   tx.commit();
   timer.step("commit");
@@ -272,7 +300,8 @@ std::int64_t PgPassWriter::load_first(pqxx::work& tx, const std::string& at, Ste
 }
 
 // The two-walk rule's memory, kept only while there is something to remember: a pass with
-// no candidates over an empty table writes nothing here.
+// no candidates over an empty table writes nothing here. Candidates listed again (or removed)
+// are forgotten by any pass; only a complete walk remembers new ones (still_missing 0 else).
 void PgPassWriter::remember_candidates(pqxx::work& tx, const std::string& at, std::int64_t still_missing) {
   if (tx.exec1(apply_sql::kAnyRemembered)[0].as<bool>()) tx.exec(apply_sql::kForgetCandidates);
   if (still_missing > 0) tx.exec_params(apply_sql::kRememberCandidates, at, run_);

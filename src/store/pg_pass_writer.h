@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,7 @@ class PgPassWriter final : public PassWriter {
   void record_progress(std::int64_t packages_seen) override;
   StagingSummary summary() override;
   std::vector<RemovalCandidate> removal_candidates(std::size_t limit) override;
+  std::vector<std::string> seen_packages(const std::string& status, std::size_t n) override;
   StagingSummary add_proof(const std::vector<Package>& listed, const std::vector<std::string>& gone) override;
   PassCounts commit(const ApplyOptions& options) override;
 
@@ -60,6 +62,7 @@ class PgPassWriter final : public PassWriter {
   bool first_load_ = false;     // the mirror was empty at the summary
   bool empty_history_ = false;  // and so was the history
   long long diff_ms_ = 0;       // for the debug log
+  std::minstd_rand random_{std::random_device{}()};  // where the controls are picked from
   CopyPipe pipe_;               // last: its thread may use everything above
 };
 

@@ -39,6 +39,7 @@ class PgStore final : public Store {
   void unlock_writer() override;
   std::int64_t abort_dead_runs() override;
   void abort_run(RunId run, const std::string& reason) override;
+  void bind_account(const MirroredAccount& account, bool adopt) override;  // pg_mirrored_account.cpp
 
   MigrateResult migrate();
   // Live packages by status, for metrics and `esim-sync status`.

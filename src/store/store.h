@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,9 @@ struct PassCounts {
   std::int64_t removals_deferred = 0;  // candidates missed for the first time, not provable now
   std::int64_t lookups = 0;            // requests made to check candidates by SIM
   std::int64_t recovered_by_lookup = 0;  // candidates the walk skipped that a lookup found listed
+  // Candidates whose lookup proved nothing: it failed, or a control in its batch (a package the
+  // walk had just seen) was not found, so a "no such package" from that server meant nothing.
+  std::int64_t lookups_inconclusive = 0;
 };
 
 // What was staged, and what removals it implies, before anything is applied.
@@ -44,10 +48,28 @@ struct StagingSummary {
   std::int64_t deferred() const { return removal_candidates - provable_removals(); }
 };
 
-// A live package that a walk lacked, with the SIM by which a lookup can settle it.
+// A live package that a walk lacked, as the mirror has it, and the package the walk did see on
+// the same SIM, if any (the control that resembles it most).
 struct RemovalCandidate {
   std::string id;
   std::optional<std::string> sim;
+  std::string status;
+  std::optional<std::string> seen_on_same_sim;
+};
+
+// The account a mirror holds: the API's host and path and the user id (never the key).
+struct MirroredAccount {
+  std::string api_host;
+  std::string api_path;
+  std::string user_id;
+  bool empty() const { return api_host.empty() && user_id.empty(); }
+  std::string describe() const { return "user " + user_id + " at " + api_host + api_path; }
+};
+
+// The database mirrors another account than the configuration names (bind_account).
+class WrongAccount : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 // How the apply step is to treat the staged pass.
@@ -58,6 +80,11 @@ struct ApplyOptions {
   std::string warning;         // kept on the run row (what was deferred or held back)
   std::int64_t lookups = 0;    // recorded on the run row
   std::int64_t recovered_by_lookup = 0;
+  std::int64_t lookups_inconclusive = 0;
+  // The walk ended at an empty page and saw no sign that the listing moved: only then does a
+  // second such walk that lacks a package count as proof (the two-walk rule), and only then are
+  // its candidates remembered for the next one.
+  bool walk_complete = true;
   // Called between the apply's statements: a long apply still feeds the watchdog.
   std::function<void()> heartbeat = nullptr;
 };
@@ -74,6 +101,9 @@ class PassWriter {
   virtual StagingSummary summary() = 0;
   // Up to `limit` live packages that the staged listing lacks, in id order.
   virtual std::vector<RemovalCandidate> removal_candidates(std::size_t limit) = 0;
+  // Up to `n` ids that this walk saw, of `status` (of any status when empty), picked afresh
+  // each time: the controls that show a lookup can find what is there.
+  virtual std::vector<std::string> seen_packages(const std::string& status, std::size_t n) = 0;
   // What the lookups found: packages they listed (sightings, staged like the walk's) and the
   // candidates they proved are no longer listed. Returns the summary with both counted.
   virtual StagingSummary add_proof(const std::vector<Package>& listed, const std::vector<std::string>& gone) = 0;
@@ -90,6 +120,10 @@ class Store {
   // when another esim-sync holds it. A lost connection releases it; the next pass re-takes it.
   virtual bool try_lock_writer() = 0;
   virtual void unlock_writer() = 0;
+  // Under the writer lock, before anything of a pass is written: records the account at the
+  // mirror's first pass; throws WrongAccount when the mirror holds another one, unless `adopt`
+  // (the operator moved the mirror on purpose), which records the new one.
+  virtual void bind_account(const MirroredAccount& account, bool adopt) = 0;
   // Under the writer lock, a run still 'running' belongs to a process that died: marks such
   // runs 'aborted' and returns how many there were.
   virtual std::int64_t abort_dead_runs() = 0;

@@ -3,120 +3,85 @@
 #include <algorithm>
 #include <atomic>
 #include <exception>
-#include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
-#include "api/pager.h"
+#include "api/page_parser.h"
 #include "util/cancel.h"
 
 namespace esim {
 
-struct RemovalProof::Lookup {
-  std::string sim;
-  std::vector<std::string> ids;  // the candidates on that SIM
-  bool done = false;
-};
-
 namespace {
 
-// The listing narrowed to one SIM, as a PageSource the pager can walk; counts its requests.
-class SimListing final : public PageSource {
- public:
-  SimListing(PageSource& inner, std::string sim) : inner_(inner), sim_(std::move(sim)) {}
-  Page fetch_page(std::int64_t offset, int count) override { return fetch_filtered_page(offset, count, {}); }
-  Page fetch_filtered_page(std::int64_t offset, int count, const ListingFilter& filter) override {
-    ListingFilter narrowed = filter;
-    narrowed.sim = sim_;
-    ++requests;
-    return inner_.fetch_filtered_page(offset, count, narrowed);
-  }
-  std::int64_t requests = 0;
-
- private:
-  PageSource& inner_;
-  std::string sim_;
-};
-
-// Thrown from the page sink to stop walking a "filtered" listing that is not filtered.
-struct FilterIgnored {
-  std::string other_sim;
-};
+// An id that held what PostgreSQL cannot store was stored altered (U+FFFD): asking for it by
+// that id could never find it, so such an answer proves nothing either way.
+bool altered_when_stored(const std::string& id) { return id.find("\xEF\xBF\xBD") != std::string::npos; }
 
 }  // namespace
 
-bool RemovalProof::look_up(Lookup& lookup, ProofResult& result) {
-  SimListing listing(source_, lookup.sim);
-  std::vector<Package> found;
-  std::string failure, ignored;
-  try {
-    Pager(listing, page_size_, 1).run([&](const Page& page) {
-      for (const Package& p : page.packages) {
-        if (p.sim != lookup.sim) throw FilterIgnored{p.sim.value_or("none")};
-        found.push_back(p);
-      }
-    });
-  } catch (const FilterIgnored& e) {
-    ignored = "the server does not honour the sim filter (GET /packages?sim=" + lookup.sim +
-              " listed a package on SIM " + e.other_sim + ")";
-  } catch (const util::Cancelled&) {
-    throw;
-  } catch (const std::exception& e) {
-    failure = e.what();
+// A batch: its candidates, and controls that resemble them: the package the walk saw on the
+// same SIM (a server that answers a SIM's packages wrongly shows it there), and a few seen
+// packages of each status among the candidates (one that drops a status shows it there), or of
+// any status when the walk saw none of that one. Controls and candidates alternate, so that
+// both are asked of the server at the same moment.
+std::vector<RemovalProof::Lookup> RemovalProof::plan(const std::vector<RemovalCandidate>& batch) {
+  std::set<std::string> candidates, statuses;
+  for (const RemovalCandidate& c : batch) {
+    candidates.insert(c.id);
+    statuses.insert(c.status);
   }
-
-  std::lock_guard lock(result_mutex_);
-  result.lookups += listing.requests;
-  lookup.done = true;
-  if (!ignored.empty() || !failure.empty()) {
-    result.not_looked_up += static_cast<std::int64_t>(lookup.ids.size());
-    if (!ignored.empty() && result.filter_ignored.empty()) result.filter_ignored = ignored;
-    if (!failure.empty() && result.lookup_error.empty()) result.lookup_error = failure;
-    return ignored.empty();
-  }
-  for (const std::string& id : lookup.ids) {
-    const bool listed = std::any_of(found.begin(), found.end(), [&](const Package& p) { return p.id == id; });
-    if (listed) {
-      ++result.recovered;
-    } else {
-      result.gone.push_back(id);
+  std::vector<std::string> controls;
+  auto add_control = [&](const std::string& id) {
+    if (!candidates.count(id) && std::find(controls.begin(), controls.end(), id) == controls.end()) {
+      controls.push_back(id);
     }
+  };
+  for (const RemovalCandidate& c : batch) {
+    if (c.seen_on_same_sim) add_control(*c.seen_on_same_sim);
   }
-  // Every package on the SIM is a sighting, not only the candidates: stage them all.
-  for (Package& p : found) result.listed.push_back(std::move(p));
-  return true;
-}
-
-ProofResult RemovalProof::settle(const std::vector<RemovalCandidate>& candidates) {
-  ProofResult result;
-  // One lookup per SIM, however many candidates share it.
-  std::map<std::string, Lookup> by_sim;
-  for (const RemovalCandidate& c : candidates) {
-    if (!c.sim || c.sim->empty()) {
-      ++result.without_sim;
-      continue;
-    }
-    Lookup& lookup = by_sim[*c.sim];
-    lookup.sim = *c.sim;
-    lookup.ids.push_back(c.id);
+  for (const std::string& status : statuses) {
+    std::vector<std::string> seen = seen_(status, kControlsPerStatus);
+    if (seen.empty()) seen = seen_("", kControlsPerStatus);
+    for (const std::string& id : seen) add_control(id);
   }
   std::vector<Lookup> lookups;
-  lookups.reserve(by_sim.size());
-  for (auto& [sim, lookup] : by_sim) lookups.push_back(std::move(lookup));
+  for (std::size_t i = 0; i < std::max(batch.size(), controls.size()); ++i) {
+    if (i < controls.size()) lookups.push_back(Lookup{controls[i], true});
+    if (i < batch.size()) lookups.push_back(Lookup{batch[i].id, false});
+  }
+  return lookups;
+}
 
+// Asks for every package of the batch, `concurrency` at a time.
+void RemovalProof::ask(std::vector<Lookup>& lookups) {
   std::atomic<std::size_t> next{0};
   std::atomic<bool> stop{false};
   std::mutex error_mutex;
   std::exception_ptr error;
-  // A server that ignores the filter makes every lookup useless: the first one that shows it
-  // stops the rest.
   auto work = [&](bool calling_thread) {
     try {
       while (!stop) {
         if (calling_thread && beat_) beat_();
         const std::size_t i = next++;
         if (i >= lookups.size()) return;
-        if (!look_up(lookups[i], result)) stop = true;
+        Lookup& lookup = lookups[i];
+        try {
+          lookup.package = source_.fetch_package(lookup.id);
+          if (!lookup.package) {
+            lookup.answer = Lookup::Answer::kAbsent;
+            lookup.failure = "it answered 404";
+          } else if (lookup.package->id != lookup.id) {
+            lookup.failure = "it answered with another package, " + shown_id(lookup.package->id);
+            lookup.package.reset();
+          } else {
+            lookup.answer = Lookup::Answer::kFound;
+          }
+        } catch (const util::Cancelled&) {
+          throw;
+        } catch (const std::exception& e) {
+          lookup.failure = e.what();
+        }
       }
     } catch (...) {
       std::lock_guard lock(error_mutex);
@@ -130,9 +95,58 @@ ProofResult RemovalProof::settle(const std::vector<RemovalCandidate>& candidates
   work(true);
   for (auto& t : threads) t.join();
   if (error) std::rethrow_exception(error);
+}
 
-  for (const Lookup& lookup : lookups) {
-    if (!lookup.done) result.not_looked_up += static_cast<std::int64_t>(lookup.ids.size());
+// A found candidate was skipped by the walk, whatever the controls say: the server showed it.
+// An absent one is gone only when every control of its batch was found.
+void RemovalProof::judge(std::vector<Lookup>& lookups, ProofResult& result) {
+  const Lookup* missing_control = nullptr;
+  bool any_control = false;
+  for (const Lookup& l : lookups) {
+    any_control = any_control || l.control;
+    if (l.control && l.answer != Lookup::Answer::kFound && missing_control == nullptr) missing_control = &l;
+  }
+  // A walk that saw nothing offers no control: then no "no such package" proves anything.
+  const bool can_find = any_control && missing_control == nullptr;
+  for (Lookup& l : lookups) {
+    if (l.control) continue;
+    if (l.answer == Lookup::Answer::kFound) {
+      ++result.recovered;
+      result.listed.push_back(std::move(*l.package));
+    } else if (l.answer == Lookup::Answer::kAbsent && can_find) {
+      result.gone.push_back(l.id);
+    } else {
+      ++result.inconclusive;
+      if (result.why_inconclusive.empty()) {
+        result.why_inconclusive =
+            l.answer != Lookup::Answer::kAbsent ? "a lookup failed: " + l.failure
+            : missing_control != nullptr
+                ? "GET /packages/" + shown_id(missing_control->id) +
+                      " did not find a package the walk had just seen (" + missing_control->failure +
+                      "), so no answer of its batch proves anything"
+                : "the walk saw no package to check the lookups against";
+      }
+    }
+  }
+}
+
+ProofResult RemovalProof::settle(const std::vector<RemovalCandidate>& candidates) {
+  ProofResult result;
+  std::vector<RemovalCandidate> askable;
+  for (const RemovalCandidate& c : candidates) {
+    if (altered_when_stored(c.id)) {
+      ++result.not_looked_up;
+    } else {
+      askable.push_back(c);
+    }
+  }
+  for (std::size_t from = 0; from < askable.size(); from += kBatch) {
+    const std::vector<RemovalCandidate> batch(askable.begin() + static_cast<std::ptrdiff_t>(from),
+                                              askable.begin() + static_cast<std::ptrdiff_t>(std::min(from + kBatch, askable.size())));
+    std::vector<Lookup> lookups = plan(batch);
+    ask(lookups);
+    result.lookups += static_cast<std::int64_t>(lookups.size());
+    judge(lookups, result);
   }
   return result;
 }

@@ -55,28 +55,40 @@ std::string SyncPass::movement(const PagerResult& paged, const StagingSummary& s
   return "";
 }
 
-std::string SyncPass::mass_removal_warning(const StagingSummary& staged) const {
-  const std::int64_t removals = staged.provable_removals();
-  if (settings_.allow_mass_removal || removals == 0) return "";
-  const double share = static_cast<double>(removals) / static_cast<double>(staged.live_packages);
+// The mass-removal guard judges what the walk lost, not what lookups proved: a server that
+// answers as if the account were empty answers its lookups the same way. Above
+// sync.max_removed_fraction the pass applies what it saw, removes nothing and asks nothing.
+std::string SyncPass::hold_removals(const StagingSummary& staged, PassOutcome& outcome) const {
+  const std::int64_t lost = staged.removal_candidates;
+  if (settings_.allow_mass_removal || lost == 0 || staged.live_packages == 0) return "";
+  const double share = static_cast<double>(lost) / static_cast<double>(staged.live_packages);
   if (share <= settings_.max_removed_fraction) return "";
-  return fmt::format(
+  std::string guard = fmt::format(
       "removal guard: {} of {} live packages ({:.1f}%) are no longer listed, above sync.max_removed_fraction "
-      "({:.1f}%); no removals applied. If the listing really shrank, run `esim-sync once --allow-mass-removal`",
-      removals, staged.live_packages, 100.0 * share, 100.0 * settings_.max_removed_fraction);
+      "({:.1f}%); no removals applied and none looked up, the packages listed were applied. If the listing really "
+      "shrank, run `esim-sync once --allow-mass-removal`",
+      lost, staged.live_packages, 100.0 * share, 100.0 * settings_.max_removed_fraction);
+  spdlog::error("pass {}: {}", outcome.run, guard);
+  return guard;
 }
 
-std::string SyncPass::deferral_warning(const StagingSummary& staged, const ProofResult& proof) {
-  if (staged.deferred() == 0) return "";
+std::string SyncPass::deferral_warning(const Walk& walk, const ProofResult& proof) {
+  const StagingSummary& staged = walk.staged;
+  const std::int64_t waiting =
+      staged.removal_candidates - staged.proven_gone - (walk.complete() ? staged.missed_before : 0);
+  if (waiting <= 0) return "";
   std::vector<std::string> why;
-  if (proof.without_sim > 0) why.push_back(std::to_string(proof.without_sim) + " without a SIM to look up");
-  if (!proof.filter_ignored.empty()) why.push_back(proof.filter_ignored);
-  if (!proof.lookup_error.empty()) why.push_back("a lookup failed: " + proof.lookup_error);
-  const std::int64_t over = staged.deferred() - proof.without_sim - proof.not_looked_up;
+  if (proof.inconclusive > 0) why.push_back(fmt::format("{} whose lookup proved nothing: {}", proof.inconclusive, proof.why_inconclusive));
+  if (proof.not_looked_up > 0) why.push_back(std::to_string(proof.not_looked_up) + " with an id altered when stored");
+  const std::int64_t over = waiting - proof.inconclusive - proof.not_looked_up;
   if (over > 0) why.push_back(std::to_string(over) + " beyond sync.max_removal_lookups");
+  if (!walk.complete()) {
+    why.push_back("this walk " + (walk.moved.empty() ? std::string("did not end at an empty page") : "saw the listing move") +
+                  ", so it cannot count as a second walk");
+  }
   return fmt::format("{} removal(s) deferred: the walk lacked them and no lookup proved them gone ({}); "
-                     "they are removed if the next walk lacks them too",
-                     staged.deferred(), fmt::join(why, "; "));
+                     "they are removed if two complete walks in a row lack them",
+                     waiting, fmt::join(why, "; "));
 }
 
 void SyncPass::release_lock() {
@@ -96,10 +108,11 @@ PassOutcome SyncPass::run() {
     util::LogFields fields{{"run_id", outcome.run}};
     spdlog::info("pass {} started", outcome.run);
     try {
-      Walk walk = walk_listing(outcome);                   // 4. the listing into staging
-      ProofResult proof = prove_removals(walk, outcome);   // 5. candidates settled by lookup
-      decide_removals(walk.staged, proof, outcome);        // 6. deferred, guarded
-      apply(walk, proof, started_at, outcome);             // 7. one transaction
+      Walk walk = walk_listing(outcome);                          // 4. the listing into staging
+      std::string held = hold_removals(walk.staged, outcome);     // 5. the guard: what the walk lost
+      ProofResult proof = held.empty() ? prove_removals(walk, outcome) : ProofResult{};  // 6. lookups
+      decide_removals(walk, proof, std::move(held), outcome);     // 7. deferred, held
+      apply(walk, proof, started_at, outcome);                    // 8. one transaction
     } catch (const std::exception& e) {
       // A stop request interrupts wherever the pass is: between pages (Cancelled), or inside a
       // query that the store cancelled (then the database reports "canceling statement").
@@ -112,7 +125,7 @@ PassOutcome SyncPass::run() {
     }
   }
   outcome.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-  // 8. In `run`, the lock stays with the session: it is the leadership of a standby pair. A
+  // 9. In `run`, the lock stays with the session: it is the leadership of a standby pair. A
   //    pass that was locked out holds nothing to release.
   if (!settings_.hold_writer_lock && outcome.result != PassResult::kLockedOut) release_lock();
   return outcome;
@@ -125,6 +138,8 @@ bool SyncPass::begin(PassOutcome& outcome, TimePoint started_at) {
       outcome.result = PassResult::kLockedOut;
       return false;
     }
+    // Before anything is written: this database mirrors one account.
+    if (!settings_.account.empty()) store_.bind_account(settings_.account, settings_.adopt_account);
     // Holding the lock, any run still 'running' was left by a process that died.
     if (std::int64_t dead = store_.abort_dead_runs(); dead > 0) {
       spdlog::warn("marked {} run(s) left 'running' by a stopped process as aborted", dead);
@@ -132,6 +147,13 @@ bool SyncPass::begin(PassOutcome& outcome, TimePoint started_at) {
     // Leave a trace first: a run that dies midway is still visible as 'running'.
     outcome.run = store_.start_run(started_at, settings_.interval);
     return true;
+  } catch (const WrongAccount& e) {
+    outcome.error = util::redact(e.what(), settings_.secrets);
+    outcome.error_kind = "account";
+    util::LogFields fields;
+    fields.add("error_kind", outcome.error_kind);
+    spdlog::error("refused: {}", outcome.error);
+    return false;
   } catch (const std::exception& e) {
     outcome.error = util::redact(std::string("cannot start the run: ") + e.what(), settings_.secrets);
     outcome.error_kind = "database";
@@ -180,38 +202,39 @@ SyncPass::Walk SyncPass::walk_listing(PassOutcome& outcome) {
 }
 
 ProofResult SyncPass::prove_removals(Walk& walk, const PassOutcome& outcome) {
-  // A package the walk lacked is gone only on proof: a lookup of its SIM that does not list it.
-  // One the lookup finds was skipped by the walk and is applied as seen.
+  // A package the walk lacked is gone only on proof: the server, asked for it by id, says it
+  // has no such package while it finds the packages the walk has just seen. One it finds was
+  // skipped by the walk and is applied as seen.
   ProofResult proof;
   if (walk.staged.removal_candidates == 0) return proof;
   const auto started = std::chrono::steady_clock::now();
   beat();
-  proof = RemovalProof(source_, settings_.page_size, settings_.concurrency, [this] { beat(); })
-              .settle(walk.writer->removal_candidates(static_cast<std::size_t>(settings_.max_removal_lookups)));
-  if (!proof.filter_ignored.empty()) {
-    spdlog::warn("pass {}: {}; falling back to two walks", outcome.run, proof.filter_ignored);
+  PassWriter& writer = *walk.writer;
+  proof = RemovalProof(source_, [&writer](const std::string& status, std::size_t n) { return writer.seen_packages(status, n); },
+                       settings_.concurrency, [this] { beat(); })
+              .settle(writer.removal_candidates(static_cast<std::size_t>(settings_.max_removal_lookups)));
+  if (proof.inconclusive > 0) {
+    spdlog::warn("pass {}: {} removal lookup(s) proved nothing: {}", outcome.run, proof.inconclusive,
+                 proof.why_inconclusive);
   }
-  if (!proof.lookup_error.empty()) spdlog::warn("pass {}: a removal lookup failed: {}", outcome.run, proof.lookup_error);
   warn_about_unknown_statuses(proof.listed);
-  walk.staged = walk.writer->add_proof(proof.listed, proof.gone);
+  walk.staged = writer.add_proof(proof.listed, proof.gone);
   spdlog::debug("pass {}: proof {} ms ({} lookups)", outcome.run,
                 std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count(),
                 proof.lookups);
   return proof;
 }
 
-void SyncPass::decide_removals(const StagingSummary& staged, const ProofResult& proof, PassOutcome& outcome) {
-  // Removals proven either way apply now, unless there are implausibly many of them.
+void SyncPass::decide_removals(const Walk& walk, const ProofResult& proof, std::string held, PassOutcome& outcome) {
+  // Removals proven either way apply now, unless the walk lost implausibly many packages.
   std::vector<std::string> warnings;
-  if (std::string deferred = deferral_warning(staged, proof); !deferred.empty()) {
+  outcome.walk_complete = walk.complete();
+  outcome.removals_applied = held.empty();
+  if (!held.empty()) {
+    warnings.push_back(std::move(held));
+  } else if (std::string deferred = deferral_warning(walk, proof); !deferred.empty()) {
     spdlog::warn("pass {}: {}", outcome.run, deferred);
     warnings.push_back(std::move(deferred));
-  }
-  outcome.removals_applied = true;
-  if (std::string guard = mass_removal_warning(staged); !guard.empty()) {
-    spdlog::error("pass {}: {}", outcome.run, guard);
-    warnings.push_back(std::move(guard));
-    outcome.removals_applied = false;
   }
   outcome.warning = fmt::format("{}", fmt::join(warnings, "; "));
 }
@@ -221,6 +244,9 @@ void SyncPass::apply(Walk& walk, const ProofResult& proof, TimePoint started_at,
   ApplyOptions apply{started_at, outcome.removals_applied, outcome.listing_attempts, outcome.warning};
   apply.lookups = proof.lookups;
   apply.recovered_by_lookup = proof.recovered;
+  apply.lookups_inconclusive = proof.inconclusive;
+  // A held pass is no walk to count on: it neither removes by the two-walk rule nor remembers.
+  apply.walk_complete = outcome.walk_complete && outcome.removals_applied;
   apply.heartbeat = [this] {
     if (settings_.heartbeat) settings_.heartbeat();
   };

@@ -33,11 +33,13 @@ struct PassOutcome {
   int listing_attempts = 0;
   long long retries = 0;  // API requests retried during the pass (filled in by the daemon)
   bool removals_applied = false;  // false: the mass-removal guard held them back
+  bool walk_complete = false;     // ended at an empty page with no sign that the listing moved
   bool listing_moved = false;     // the walk saw signs that the listing moved under it
   std::string warning;  // what was deferred or held back, when something was
   std::string error;    // why the pass failed, when it did (secrets redacted)
   // What failed: "api" (HTTP, or a listing that never ends), "payload" (what the API sent),
-  // "database" (everything else); empty unless failed.
+  // "account" (the database mirrors another account: nothing was written), "database"
+  // (everything else); empty unless failed.
   std::string error_kind;
   std::chrono::milliseconds duration{0};
 };
@@ -48,7 +50,7 @@ struct SyncSettings {
   std::chrono::seconds interval{900};  // schedule.interval, recorded on each run
   int concurrency = 1;                 // requests in flight; the source must be thread-safe if > 1
   int max_repaging = 2;                // extra walks when the listing moved and left too many candidates
-  int max_removal_lookups = 1000;      // candidates checked by a lookup of their SIM per pass
+  int max_removal_lookups = 1000;      // candidates checked by a lookup (GET /packages/{id}) per pass
   double max_removed_fraction = 0.2;   // the mass-removal guard
   bool allow_mass_removal = false;     // `once --allow-mass-removal`
   // Stops the pass between pages once cancelled (SIGTERM); null: never.
@@ -58,6 +60,10 @@ struct SyncSettings {
   // `run`: keep the writer lock after the pass, as the leadership of a standby pair; it goes
   // with the session (the process) and is re-taken by the next pass if the session was lost.
   bool hold_writer_lock = false;
+  // The account the mirror must hold (empty: not checked, as in tests of the pass alone), and
+  // whether the operator moved the mirror to it (`once --adopt-account`).
+  MirroredAccount account;
+  bool adopt_account = false;
 };
 
 class SyncPass {
@@ -75,6 +81,8 @@ class SyncPass {
     PagerResult paged;
     StagingSummary staged;
     std::string moved;  // the first sign that the listing moved under it
+    // Ended at an empty page with no sign of movement: the two-walk rule may count it.
+    bool complete() const { return paged.ended_at_empty_page && moved.empty(); }
   };
   class Progress {
    public:
@@ -95,8 +103,10 @@ class SyncPass {
 
   bool begin(PassOutcome& outcome, TimePoint started_at);
   Walk walk_listing(PassOutcome& outcome);
+  // The guard judges what the walk lost: held, nothing is looked up or removed.
+  std::string hold_removals(const StagingSummary& staged, PassOutcome& outcome) const;
   ProofResult prove_removals(Walk& walk, const PassOutcome& outcome);
-  void decide_removals(const StagingSummary& staged, const ProofResult& proof, PassOutcome& outcome);
+  void decide_removals(const Walk& walk, const ProofResult& proof, std::string held, PassOutcome& outcome);
   void apply(Walk& walk, const ProofResult& proof, TimePoint started_at, PassOutcome& outcome);
   // The watchdog's ping, and the point where a stop request ends the pass.
   void beat();
@@ -108,10 +118,8 @@ class SyncPass {
   void record_failure(PassOutcome& outcome, const std::exception& e);
   // The first sign that the listing moved while it was walked ("" if none).
   static std::string movement(const PagerResult& paged, const StagingSummary& staged);
-  // Why the removals must wait for an operator ("" if they need not).
-  std::string mass_removal_warning(const StagingSummary& staged) const;
   // What waits for the next walk, and why ("" if nothing).
-  static std::string deferral_warning(const StagingSummary& staged, const ProofResult& proof);
+  static std::string deferral_warning(const Walk& walk, const ProofResult& proof);
 
   PageSource& source_;
   Store& store_;

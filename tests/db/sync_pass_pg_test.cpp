@@ -76,9 +76,8 @@ namespace {
 class FailingLookups : public FakePageSource {
  public:
   std::string body;
-  esim::Page fetch_filtered_page(std::int64_t offset, int count, const esim::ListingFilter& filter) override {
-    if (!filter.sim) return FakePageSource::fetch_filtered_page(offset, count, filter);
-    throw esim::ApiError("GET .../packages?sim=" + *filter.sim + ": HTTP 503: " + esim::error_body_summary(body), 503);
+  std::optional<esim::Package> fetch_package(const std::string& id) override {
+    throw esim::ApiError("GET .../packages/" + id + ": HTTP 503: " + esim::error_body_summary(body), 503);
   }
 };
 

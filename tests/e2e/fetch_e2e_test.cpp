@@ -207,7 +207,8 @@ TEST_F(ConcurrentFetch, ProgressLineOnATerminalWithTheDataUntouched) {
   }
   // One line of figures is left, the last; each earlier drawing was overwritten in place.
   ASSERT_EQ(progress.size(), 1u) << terminal.out;
-  EXPECT_EQ(progress[0].rfind("fetched 2345 of 2345 packages, 24 pages, ", 0), 0u) << progress[0];
+  // 24 pages of packages, and the empty one that says the listing ended there.
+  EXPECT_EQ(progress[0].rfind("fetched 2345 of 2345 packages, 25 pages, ", 0), 0u) << progress[0];
   EXPECT_NE(progress[0].find(" packages/s"), std::string::npos) << progress[0];
   const auto at = std::find(screen.begin(), screen.end(), progress[0]);
   ASSERT_NE(at + 1, screen.end());

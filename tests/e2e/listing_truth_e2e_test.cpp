@@ -123,19 +123,20 @@ TEST_F(AbsurdTotal, WalkEndsAtTheListingsEndWithBoundedRequests) {
   }
 }
 
-// The removal proof when the server ignores the `sim` filter: no lookup can be trusted, so a
-// package goes only once a second walk in a row also lacks it.
-TEST_F(EndToEnd, IgnoredSimFilterFallsBackToTwoWalks) {
+// The removal proof when the server's lookups find nothing, not even the packages the walk just
+// saw: no lookup can be trusted, so a package goes only once a second complete walk in a row
+// also lacks it.
+TEST_F(EndToEnd, LookupsThatProveNothingFallBackToTwoWalks) {
   auto initial = esim_sync("once");
   ASSERT_EQ(initial.exit_code, 0) << initial.err;
-  ASSERT_EQ(sim.post("/_sim/listing?ignore_sim=1"), 200);
+  ASSERT_EQ(sim.post("/_sim/listing?lookups=empty"), 200);
   auto truth = sim.truth();
   const std::string id = std::next(truth.begin(), 42)->first;
   ASSERT_EQ(sim.post("/_sim/packages/" + id + "/hide"), 200);
 
   auto first = esim_sync("once");
   ASSERT_EQ(first.exit_code, 0) << first.err;
-  EXPECT_TRUE(contains(first.err, "does not honour the sim filter")) << first.err;
+  EXPECT_TRUE(contains(first.err, "did not find a package the walk had just seen")) << first.err;
   EXPECT_EQ(last_run("removed"), "0");
   EXPECT_EQ(last_run("removals_deferred"), "1");
   EXPECT_TRUE(contains(last_run("warning"), "1 removal(s) deferred")) << last_run("warning");
@@ -152,7 +153,7 @@ TEST_F(EndToEnd, IgnoredSimFilterFallsBackToTwoWalks) {
 // A package listed again before its second walk is not removed, and its clock starts afresh.
 TEST_F(EndToEnd, ADeferredCandidateSeenAgainIsKept) {
   ASSERT_EQ(esim_sync("once").exit_code, 0);
-  ASSERT_EQ(sim.post("/_sim/listing?ignore_sim=1"), 200);
+  ASSERT_EQ(sim.post("/_sim/listing?lookups=empty"), 200);
   const std::string id = std::next(sim.truth().begin(), 7)->first;
   ASSERT_EQ(sim.post("/_sim/packages/" + id + "/hide"), 200);
   ASSERT_EQ(esim_sync("once").exit_code, 0);

@@ -92,6 +92,21 @@ class FakePageSource : public PageSource {
     return slice(on_sim, offset, count, std::nullopt);
   }
 
+  // Lookups by id: the ids asked for, in order. answer_404 imitates a server whose lookups say
+  // "no such package" for everything, or (by_id_omits) for the packages it returns true for.
+  std::vector<std::string> id_lookups;
+  bool answer_404 = false;
+  std::function<bool(const Package&)> by_id_omits;
+  std::optional<Package> fetch_package(const std::string& id) override {
+    std::lock_guard lock(*mutex);
+    id_lookups.push_back(id);
+    if (answer_404) return std::nullopt;
+    for (const Package& p : listing) {
+      if (p.id == id) return by_id_omits && by_id_omits(p) ? std::nullopt : std::optional<Package>(p);
+    }
+    return std::nullopt;
+  }
+
  private:
   Page slice(const std::vector<Package>& from, std::int64_t offset, int count, std::optional<std::int64_t> total) const {
     Page page;
@@ -140,6 +155,15 @@ class FakeStore : public Store {
   void unlock_writer() override { locked = false; }
   std::int64_t abort_dead_runs() override { return dead_runs; }
   void abort_run(RunId run, const std::string& reason) override { aborts.emplace_back(run, reason); }
+  // The account the mirror holds (empty until the first pass that names one).
+  MirroredAccount account;
+  void bind_account(const MirroredAccount& wanted, bool adopt) override {
+    if (!account.empty() && !adopt &&
+        (account.api_host != wanted.api_host || account.api_path != wanted.api_path || account.user_id != wanted.user_id)) {
+      throw WrongAccount("this database mirrors " + account.describe() + ", not " + wanted.describe());
+    }
+    account = wanted;
+  }
   std::vector<std::int64_t> progress;
 
   bool lock_held_elsewhere = false;
@@ -173,7 +197,16 @@ class FakeStore : public Store {
       std::set<std::string> distinct(store.staged_ids.begin(), store.staged_ids.end());
       std::vector<RemovalCandidate> out;
       for (const auto& id : store.live) {
-        if (!distinct.count(id) && out.size() < limit) out.push_back({id, "sim-" + id});
+        if (!distinct.count(id) && out.size() < limit) out.push_back({id, "sim-" + id, "ACTIVE", std::nullopt});
+      }
+      return out;
+    }
+    // Every live package the walk staged is seen, whatever its status.
+    std::vector<std::string> seen_packages(const std::string&, std::size_t n) override {
+      std::set<std::string> distinct(store.staged_ids.begin(), store.staged_ids.end());
+      std::vector<std::string> out;
+      for (const auto& id : store.live) {
+        if (distinct.count(id) && out.size() < n) out.push_back(id);
       }
       return out;
     }

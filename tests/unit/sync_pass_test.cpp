@@ -69,8 +69,8 @@ bool contains(const std::vector<std::string>& ids, const std::string& id) {
 }  // namespace
 
 // p0 goes after the first page: every later page slides by one, so the walk skips p100 (it
-// moved onto page 0, already read). The lookup of p100's SIM finds it listed. (p0 was seen on
-// page 0, so it stays until the next pass proves it gone.)
+// moved onto page 0, already read). The lookup of p100 by id finds it. (p0 was seen on page 0,
+// so it stays until the next pass proves it gone.)
 TEST(SyncPass, MovedListingIsSettledByLookupsNotByRemovingWhatTheWalkSkipped) {
   Harness h;
   listed_and_live(h, 300);
@@ -84,8 +84,9 @@ TEST(SyncPass, MovedListingIsSettledByLookupsNotByRemovingWhatTheWalkSkipped) {
   EXPECT_TRUE(h.store.commits[0].options.apply_removals);
   EXPECT_TRUE(h.store.gone_ids.empty());
   EXPECT_TRUE(contains(h.store.commits[0].staged_ids, "p100"));  // applied as seen by the lookup
-  EXPECT_EQ(h.source.sim_lookups, std::vector<std::string>{"sim-p100"});
-  EXPECT_EQ(h.store.commits[0].options.lookups, 1);
+  EXPECT_TRUE(contains(h.source.id_lookups, "p100"));
+  EXPECT_GE(h.source.id_lookups.size(), 2u) << "the candidate, and at least one control the walk saw";
+  EXPECT_EQ(h.store.commits[0].options.lookups, static_cast<std::int64_t>(h.source.id_lookups.size()));
   EXPECT_EQ(h.store.commits[0].options.recovered_by_lookup, 1);
   EXPECT_EQ(outcome.warning, "");
 }
@@ -118,23 +119,54 @@ TEST(SyncPass, MovedListingWithTooManyCandidatesIsWalkedAgain) {
   ASSERT_TRUE(outcome.succeeded()) << outcome.error;
   EXPECT_EQ(outcome.listing_attempts, 2);
   EXPECT_EQ(h.store.commits[0].staged_ids.size(), 299u);  // only the second, quiet walk is applied
-  EXPECT_TRUE(h.source.sim_lookups.empty());
+  EXPECT_TRUE(h.source.id_lookups.empty());
   EXPECT_NE(outcome.warning.find("1 removal(s) deferred"), std::string::npos) << outcome.warning;
   EXPECT_NE(outcome.warning.find("1 beyond sync.max_removal_lookups"), std::string::npos) << outcome.warning;
 }
 
-TEST(SyncPass, AServerThatIgnoresTheSimFilterDefersEveryCandidate) {
+// A server whose lookups say "no such package" for everything: its controls (packages the walk
+// has just seen) are not found either, so no answer proves anything.
+TEST(SyncPass, LookupsThatFindNothingProveNothing) {
   Harness h;
   listed_and_live(h, 150);
   h.store.live.insert("gone1");
   h.store.live.insert("gone2");
-  h.source.ignore_sim_filter = true;
+  h.source.answer_404 = true;
   auto outcome = h.run();
   ASSERT_TRUE(outcome.succeeded()) << outcome.error;
   EXPECT_TRUE(h.store.gone_ids.empty());
+  EXPECT_TRUE(contains(h.source.id_lookups, "gone1"));
   EXPECT_NE(outcome.warning.find("2 removal(s) deferred"), std::string::npos) << outcome.warning;
-  EXPECT_NE(outcome.warning.find("does not honour the sim filter"), std::string::npos) << outcome.warning;
-  EXPECT_EQ(h.store.commits[0].options.lookups, 1);  // the first lookup showed it; no more asked
+  EXPECT_NE(outcome.warning.find("did not find a package the walk had just seen"), std::string::npos)
+      << outcome.warning;
+  EXPECT_EQ(h.store.commits[0].options.lookups_inconclusive, 2);
+}
+
+// The same server, honest: the same two are proven gone, next to controls it found.
+TEST(SyncPass, LookupsThatFindTheControlsProveRemovals) {
+  Harness h;
+  listed_and_live(h, 150);
+  h.store.live.insert("gone1");
+  h.store.live.insert("gone2");
+  auto outcome = h.run();
+  ASSERT_TRUE(outcome.succeeded()) << outcome.error;
+  EXPECT_EQ(h.store.gone_ids, (std::vector<std::string>{"gone1", "gone2"}));
+  EXPECT_EQ(h.store.commits[0].options.lookups_inconclusive, 0);
+  EXPECT_EQ(outcome.warning, "");
+}
+
+// The guard judges what the walk lost: a listing that comes back empty removes nothing, asks
+// nothing, and is no walk that the two-walk rule may count.
+TEST(SyncPass, AnEmptyListingHoldsEveryRemovalWithoutAskingAnything) {
+  Harness h;
+  for (int i = 0; i < 100; ++i) h.store.live.insert("p" + std::to_string(i));
+  auto outcome = h.run();
+  ASSERT_TRUE(outcome.succeeded()) << outcome.error;
+  EXPECT_FALSE(outcome.removals_applied);
+  EXPECT_TRUE(h.source.id_lookups.empty());
+  EXPECT_FALSE(h.store.commits[0].options.apply_removals);
+  EXPECT_FALSE(h.store.commits[0].options.walk_complete);
+  EXPECT_NE(outcome.warning.find("removal guard: 100 of 100 live packages"), std::string::npos) << outcome.warning;
 }
 
 TEST(SyncPass, ACandidateTheLastWalkMissedTooIsRemovableWithoutLookup) {
@@ -142,14 +174,30 @@ TEST(SyncPass, ACandidateTheLastWalkMissedTooIsRemovableWithoutLookup) {
   listed_and_live(h, 50);
   h.store.live.insert("gone1");
   h.store.missed_before.insert("gone1");
-  h.source.ignore_sim_filter = true;
+  h.source.answer_404 = true;  // no lookup can prove anything
   auto outcome = h.run();
   ASSERT_TRUE(outcome.succeeded()) << outcome.error;
   EXPECT_TRUE(outcome.removals_applied);
+  EXPECT_TRUE(h.store.commits[0].options.walk_complete);  // so the earlier miss counts
   EXPECT_EQ(outcome.warning, "");  // nothing deferred: the two-walk rule settles it
 }
 
-TEST(SyncPass, LookupsAreBoundedAndOnePerSim) {
+// A walk that saw the listing move cannot be a second walk: the earlier miss waits.
+TEST(SyncPass, AnIncompleteWalkIsNoSecondWalk) {
+  Harness h;
+  listed_and_live(h, 50);
+  h.store.live.insert("gone1");
+  h.store.missed_before.insert("gone1");
+  h.source.answer_404 = true;
+  h.source.reported_total = 60;  // the listing says 60 and shows 50
+  auto outcome = h.run();
+  ASSERT_TRUE(outcome.succeeded()) << outcome.error;
+  EXPECT_FALSE(h.store.commits[0].options.walk_complete);
+  EXPECT_NE(outcome.warning.find("1 removal(s) deferred"), std::string::npos) << outcome.warning;
+  EXPECT_NE(outcome.warning.find("cannot count as a second walk"), std::string::npos) << outcome.warning;
+}
+
+TEST(SyncPass, LookupsAreBounded) {
   Harness h;
   listed_and_live(h, 50);
   for (int i = 0; i < 10; ++i) h.store.live.insert("gone" + std::to_string(i));
@@ -157,7 +205,9 @@ TEST(SyncPass, LookupsAreBoundedAndOnePerSim) {
   h.settings.max_removed_fraction = 1;
   auto outcome = h.run();
   ASSERT_TRUE(outcome.succeeded()) << outcome.error;
-  EXPECT_EQ(h.source.sim_lookups.size(), 3u);
+  EXPECT_EQ(std::count_if(h.source.id_lookups.begin(), h.source.id_lookups.end(),
+                          [](const std::string& id) { return id.rfind("gone", 0) == 0; }),
+            3);
   EXPECT_EQ(h.store.gone_ids.size(), 3u);
   EXPECT_NE(outcome.warning.find("7 removal(s) deferred"), std::string::npos) << outcome.warning;
 }
@@ -167,8 +217,8 @@ TEST(SyncPass, QuietListingMakesNoLookups) {
   listed_and_live(h, 250);
   auto outcome = h.run();
   ASSERT_TRUE(outcome.succeeded()) << outcome.error;
-  EXPECT_TRUE(h.source.sim_lookups.empty());
-  EXPECT_EQ(h.source.asked.size(), 3u);
+  EXPECT_TRUE(h.source.id_lookups.empty());
+  EXPECT_EQ(h.source.asked.size(), 4u);  // three pages, and the empty one that ends the listing
   EXPECT_EQ(outcome.warning, "");
 }
 
