@@ -244,6 +244,15 @@ bool Catalog::drop_from_pages(const std::string& id, bool ghost) {
   return true;
 }
 
+bool Catalog::page_again(const std::string& id) {
+  std::unique_lock lock(mutex_);
+  ++generation_;
+  auto it = find_listed(id);
+  if (it == listed_.end() || it->ghost) return false;
+  it->unpaged = false;
+  return true;
+}
+
 bool Catalog::move_sim(const std::string& id, const std::string& to) {
   std::unique_lock lock(mutex_);
   ++generation_;

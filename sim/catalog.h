@@ -74,6 +74,8 @@ class Catalog {
                                             bool omit_inactive) const;
   // Marks a listed package a ghost or unpaged (see SimPackage); false for an unknown id.
   bool drop_from_pages(const std::string& id, bool ghost);
+  // Lists an unpaged package in the pages again.
+  bool page_again(const std::string& id);
   // Gives a package another SIM: `to` (JSON string content, so "\u0000" is an escape), or a
   // fresh ICCID when empty.
   bool move_sim(const std::string& id, const std::string& to);

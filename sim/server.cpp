@@ -355,13 +355,14 @@ struct Server::Impl {
                                                            : FaultMode::kStatus;
       res.set_content("{}", "application/json");
     });
-    http.Post(R"(/_sim/packages/([^/]+)/(status|hide|unhide|ghost|unpaged|move-sim))",
+    http.Post(R"(/_sim/packages/([^/]+)/(status|hide|unhide|ghost|unpaged|paged|move-sim))",
               [this](const httplib::Request& req, auto& res) {
       const std::string id = req.matches[1], action = req.matches[2];
       bool ok = action == "hide"       ? catalog.hide(id)
                 : action == "unhide"   ? catalog.unhide(id)
                 : action == "ghost"    ? catalog.drop_from_pages(id, true)
                 : action == "unpaged"  ? catalog.drop_from_pages(id, false)
+                : action == "paged"    ? catalog.page_again(id)
                 : action == "move-sim" ? catalog.move_sim(id, req.get_param_value("to"))
                                        : catalog.set_status(id, req.get_param_value("status"));
       res.status = ok ? 200 : 404;

@@ -64,12 +64,14 @@ std::int64_t offset_at(std::int64_t step, std::int64_t index) {
   return step * (index + 1);
 }
 
-// Some servers refuse an offset past the last package (a documented 400) instead of an empty
-// page: such an answer for an offset at or past the total that the listing reported is its end.
-// Anything else is a failure.
+// Some servers refuse an offset past the last package instead of answering an empty page: 400
+// ("invalid pagination", documented) or 416 for any offset but the first, or 404 for one at or
+// past the total the listing reported, is the end of the listing. (A refusal in the middle would
+// only end the walk early: the packages after it become candidates, which no walk removes
+// alone.) Anything else is a failure.
 bool refused_past_end(const ApiError& error, std::int64_t offset, std::int64_t total) {
   const long status = error.http_status();
-  return offset > 0 && offset >= total && (status == 400 || status == 404 || status == 416);
+  return offset > 0 && (status == 400 || status == 416 || (status == 404 && offset >= total));
 }
 
 }  // namespace
@@ -158,6 +160,10 @@ PagerResult Pager::run_concurrent(const PageSink& sink) {
   // worker takes a later page after that.
   std::atomic<std::int64_t> next{0};
   std::atomic<std::int64_t> end_index{std::numeric_limits<std::int64_t>::max()};
+  // After a failed request, the workers go on only a little further, to see whether the listing
+  // ended before it (then the failure changes nothing); a server that fails every request past
+  // some point must not be paged until the runaway bound.
+  std::atomic<std::int64_t> give_up_after{std::numeric_limits<std::int64_t>::max()};
   std::atomic<bool> stop{false};
   std::atomic<std::int64_t> refused_index{std::numeric_limits<std::int64_t>::max()};
   std::mutex error_mutex;
@@ -178,7 +184,7 @@ PagerResult Pager::run_concurrent(const PageSink& sink) {
     threads.emplace_back([&] {
       while (!stop) {
         const std::int64_t index = next++;
-        if (index > end_index) break;
+        if (index > end_index || index > give_up_after) break;
         const std::int64_t offset = offset_at(step, index);
         try {
           check_runaway(offset, total);
@@ -202,7 +208,8 @@ PagerResult Pager::run_concurrent(const PageSink& sink) {
             }
           }
           queue.lose(index);  // in listing order the consumer must not wait for it
-          continue;           // a later page may still show where the listing ends
+          lower(give_up_after, index + concurrency_);
+          continue;  // a page just after it may still show that the listing ended before it
         } catch (...) {
           {
             std::lock_guard lock(error_mutex);

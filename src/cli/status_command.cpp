@@ -31,9 +31,12 @@ void print(const StatusReport& r, const Config& config) {
     by_status += fmt::format("  {} {}", cell(status), count);
   }
   std::cout << fmt::format("packages: {} live:{}\n", live, by_status);
-  std::cout << fmt::format("removals deferred: {}{}\n\n", r.removals_deferred,
+  std::cout << fmt::format("removals deferred: {}{}\n", r.removals_deferred,
                            r.removals_deferred == 0 ? "" : " (missed by the last walk, no lookup could prove them gone; "
-                                                           "removed if the next walk lacks them too)");
+                                                           "removed if two complete walks lack them)");
+  std::cout << fmt::format("lookups that proved nothing: {}{}\n\n", r.lookups_inconclusive,
+                           r.lookups_inconclusive == 0 ? "" : " (in the last pass: the server did not find a package "
+                                                               "the walk had just seen, or a lookup failed)");
   const char* row = "{:>6}  {:<9}  {:<19}  {:>8}  {:>8}  {:>6}  {:>6}  {:>7}  {:>7}  {}\n";
   std::cout << fmt::format(row, "PASS", "STATUS", "STARTED (UTC)", "TOOK", "SEEN", "NEW", "UPD", "REMOVED", "CHANGES",
                            "NOTE");

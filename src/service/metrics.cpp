@@ -63,6 +63,7 @@ void Metrics::pass_finished(const PassOutcome& outcome, std::chrono::duration<do
   removed_ += outcome.counts.removed;
   transitions_ += outcome.counts.status_changes;
   lookups_ += outcome.counts.lookups;
+  lookups_inconclusive_ += outcome.counts.lookups_inconclusive;
   removed_by_lookup_ += outcome.counts.removed_by_lookup;
   removed_by_second_walk_ += outcome.counts.removed_by_second_walk;
   recovered_by_lookup_ += outcome.counts.recovered_by_lookup;
@@ -144,8 +145,12 @@ std::string Metrics::render() const {
   out += fmt::format("esim_sync_packages_inserted_total {}\n", inserted_);
   family("esim_sync_packages_removed_total", "counter", "Packages marked removed.");
   out += fmt::format("esim_sync_packages_removed_total {}\n", removed_);
-  family("esim_sync_removal_lookups_total", "counter", "Requests made to check removal candidates by their SIM.");
+  family("esim_sync_removal_lookups_total", "counter",
+         "Requests made to settle removal candidates (GET /packages/{id}), controls included.");
   out += fmt::format("esim_sync_removal_lookups_total {}\n", lookups_);
+  family("esim_sync_lookups_inconclusive_total", "counter",
+         "Removal candidates whose lookup proved nothing: it failed, or a control the walk had just seen was not found.");
+  out += fmt::format("esim_sync_lookups_inconclusive_total {}\n", lookups_inconclusive_);
   family("esim_sync_removals_proven_total", "counter", "Removals applied, by how their absence was proven.");
   out += fmt::format("esim_sync_removals_proven_total{{proof=\"lookup\"}} {}\n", removed_by_lookup_);
   out += fmt::format("esim_sync_removals_proven_total{{proof=\"second_walk\"}} {}\n", removed_by_second_walk_);
@@ -153,10 +158,10 @@ std::string Metrics::render() const {
          "Packages a walk skipped (the listing moved) that a lookup found still listed.");
   out += fmt::format("esim_sync_packages_recovered_by_lookup_total {}\n", recovered_by_lookup_);
   family("esim_sync_removals_deferred", "gauge",
-         "Removal candidates the last succeeded pass could not prove; removed if the next walk lacks them too.");
+         "Removal candidates the last succeeded pass could not prove; removed if two complete walks lack them.");
   out += fmt::format("esim_sync_removals_deferred {}\n", removals_deferred_);
   family("esim_sync_removals_held", "gauge",
-         "1 when the last succeeded pass held its removals back (the mass-removal guard), else 0.");
+         "1 when the last succeeded pass held its removals back (its walk lost more than sync.max_removed_fraction), else 0.");
   out += fmt::format("esim_sync_removals_held {}\n", removals_held_ ? 1 : 0);
   family("esim_sync_listing_moved_total", "counter", "Passes whose walk saw the listing move while it was paged.");
   out += fmt::format("esim_sync_listing_moved_total {}\n", listing_moved_);

@@ -38,7 +38,7 @@ class Metrics {
   std::map<std::string, std::int64_t> live_;
   long long inserted_ = 0, removed_ = 0, transitions_ = 0, retries_ = 0;
   // The removal proof (issue: no invented removals): what it cost and what it settled.
-  long long lookups_ = 0, removed_by_lookup_ = 0, removed_by_second_walk_ = 0, recovered_by_lookup_ = 0;
+  long long lookups_ = 0, lookups_inconclusive_ = 0, removed_by_lookup_ = 0, removed_by_second_walk_ = 0, recovered_by_lookup_ = 0;
   long long removals_deferred_ = 0;  // after the last succeeded pass
   bool removals_held_ = false;       // the last succeeded pass's removals were held by the guard
   long long listing_moved_ = 0;      // passes whose walk saw the listing move

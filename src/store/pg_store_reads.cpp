@@ -62,7 +62,12 @@ std::optional<StatusReport> PgStore::status_report(int passes) {
   for (const auto& row : tx.exec("SELECT status, packages FROM esim.package_status_counts ORDER BY packages DESC")) {
     report.live_by_status.emplace_back(cell(row[0]), row[1].as<std::int64_t>());
   }
-  report.removals_deferred = tx.exec1("SELECT count(*) FROM esim.removal_candidates")[0].as<std::int64_t>();
+  pqxx::row last = tx.exec1(
+      "SELECT coalesce((SELECT removals_deferred FROM esim.sync_runs WHERE status = 'succeeded' ORDER BY id DESC "
+      "LIMIT 1), 0), coalesce((SELECT lookups_inconclusive FROM esim.sync_runs WHERE status = 'succeeded' "
+      "ORDER BY id DESC LIMIT 1), 0)");
+  report.removals_deferred = last[0].as<std::int64_t>();
+  report.lookups_inconclusive = last[1].as<std::int64_t>();
   auto holder = tx.exec_params(kWriterHolder, writer_lock_key());
   if (!holder.empty()) report.writer = holder[0][0].as<std::string>();
   for (const auto& r : tx.exec_params(

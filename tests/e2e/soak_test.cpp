@@ -1,6 +1,6 @@
 // A randomized soak: many passes over a churning listing that also misbehaves the way a live
 // service can while it is paged (arrivals and departures anywhere, a lagging total, pages
-// larger than asked, a server that ignores the sim filter), with random faults (5% of requests
+// larger than asked, lookups that find nothing), with random faults (5% of requests
 // answer 503 and are retried; malformed pages fail about a third of the passes). After every
 // pass:
 // - a failed pass changed nothing;
@@ -97,16 +97,16 @@ TEST_F(Soak, NoInventedRemovalsAndEveryTransitionOnceWhateverTheListingDoes) {
     if (rng() % 5 == 0) {
       ASSERT_EQ(sim.post("/_sim/fail?after=" + std::to_string(rng() % 10) + "&times=3&status=503"), 200);
     }
-    // And during the pass the listing misbehaves, in one way or several. A server that ignores
-    // the sim filter gets a listing that holds still, so nothing is skipped that no lookup
-    // could settle; the two-walk rule is what it exercises.
+    // And during the pass the listing misbehaves, in one way or several. A server whose lookups
+    // find nothing gets a listing that holds still, so nothing is skipped that no lookup could
+    // settle; the two-walk rule is what it exercises.
     const bool drift = rng() % 3 == 0;
-    const bool ignore_sim = !drift && rng() % 6 == 0;
+    const bool ignore_sim = !drift && rng() % 6 == 0;  // lookups that find nothing
     const bool lagging = rng() % 4 == 0;
     const bool larger = rng() % 6 == 0;
     misbehaving += drift || ignore_sim || lagging || larger ? 1 : 0;
     ASSERT_EQ(sim.post("/_sim/drift?anywhere=1&every=" + std::to_string(drift ? 5 + rng() % 25 : 0)), 200);
-    ASSERT_EQ(sim.post(std::string("/_sim/listing?ignore_sim=") + (ignore_sim ? "1" : "0") +
+    ASSERT_EQ(sim.post(std::string("/_sim/listing?lookups=") + (ignore_sim ? "empty" : "honest") +
                        "&total=" + (lagging ? "frozen" : "truth") + "&larger_by=" + (larger ? "37" : "0")),
               200);
     if (lagging) {
@@ -149,7 +149,7 @@ TEST_F(Soak, NoInventedRemovalsAndEveryTransitionOnceWhateverTheListingDoes) {
   ASSERT_EQ(sim.post("/_sim/faults?fail_rate=0&malformed_rate=0"), 200);
   ASSERT_EQ(sim.post("/_sim/fail?times=0"), 200);
   ASSERT_EQ(sim.post("/_sim/drift?every=0"), 200);
-  ASSERT_EQ(sim.post("/_sim/listing?ignore_sim=0&total=truth&larger_by=0"), 200);
+  ASSERT_EQ(sim.post("/_sim/listing?lookups=honest&total=truth&larger_by=0"), 200);
   for (int i = 0; i < 2; ++i) {
     auto last = esim_sync("once");
     ASSERT_EQ(last.exit_code, 0) << last.err;
