@@ -252,7 +252,6 @@ TEST(GrafanaDashboard, VariablesFilterTheTransitionPanelsAndLimitsAreStated) {
       if (sql.find("status_transitions_daily") != std::string::npos || sql.find("package_status_history") != std::string::npos) {
         ++transition_panels;
         EXPECT_NE(sql.find("$template"), std::string::npos) << title << ": the template variable does not filter it";
-        EXPECT_NE(sql.find("$status"), std::string::npos) << title << ": the status variable does not filter it";
       }
       if (sql.find("$template") == std::string::npos && sql.find("esim.sync_") == std::string::npos) {
         EXPECT_NE(description.find("variables do not apply"), std::string::npos)
