@@ -85,7 +85,7 @@ TEST(OperatorMessages, PermissionDeniedForTheDatabaseNamesTheGrant) {
 
 TEST(OperatorMessages, ConfigBeforeTheCommandWorks) {
   TempDir dir;
-  dir.write("c.yaml", "api:\n  api_key: k-0123456789\n  user_id: u-before\n");
+  dir.write("c.yaml", "api:\n  api_key: k-0123456789\n  user_id: u-before\ndatabase:\n  url: postgresql://u@h/d\n");
   auto result = run_command({ESIM_SYNC_BINARY, "--config", dir.file("c.yaml"), "check-config"});
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_TRUE(contains(result.out, "user_id: u-before")) << result.out;
