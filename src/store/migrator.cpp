@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "util/conninfo.h"
+
 namespace esim {
 
 namespace {
@@ -35,15 +37,6 @@ std::string reader_role_warning(pqxx::work& tx) {
          " IN SCHEMA esim GRANT SELECT ON TABLES TO esim_reader; (README \"For BI\")";
 }
 
-// libpq's text on one line: "ERROR:  permission denied ...\n" without its line breaks.
-std::string one_line(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  for (char& c : text) {
-    if (c == '\n' || c == '\t') c = ' ';
-  }
-  return text;
-}
-
 MigrateResult migrate_in(pqxx::connection_base& connection, const std::vector<Migration>& migrations);
 
 }  // namespace
@@ -54,10 +47,11 @@ MigrateResult migrate(pqxx::connection_base& connection, const std::vector<Migra
   } catch (const pqxx::insufficient_privilege& e) {
     const std::string what = e.what();
     if (what.find("permission denied for database") == std::string::npos) throw;
-    // The schema cannot be created: the role needs CREATE on the database (or to own it).
+    // The schema cannot be created: the role needs CREATE on the database (or to own it). Not
+    // a MigrationError: `run` keeps trying (an administrator may grant it meanwhile).
     pqxx::nontransaction who(connection);
     const auto row = who.exec1("SELECT quote_ident(current_user), quote_ident(current_database())");
-    throw MigrationError(one_line(what) + "; esim-sync creates schema esim on its first run, so " +
+    throw std::runtime_error(util::libpq_message(what) + "; esim-sync creates schema esim on its first run, so " +
                          row[0].as<std::string>() + " needs CREATE on the database: as a superuser or the "
                          "database's owner run  GRANT CREATE ON DATABASE " + row[1].as<std::string>() + " TO " +
                          row[0].as<std::string>() + "  (or run `esim-sync migrate` once as a role that may)");
