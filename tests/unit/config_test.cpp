@@ -336,3 +336,11 @@ TEST(Config, WarningIsALevelAndAPortAloneListensEverywhere) {
   EXPECT_NE(bad[0].find("must be host:port or :port"), std::string::npos) << bad[0];
   EXPECT_NE(bad[1].find("trace, debug, info, warn (or warning), error"), std::string::npos) << bad[1];
 }
+
+TEST(Config, AnUnsetCredentialsDirectorySaysWhereItComesFrom) {
+  auto found = problems("api:\n  api_key_file: ${CREDENTIALS_DIRECTORY}/betatel-api-key\n  user_id: u\n"
+                        "database:\n  url: x\n", {});
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_NE(found[0].find("environment variable CREDENTIALS_DIRECTORY is not set"), std::string::npos) << found[0];
+  EXPECT_NE(found[0].find("CREDENTIALS_DIRECTORY=/etc/esim-sync"), std::string::npos) << found[0];
+}
