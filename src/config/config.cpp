@@ -94,6 +94,11 @@ class ConfigReader {
     }
     util::ExpandResult expanded = util::expand_env(node.Scalar(), env_);
     if (!expanded.error.empty()) {
+      // The example config reads the unit's credentials; by hand, the admin sets the variable.
+      if (expanded.error.find(" CREDENTIALS_DIRECTORY ") != std::string::npos) {
+        expanded.error += " (systemd sets it for the unit's LoadCredential=; by hand, as root: "
+                          "CREDENTIALS_DIRECTORY=/etc/esim-sync esim-sync ...)";
+      }
       problem(node, key, expanded.error);
       return std::nullopt;
     }
