@@ -250,7 +250,7 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
   ConfigReader reader(source_name, env);
   Config config;
   YAML::Node api_key_node, api_key_file_node;
-  bool api_key_given = false, api_key_readable = false;
+  bool api_key_given = false, api_key_readable = false, api_key_file_unreadable = false;
 
   if (!root.IsMap()) {
     throw ConfigError({source_name + ": the file must be a YAML mapping with api, database, "
@@ -270,7 +270,9 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
          api_key_given = true;
          api_key_readable = reader.string_field(k, v, config.api.api_key);
        }},
-      {"api_key_file", [&](auto& k, auto& v) { api_key_file_node = v; reader.string_field(k, v, config.api.api_key_file); }},
+      {"api_key_file", [&](auto& k, auto& v) {
+         api_key_file_node = v;
+         api_key_file_unreadable = !reader.string_field(k, v, config.api.api_key_file); }},
       {"user_id", [&](auto& k, auto& v) { reader.string_field(k, v, config.api.user_id); }},
       {"page_size", [&](auto& k, auto& v) { reader.int_field(k, v, config.api.page_size, 1, 10000); }},
       {"timeout", [&](auto& k, auto& v) {
@@ -359,7 +361,7 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     std::string error;
     config.api.api_key = read_secret_file(config.api.api_key_file, error);
     if (!error.empty()) reader.problem(api_key_file_node, "api.api_key_file", error);
-  } else if (!api_key_given) {
+  } else if (!api_key_given && !api_key_file_unreadable) {  // (an unexpandable file has its problem)
     reader.problem(api, "api.api_key", "is required (or api.api_key_file)");
   } else if (config.api.api_key.empty() && api_key_readable) {
     reader.problem(api_key_node, "api.api_key", "must not be empty");

@@ -340,8 +340,13 @@ TEST(Config, WarningIsALevelAndAPortAloneListensEverywhere) {
 TEST(Config, AnUnsetCredentialsDirectorySaysWhereItComesFrom) {
   auto found = problems("api:\n  api_key_file: ${CREDENTIALS_DIRECTORY}/betatel-api-key\n  user_id: u\n"
                         "database:\n  url: x\n", {});
-  ASSERT_FALSE(found.empty());
+  ASSERT_EQ(found.size(), 1u) << "only the variable, not also a missing api_key";
   EXPECT_NE(found[0].find("test.yaml:2: api.api_key_file: environment variable CREDENTIALS_DIRECTORY is not set"),
             std::string::npos) << found[0];
   EXPECT_NE(found[0].find("CREDENTIALS_DIRECTORY=/etc/esim-sync"), std::string::npos) << found[0];
+}
+
+TEST(Config, AnEmptyApiKeyFileStillNeedsAKey) {
+  auto found = problems("api:\n  api_key_file: \"\"\n  user_id: u\ndatabase:\n  url: x\n");
+  EXPECT_TRUE(any_contains(found, "api.api_key: is required")) << (found.empty() ? "(valid)" : found[0]);
 }
