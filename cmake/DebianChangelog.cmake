@@ -3,10 +3,12 @@
 # dpkg and lintian read it in Debian's format. CHANGELOG.md stays the one place to write to.
 #   cmake -DINPUT=CHANGELOG.md -DOUTPUT=changelog.gz -DVERSION=x.y.z -DMAINTAINER="n <e>"
 #         -P DebianChangelog.cmake
-# Each "## x.y.z (YYYY-MM-DD)" section becomes an entry ("Unreleased" is skipped), its
+# Each "## x.y.z (YYYY-MM-DD)" section becomes an entry, its
 # "### Heading" a "* Heading:" item, its "- " bullets and paragraphs items, rewrapped to fit 80
-# columns. The newest entry must be VERSION, so a version bump without a CHANGELOG.md section
-# fails the build.
+# columns. "## Unreleased" becomes the entry "x.y.z+unreleased" (distribution UNRELEASED, dated
+# SOURCE_DATE_EPOCH or now) when VERSION is that, and is skipped otherwise (it is empty).
+# The newest entry must be VERSION, so a version bump without a CHANGELOG.md section fails the
+# build.
 cmake_minimum_required(VERSION 3.18)
 
 # Appends `text` to `out`, wrapped at 78 columns: the first line after `first`, the rest after
@@ -60,8 +62,18 @@ endmacro()
 macro(close_entry)
   if(entry_open)
     flush_item()
-    execute_process(COMMAND date -u -R -d "${entry_date} 00:00:00" OUTPUT_VARIABLE rfc_date
-                    OUTPUT_STRIP_TRAILING_WHITESPACE COMMAND_ERROR_IS_FATAL ANY)
+    if(entry_date STREQUAL "now")
+      if(DEFINED ENV{SOURCE_DATE_EPOCH})
+        set(when "@$ENV{SOURCE_DATE_EPOCH}")
+      else()
+        set(when "now")
+      endif()
+      execute_process(COMMAND date -u -R -d "${when}" OUTPUT_VARIABLE rfc_date
+                      OUTPUT_STRIP_TRAILING_WHITESPACE COMMAND_ERROR_IS_FATAL ANY)
+    else()
+      execute_process(COMMAND date -u -R -d "${entry_date} 00:00:00" OUTPUT_VARIABLE rfc_date
+                      OUTPUT_STRIP_TRAILING_WHITESPACE COMMAND_ERROR_IS_FATAL ANY)
+    endif()
     string(APPEND changelog "\n -- ${MAINTAINER}  ${rfc_date}\n\n")
     set(entry_open FALSE)
   endif()
@@ -80,8 +92,17 @@ foreach(line IN LISTS lines)
     set(in_heading FALSE)
     set(item_indent "  * ")
     set(item_rest "    ")
+  elseif(line MATCHES "^## Unreleased" AND VERSION MATCHES "\\+unreleased$")
+    close_entry()
+    set(first_version "${VERSION}")
+    string(APPEND changelog "esim-sync (${VERSION}) UNRELEASED; urgency=medium\n\n")
+    set(entry_date "now")
+    set(entry_open TRUE)
+    set(in_heading FALSE)
+    set(item_indent "  * ")
+    set(item_rest "    ")
   elseif(line MATCHES "^## ")
-    close_entry()  # "Unreleased", or anything that is not a release
+    close_entry()  # "Unreleased" (empty), or anything that is not a release
   elseif(NOT entry_open)
     continue()
   elseif(line MATCHES "^### (.*)$")

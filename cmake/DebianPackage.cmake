@@ -3,7 +3,7 @@
 # tests/packaging checks it with lintian, dpkg -x and dpkg --root.
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME esim-sync)
-set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})  # the one version (CMakeLists.txt project())
+set(CPACK_PACKAGE_VERSION ${ESIM_SYNC_VERSION})  # the one version (CMakeLists.txt)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 # Install with DESTDIR and the real prefix, so cmake/InstallSystemFiles.cmake sees /usr and puts
 # the example config in /etc and the unit in /lib/systemd/system.

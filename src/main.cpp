@@ -2,7 +2,11 @@
 // command line; the work is in the commands (src/cli/commands.cpp).
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
 
 #include "cli/commands.h"
 #include "cli/run_command.h"
@@ -11,6 +15,58 @@
 #include "cli/fetch_command.h"
 #include "cli/exit_codes.h"
 #include "esim_sync_version.h"
+
+namespace {
+
+// Edit distance, for "did you mean" on a misspelled command.
+std::size_t distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// The first word that is neither an option nor an option's value: the command. CLI11 would say
+// "A subcommand is required" of an unknown one; this names it and the commands there are.
+// Returns false (after saying so) when it is not one of them.
+bool command_is_known(int argc, char** argv, const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::App* command : app.get_subcommands([](const CLI::App*) { return true; })) {
+    names.push_back(command->get_name());
+  }
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word == "-c" || word == "--config") {
+      ++i;  // its value
+      continue;
+    }
+    if (word.empty() || word[0] == '-') continue;
+    for (const auto& name : names) {
+      if (name == word) return true;
+    }
+    std::string list, closest;
+    std::size_t best = 3;  // at most two edits away
+    for (const auto& name : names) {
+      list += (list.empty() ? "" : ", ") + name;
+      if (distance(word, name) < best) best = distance(word, name), closest = name;
+    }
+    std::cerr << "esim-sync: unknown command '" << word << "'"
+              << (closest.empty() ? "" : "; did you mean '" + closest + "'?") << "\n"
+              << "The commands are " << list << "; see esim-sync --help.\n";
+    return false;
+  }
+  return true;  // no command at all: CLI11 says that one
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   esim::start_signal_thread();  // before any other thread, so that all of them leave signals to it
@@ -22,6 +78,9 @@ int main(int argc, char** argv) {
   std::string config_path = from_environment != nullptr && *from_environment != '\0' ? from_environment
                                                                                       : "/etc/esim-sync/config.yaml";
 
+  // --config before the command works too (esim-sync --config FILE once).
+  app.add_option("-c,--config", config_path, "YAML configuration file (also after the command)")
+      ->capture_default_str();
   auto add = [&](const char* name, const char* help) {
     CLI::App* command = app.add_subcommand(name, help);
     command->add_option("-c,--config", config_path, "YAML configuration file")
@@ -66,6 +125,7 @@ int main(int argc, char** argv) {
       "5 another esim-sync is syncing this database now (once), 6 once stopped by SIGINT/SIGTERM,\n"
       "7 the database mirrors another account than the configuration names (nothing written).");
 
+  if (!command_is_known(argc, argv, app)) return esim::exit_code::kUsage;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -14,6 +14,7 @@
 #include "store/pg_store.h"
 #include "sync/sync_pass.h"
 #include "util/cancel.h"
+#include "util/conninfo.h"
 #include "util/redact.h"
 
 namespace esim {
@@ -46,9 +47,10 @@ bool migrate_or_log(PgStore& store, const Config& config) {
   try {
     MigrateResult result = store.migrate();
     for (const auto& name : result.applied) spdlog::info("applied migration {}", name);
+    for (const auto& warning : result.warnings) spdlog::warn("{}", warning);
     return true;
   } catch (const std::exception& e) {
-    spdlog::error("migrations failed: {}", util::redact(e.what(), config.secrets()));
+    spdlog::error("migrations failed: {}", util::libpq_message(util::redact(e.what(), config.secrets())));
     return false;
   }
 }
@@ -66,8 +68,9 @@ int command_check_config(const std::string& config_path, bool connect) {
   int code = exit_code::kOk;
   try {
     PgStore store(config->database.url, config->database.statement_timeout);
-    std::cout << "# database: reachable; " << (store.status_report(1) ? "esim-sync's schema is there" : "not migrated yet")
-              << "\n";
+    // Asked before anything is printed: one verdict, whichever it is.
+    const bool migrated = static_cast<bool>(store.status_report(1));
+    std::cout << "# database: reachable; " << (migrated ? "esim-sync's schema is there" : "not migrated yet") << "\n";
   } catch (const std::exception& e) {
     std::cout << "# database: NOT reachable: " << util::redact(e.what(), config->secrets()) << "\n";
     code = exit_code::kDatabase;
@@ -105,7 +108,7 @@ int command_once(const std::string& config_path, bool allow_mass_removal, bool a
   try {
     service.prepare();
   } catch (const std::exception& e) {
-    spdlog::error("database not ready: {}", util::redact(e.what(), config->secrets()));
+    spdlog::error("database not ready: {}", util::libpq_message(util::redact(e.what(), config->secrets())));
     return exit_code::kDatabase;
   }
   exit_if_stuck_after_stop(kStopGrace, exit_code::kInterrupted);

@@ -16,8 +16,11 @@ namespace esim {
 namespace {
 
 // The message with any user:password@ in a URL redacted, whatever code logged it.
+// A trailing line break (libpq ends its errors with one) is dropped: it would show as "\n".
 std::string redacted_payload(const spdlog::details::log_msg& msg) {
-  return util::redact_url_userinfo(std::string(msg.payload.data(), msg.payload.size()));
+  std::string_view payload(msg.payload.data(), msg.payload.size());
+  while (!payload.empty() && (payload.back() == '\n' || payload.back() == '\r')) payload.remove_suffix(1);
+  return util::redact_url_userinfo(std::string(payload));
 }
 
 // %* : the message as a JSON string body (quotes, backslashes and control characters escaped).

@@ -3,6 +3,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <regex>
 #include <sys/stat.h>
@@ -18,6 +20,34 @@
 namespace esim {
 
 namespace {
+
+// Edit distance between two keys, for "did you mean".
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// "unknown key", and the nearest known key when one is at most two edits away.
+template <typename Map>
+std::string unknown_key(const std::string& key, const std::string& prefix, const Map& known) {
+  std::string closest;
+  std::size_t best = 3;
+  for (const auto& entry : known) {
+    const std::size_t d = edit_distance(key, entry.first);
+    if (d < best) best = d, closest = entry.first;
+  }
+  return closest.empty() ? "unknown key" : "unknown key; did you mean " + prefix + closest + "?";
+}
 
 std::string join_lines(const std::vector<std::string>& lines) {
   std::string out = "invalid configuration:";
@@ -49,7 +79,7 @@ class ConfigReader {
       std::string key = entry.first.as<std::string>();
       auto field = fields.find(key);
       if (field == fields.end()) {
-        problem(entry.first, name + "." + key, "unknown key");
+        problem(entry.first, name + "." + key, unknown_key(key, name + ".", fields));
         continue;
       }
       field->second(name + "." + key, entry.second);
@@ -64,6 +94,11 @@ class ConfigReader {
     }
     util::ExpandResult expanded = util::expand_env(node.Scalar(), env_);
     if (!expanded.error.empty()) {
+      // The example config reads the unit's credentials; by hand, the admin sets the variable.
+      if (expanded.error.find(" CREDENTIALS_DIRECTORY ") != std::string::npos) {
+        expanded.error += " (systemd sets it for the unit's LoadCredential=; by hand, as root: "
+                          "CREDENTIALS_DIRECTORY=/etc/esim-sync esim-sync ...)";
+      }
       problem(node, key, expanded.error);
       return std::nullopt;
     }
@@ -150,7 +185,7 @@ class ConfigReader {
 std::string read_secret_file(const std::string& path, std::string& error) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    error = "cannot read " + path;
+    error = "cannot read " + path + ": " + std::strerror(errno);
     return {};
   }
   std::stringstream buffer;
@@ -159,7 +194,12 @@ std::string read_secret_file(const std::string& path, std::string& error) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
     text.pop_back();
   }
-  if (text.empty()) error = path + " is empty";
+  struct stat file {};
+  if (text.empty() && stat(path.c_str(), &file) == 0 && S_ISDIR(file.st_mode)) {
+    error = "cannot read " + path + ": " + std::strerror(EISDIR);
+  } else if (text.empty()) {
+    error = path + " is empty";
+  }
   return text;
 }
 
@@ -210,7 +250,7 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
   ConfigReader reader(source_name, env);
   Config config;
   YAML::Node api_key_node, api_key_file_node;
-  bool api_key_given = false, api_key_readable = false;
+  bool api_key_given = false, api_key_readable = false, api_key_file_unreadable = false;
 
   if (!root.IsMap()) {
     throw ConfigError({source_name + ": the file must be a YAML mapping with api, database, "
@@ -220,7 +260,7 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
       {"api", true}, {"database", true}, {"schedule", true}, {"logging", true}, {"sync", true}, {"metrics", true}};
   for (const auto& entry : root) {
     std::string key = entry.first.as<std::string>();
-    if (!sections.count(key)) reader.problem(entry.first, key, "unknown key");
+    if (!sections.count(key)) reader.problem(entry.first, key, unknown_key(key, "", sections));
   }
 
   reader.section(root, "api", {
@@ -230,7 +270,9 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
          api_key_given = true;
          api_key_readable = reader.string_field(k, v, config.api.api_key);
        }},
-      {"api_key_file", [&](auto& k, auto& v) { api_key_file_node = v; reader.string_field(k, v, config.api.api_key_file); }},
+      {"api_key_file", [&](auto& k, auto& v) {
+         api_key_file_node = v;
+         api_key_file_unreadable = !reader.string_field(k, v, config.api.api_key_file); }},
       {"user_id", [&](auto& k, auto& v) { reader.string_field(k, v, config.api.user_id); }},
       {"page_size", [&](auto& k, auto& v) { reader.int_field(k, v, config.api.page_size, 1, 10000); }},
       {"timeout", [&](auto& k, auto& v) {
@@ -274,12 +316,14 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
       {"listen", [&](auto& k, auto& v) {
          std::string listen;
          if (!reader.string_field(k, v, listen) || listen.empty()) return;
-         static const std::regex shape(R"(^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$)");
+         // ":9187" (no host, as Prometheus exporters take it) listens on every IPv4 address.
+         static const std::regex shape(R"(^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):([0-9]{1,5})$)");
          std::smatch m;
          if (!std::regex_match(listen, m, shape) || std::stoi(m[2].str()) > 65535) {
-           reader.problem(v, k, "must be host:port, e.g. 127.0.0.1:9187, got \"" + listen + "\"");
+           reader.problem(v, k, "must be host:port or :port, e.g. 127.0.0.1:9187 or :9187 (every address), got \"" +
+                                    listen + "\"");
          } else {
-           config.metrics.listen = listen;
+           config.metrics.listen = m[1].length() == 0 ? "0.0.0.0" + listen : listen;
          }
        }},
   });
@@ -288,8 +332,9 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
          std::string level;
          reader.string_field(k, v, level);
          if (level.empty()) return;
+         if (level == "warning") level = "warn";  // syslog's and journalctl's word for it
          if (std::find(kLogLevels.begin(), kLogLevels.end(), level) == kLogLevels.end()) {
-           reader.problem(v, k, "must be one of trace, debug, info, warn, error, got \"" + level + "\"");
+           reader.problem(v, k, "must be one of trace, debug, info, warn (or warning), error, got \"" + level + "\"");
          } else {
            config.logging.level = level;
          }
@@ -316,7 +361,7 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     std::string error;
     config.api.api_key = read_secret_file(config.api.api_key_file, error);
     if (!error.empty()) reader.problem(api_key_file_node, "api.api_key_file", error);
-  } else if (!api_key_given) {
+  } else if (!api_key_given && !api_key_file_unreadable) {  // (an unexpandable file has its problem)
     reader.problem(api, "api.api_key", "is required (or api.api_key_file)");
   } else if (config.api.api_key.empty() && api_key_readable) {
     reader.problem(api_key_node, "api.api_key", "must not be empty");
@@ -338,7 +383,12 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
 
 Config load_config_file(const std::string& path, const util::EnvLookup& env, ConfigScope scope) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError({path + ": cannot read the configuration file"});
+  if (!in) throw ConfigError({path + ": cannot read the configuration file: " + std::strerror(errno)});
+  // A directory opens, and fails only at the read.
+  struct stat file {};
+  if (stat(path.c_str(), &file) == 0 && S_ISDIR(file.st_mode)) {
+    throw ConfigError({path + ": cannot read the configuration file: " + std::strerror(EISDIR)});
+  }
   std::stringstream buffer;
   buffer << in.rdbuf();
   Config config = parse_config(buffer.str(), path, env, scope);

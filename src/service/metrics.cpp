@@ -98,10 +98,18 @@ void Metrics::set_last_success(std::chrono::system_clock::time_point at) {
   last_success_unix_ = std::chrono::duration<double>(at.time_since_epoch()).count();
 }
 
+void Metrics::set_database_reached() {
+  std::lock_guard lock(mutex_);
+  database_reached_ = true;
+}
+
 Health Metrics::health() const {
   std::lock_guard lock(mutex_);
   if (!leader_ && passes_.count("locked_out") > 0) {
     return {200, "standby: another esim-sync is the writer; this one takes over if it goes\n"};
+  }
+  if (!any_success_ && !database_reached_) {
+    return {503, "waiting for the database: esim-sync has not reached PostgreSQL since it started\n"};
   }
   if (!any_success_ || std::chrono::steady_clock::now() - last_success_ > 3 * interval_) {
     return {503, "no pass succeeded within three intervals\n"};

@@ -12,7 +12,7 @@ namespace esim {
 
 // What /healthz answers: 200 while the mirror is fresh (or this instance is a standby), with a
 // body that says which, and a warning when the last pass held its removals back; 503 when no
-// pass succeeded within three intervals.
+// pass succeeded within three intervals ("waiting for the database" before it was reached).
 struct Health {
   int code;
   std::string body;
@@ -27,6 +27,8 @@ class Metrics {
   void set_live_packages(std::map<std::string, std::int64_t> by_status);
   void api_response(long status);  // 0: no answer at all
   void set_interval(std::chrono::milliseconds interval);
+  // The service connected and migrated: until then /healthz says it waits for the database.
+  void set_database_reached();
 
   std::string render() const;  // the Prometheus text exposition format
   Health health() const;
@@ -49,6 +51,7 @@ class Metrics {
   double last_duration_ = 0, last_success_unix_ = 0;
   std::chrono::steady_clock::time_point last_success_{};
   bool any_success_ = false;
+  bool database_reached_ = false;
   std::chrono::milliseconds interval_{std::chrono::minutes(15)};
 };
 

@@ -26,7 +26,10 @@ Service::Service(Config config, Metrics& metrics, Notifier& notifier, ServiceOpt
               {}, [&metrics](long status) { metrics.api_response(status); }) {}
 
 void Service::prepare() {
-  for (const auto& name : store_.migrate().applied) spdlog::info("applied migration {}", name);
+  const MigrateResult migrated = store_.migrate();
+  for (const auto& name : migrated.applied) spdlog::info("applied migration {}", name);
+  for (const auto& warning : migrated.warnings) spdlog::warn("{}", warning);
+  metrics_.set_database_reached();
   metrics_.set_interval(config_.schedule.interval);
   if (auto last = store_.last_success()) metrics_.set_last_success(*last);
 }

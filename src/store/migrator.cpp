@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "util/conninfo.h"
+
 namespace esim {
 
 namespace {
@@ -20,9 +22,45 @@ CREATE TABLE IF NOT EXISTS esim.schema_migrations (
 COMMENT ON TABLE esim.schema_migrations IS 'Migrations applied by esim-sync, with the SHA-256 of each file.';
 )sql";
 
+// The BI role is cluster-wide and made by migration 0002 only when the migrating role may create
+// roles; otherwise PostgreSQL's NOTICE would be all there is (and client_min_messages hides it).
+std::string reader_role_warning(pqxx::work& tx) {
+  const auto row = tx.exec1(
+      "SELECT NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'esim_reader'), current_user, current_database()");
+  if (!row[0].as<bool>()) return "";
+  const std::string role = row[1].as<std::string>(), database = row[2].as<std::string>();
+  return "role esim_reader was not created: " + role +
+         " may not create roles (it lacks CREATEROLE), so BI users have no read-only role yet. "
+         "As a superuser, in database " + database +
+         ", run: CREATE ROLE esim_reader NOLOGIN; GRANT USAGE ON SCHEMA esim TO esim_reader; "
+         "GRANT SELECT ON ALL TABLES IN SCHEMA esim TO esim_reader; ALTER DEFAULT PRIVILEGES FOR ROLE " + role +
+         " IN SCHEMA esim GRANT SELECT ON TABLES TO esim_reader; (README \"For BI\")";
+}
+
+MigrateResult migrate_in(pqxx::connection_base& connection, const std::vector<Migration>& migrations);
+
 }  // namespace
 
 MigrateResult migrate(pqxx::connection_base& connection, const std::vector<Migration>& migrations) {
+  try {
+    return migrate_in(connection, migrations);
+  } catch (const pqxx::insufficient_privilege& e) {
+    const std::string what = e.what();
+    if (what.find("permission denied for database") == std::string::npos) throw;
+    // The schema cannot be created: the role needs CREATE on the database (or to own it). Not
+    // a MigrationError: `run` keeps trying (an administrator may grant it meanwhile).
+    pqxx::nontransaction who(connection);
+    const auto row = who.exec1("SELECT quote_ident(current_user), quote_ident(current_database())");
+    throw std::runtime_error(util::libpq_message(what) + "; esim-sync creates schema esim on its first run, so " +
+                         row[0].as<std::string>() + " needs CREATE on the database: as a superuser or the "
+                         "database's owner run  GRANT CREATE ON DATABASE " + row[1].as<std::string>() + " TO " +
+                         row[0].as<std::string>() + "  (or run `esim-sync migrate` once as a role that may)");
+  }
+}
+
+namespace {
+
+MigrateResult migrate_in(pqxx::connection_base& connection, const std::vector<Migration>& migrations) {
   pqxx::work tx(connection, "migrate");
   tx.exec("SET LOCAL client_min_messages = warning");
   tx.exec_params("SELECT pg_advisory_xact_lock($1)", kMigrationLockKey);
@@ -63,9 +101,12 @@ MigrateResult migrate(pqxx::connection_base& connection, const std::vector<Migra
                            " which this esim-sync does not know; run a newer esim-sync");
     }
   }
+  if (std::string warning = reader_role_warning(tx); !warning.empty()) result.warnings.push_back(warning);
   tx.commit();
   result.current_version = newest_known;
   return result;
 }
+
+}  // namespace
 
 }  // namespace esim

@@ -16,11 +16,15 @@ class MigrationError : public std::runtime_error {
 struct MigrateResult {
   std::vector<std::string> applied;  // file names applied by this call
   int current_version = 0;
+  // What an administrator should know and do, such as creating esim_reader when the migrating
+  // role could not (each with the SQL to run); the commands log them as warnings.
+  std::vector<std::string> warnings;
 };
 
 // Applies, in order and in one transaction, every migration not yet recorded in
 // esim.schema_migrations. Fails, changing nothing, when an applied migration's file changed
-// (checksum) or the database has a migration this binary does not know.
+// (checksum) or the database has a migration this binary does not know. A role without the
+// right to create the schema gets the GRANT that gives it in the error.
 MigrateResult migrate(pqxx::connection_base& connection,
                       const std::vector<Migration>& migrations = embedded_migrations());
 

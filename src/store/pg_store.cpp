@@ -99,8 +99,12 @@ pqxx::connection& PgStore::connection() {
       }
     } catch (const pqxx::broken_connection& e) {
       drop_connection();
-      throw DatabaseError("cannot connect to PostgreSQL at " +
-                          util::redact_connection_string(conninfo_) + ": " + e.what());
+      // The URL as the user wrote it (not the keepalives added above), libpq's text on one
+      // line, and which password file was read and why it gave nothing (issue 20).
+      const std::string written = util::without_connection_defaults(conninfo_, kConnectionDefaults);
+      throw DatabaseError("cannot connect to PostgreSQL at " + util::redact_connection_string(written) + ": " +
+                          util::libpq_message(e.what()) +
+                          util::explain_password_failure(written, e.what(), util::process_environment()));
     }
   }
   return *connection_;

@@ -29,8 +29,13 @@ std::string redact_connection_string(const std::string& conninfo) {
 std::string redact_url_userinfo(const std::string& text) {
   if (text.find('@') == std::string::npos) return text;  // the common case, without a regex
   // The authority ends at the first / ? # (or space); its userinfo, at the last @ before that.
-  static const std::regex userinfo(R"(\b([A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s]*@)");
-  return std::regex_replace(text, userinfo, std::string("$1") + kMask + "@");
+  // A PostgreSQL URI keeps its role (who connects is half of most connection mistakes) and
+  // loses only its password; any other scheme loses the whole userinfo (a token may be the user).
+  static const std::regex postgres_password(R"(\b(postgres(?:ql)?://[^:/?#\s@]*:)[^/?#\s]*@)", std::regex::icase);
+  static const std::regex other_scheme(R"(\b((?!postgres(?:ql)?://)[A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s]*@)",
+                                       std::regex::icase);
+  std::string out = std::regex_replace(text, postgres_password, std::string("$1") + kMask + "@");
+  return std::regex_replace(out, other_scheme, std::string("$1") + kMask + "@");
 }
 
 }  // namespace util

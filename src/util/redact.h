@@ -13,7 +13,9 @@ std::string redact(std::string text, const std::vector<std::string>& secrets);
 // (postgresql://user:pw@host/db and "password=pw" forms).
 std::string redact_connection_string(const std::string& conninfo);
 
-// Text with the user:password@ of every URL in it (any scheme) replaced by "[REDACTED]@".
+// Text with the userinfo of every URL in it replaced by "[REDACTED]@"; a postgres(ql):// URL
+// keeps its role and loses only the password (user:[REDACTED]@), and one without a password
+// is left as it is.
 std::string redact_url_userinfo(const std::string& text);
 
 }  // namespace util

@@ -231,3 +231,33 @@ TEST_F(BiViews, GrafanaDashboardQueriesRunAsTheReader) {
   for (const std::string& type : panel_types) EXPECT_EQ(required.count(type), 1u) << type;
   EXPECT_EQ(required.count("grafana-postgresql-datasource"), 1u);
 }
+
+// What a BI user reads off the dashboard must hold: a variable narrows every panel that shows
+// packages or their transitions (or the panel says it does not apply), and a table cut at a
+// LIMIT says so in its title or description.
+TEST(GrafanaDashboard, VariablesFilterTheTransitionPanelsAndLimitsAreStated) {
+  std::ifstream in(std::string(ESIM_SOURCE_DIR) + "/config/grafana/esim-sync.json");
+  ASSERT_TRUE(in);
+  auto dashboard = nlohmann::json::parse(in);
+  int transition_panels = 0;
+  for (const auto& panel : dashboard["panels"]) {
+    const std::string title = panel["title"], description = panel.value("description", "");
+    for (const auto& target : panel["targets"]) {
+      const std::string sql = target["rawSql"];
+      std::smatch limit;
+      if (std::regex_search(sql, limit, std::regex(R"(LIMIT (\d+))")) && title != "Recent sync passes") {
+        EXPECT_TRUE(title.find(limit[1].str()) != std::string::npos || description.find(limit[1].str()) != std::string::npos)
+            << title << ": cut at LIMIT " << limit[1] << " without saying so";
+      }
+      if (sql.find("status_transitions_daily") != std::string::npos || sql.find("package_status_history") != std::string::npos) {
+        ++transition_panels;
+        EXPECT_NE(sql.find("$template"), std::string::npos) << title << ": the template variable does not filter it";
+      }
+      if (sql.find("$template") == std::string::npos && sql.find("esim.sync_") == std::string::npos) {
+        EXPECT_NE(description.find("variables do not apply"), std::string::npos)
+            << title << ": neither filtered by the variables nor saying so";
+      }
+    }
+  }
+  EXPECT_GE(transition_panels, 2);
+}

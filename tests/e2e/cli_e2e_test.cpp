@@ -1,6 +1,8 @@
 // The command-line contract: commands, exit codes, and what each prints.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <thread>
 
 #include "e2e/e2e_fixture.h"
@@ -90,9 +92,15 @@ TEST_F(EndToEnd, RunSyncsOnScheduleAndStopsCleanlyOnSigterm) {
 }
 
 TEST(Cli, TheExampleConfigIsValidAndDocumentsEverySection) {
+  // As the unit runs it: the API key and the password file are credentials (README "Deploy").
+  TempDir credentials;
+  credentials.write("betatel-api-key", "example-key-5c1e\n");
+  credentials.write("pgpass", "localhost:5432:esim:esim_sync:pw\n");
+  chmod(credentials.file("pgpass").c_str(), 0600);
   auto result = run_command({ESIM_SYNC_BINARY, "check-config", "--config", ESIM_SOURCE_DIR "/config/esim-sync.example.yaml"},
-                            {{"BETATEL_API_KEY", "example-key"}, {"BETATEL_USER_ID", "42"}});
+                            {{"CREDENTIALS_DIRECTORY", credentials.path()}});
   EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_FALSE(contains(result.out + result.err, "example-key-5c1e")) << result.out;
   for (const char* key : {"max_retries: 5", "max_removed_fraction: 0.2", "statement_timeout: 5m", "interval: 15m"}) {
     EXPECT_NE(result.out.find(key), std::string::npos) << key << "\n" << result.out;
   }

@@ -83,7 +83,7 @@ TEST(Config, UnknownKeyIsNamedWithItsLine) {
   text.replace(text.find("  page_size"), 0, "  page_sise: 10\n");
   auto found = problems(text);
   ASSERT_EQ(found.size(), 1u);
-  EXPECT_EQ(found[0], "test.yaml:5: api.page_sise: unknown key");
+  EXPECT_EQ(found[0], "test.yaml:5: api.page_sise: unknown key; did you mean api.page_size?");
 }
 
 TEST(Config, UnknownTopLevelSection) {
@@ -282,4 +282,71 @@ TEST(Config, SecretFilesReadableByOthersDrawAWarning) {
   EXPECT_TRUE(any_contains(open_files, "database.url: the passfile " + dir + "/pgpass can be read by group or others"));
   EXPECT_EQ(open_files.size(), 2u);
   EXPECT_TRUE(closed_files.empty());
+}
+
+TEST(Config, ReadErrorsSayWhy) {
+  try {
+    esim::load_config_file("/nonexistent/esim.yaml", env({}));
+    FAIL() << "a missing file loaded";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/esim.yaml: cannot read the configuration file: No such file "
+                                         "or directory"), std::string::npos) << e.what();
+  }
+  try {
+    esim::load_config_file("/tmp", env({}));
+    FAIL() << "a directory loaded";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("/tmp: cannot read the configuration file: Is a directory"),
+              std::string::npos) << e.what();
+  }
+  auto missing_key = problems("api:\n  api_key_file: /nonexistent/key\n  user_id: u\ndatabase:\n  url: x\n");
+  ASSERT_EQ(missing_key.size(), 1u);
+  EXPECT_NE(missing_key[0].find("cannot read /nonexistent/key: No such file or directory"), std::string::npos)
+      << missing_key[0];
+  if (geteuid() != 0) {  // root reads any file
+    char path[] = "/tmp/esim-key-XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    chmod(path, 0);
+    auto denied = problems(std::string("api:\n  api_key_file: ") + path + "\n  user_id: u\ndatabase:\n  url: x\n");
+    unlink(path);
+    ASSERT_EQ(denied.size(), 1u);
+    EXPECT_NE(denied[0].find("Permission denied"), std::string::npos) << denied[0];
+  }
+}
+
+TEST(Config, AMisspelledKeyGetsADidYouMean) {
+  auto found = problems("api:\n  api_key: k\n  user_id: u\n  page_sise: 3\ndatabase:\n  url: x\nschedul:\n  interval: 1m\n");
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0], "test.yaml:7: schedul: unknown key; did you mean schedule?");
+  EXPECT_EQ(found[1], "test.yaml:4: api.page_sise: unknown key; did you mean api.page_size?");
+  auto far = problems("api:\n  api_key: k\n  user_id: u\n  retries: 4\ndatabase:\n  url: x\n");
+  ASSERT_EQ(far.size(), 1u);
+  EXPECT_EQ(far[0], "test.yaml:4: api.retries: unknown key") << "nothing near enough to suggest";
+}
+
+TEST(Config, WarningIsALevelAndAPortAloneListensEverywhere) {
+  Config c = parse_config("api:\n  api_key: k\n  user_id: u\ndatabase:\n  url: x\nlogging:\n  level: warning\n"
+                          "metrics:\n  listen: \":9187\"\n", "test.yaml", env({}));
+  EXPECT_EQ(c.logging.level, "warn");
+  EXPECT_EQ(c.metrics.listen, "0.0.0.0:9187");
+  auto bad = problems("api:\n  api_key: k\n  user_id: u\ndatabase:\n  url: x\nlogging:\n  level: loud\n"
+                      "metrics:\n  listen: \":99999\"\n");
+  ASSERT_EQ(bad.size(), 2u);
+  EXPECT_NE(bad[0].find("must be host:port or :port"), std::string::npos) << bad[0];
+  EXPECT_NE(bad[1].find("trace, debug, info, warn (or warning), error"), std::string::npos) << bad[1];
+}
+
+TEST(Config, AnUnsetCredentialsDirectorySaysWhereItComesFrom) {
+  auto found = problems("api:\n  api_key_file: ${CREDENTIALS_DIRECTORY}/betatel-api-key\n  user_id: u\n"
+                        "database:\n  url: x\n", {});
+  ASSERT_EQ(found.size(), 1u) << "only the variable, not also a missing api_key";
+  EXPECT_NE(found[0].find("test.yaml:2: api.api_key_file: environment variable CREDENTIALS_DIRECTORY is not set"),
+            std::string::npos) << found[0];
+  EXPECT_NE(found[0].find("CREDENTIALS_DIRECTORY=/etc/esim-sync"), std::string::npos) << found[0];
+}
+
+TEST(Config, AnEmptyApiKeyFileStillNeedsAKey) {
+  auto found = problems("api:\n  api_key_file: \"\"\n  user_id: u\ndatabase:\n  url: x\n");
+  EXPECT_TRUE(any_contains(found, "api.api_key: is required")) << (found.empty() ? "(valid)" : found[0]);
 }

@@ -46,3 +46,14 @@ TEST(Metrics, StatusLabelsAreBoundedTheRestCountAsOther) {
   // NEW_0..NEW_45 (100+...+145 = 5635) and "lower case" (7).
   EXPECT_NE(text.find("esim_sync_packages{status=\"other\"} 5642\n"), std::string::npos) << text;
 }
+
+TEST(Health, SaysItWaitsForTheDatabaseUntilItReachedIt) {
+  esim::Metrics metrics;
+  esim::Health waiting = metrics.health();
+  EXPECT_EQ(waiting.code, 503);
+  EXPECT_NE(waiting.body.find("waiting for the database"), std::string::npos) << waiting.body;
+  metrics.set_database_reached();  // connected and migrated, no pass yet
+  esim::Health reached = metrics.health();
+  EXPECT_EQ(reached.code, 503);
+  EXPECT_NE(reached.body.find("no pass succeeded"), std::string::npos) << reached.body;
+}

@@ -34,3 +34,13 @@ TEST(Redact, UrlUserinfoIsHiddenWhereverTheUrlAppears) {
   EXPECT_EQ(util::redact_url_userinfo("see HTTP://token@h/x and http://h/a@b"), "see HTTP://[REDACTED]@h/x and http://h/a@b");
   EXPECT_EQ(util::redact_url_userinfo("mail me@example.com"), "mail me@example.com");
 }
+
+TEST(Redact, APostgresRoleStaysVisibleOnlyItsPasswordIsHidden) {
+  // The role names who connects: hiding it hides the mistake (a wrong role, a pgpass line).
+  EXPECT_EQ(util::redact_url_userinfo("cannot connect to PostgreSQL at postgresql://esim_sync@db/esim: refused"),
+            "cannot connect to PostgreSQL at postgresql://esim_sync@db/esim: refused");
+  EXPECT_EQ(util::redact_url_userinfo("at postgres://esim:pw-77@db/esim and postgresql://r:@h/d"),
+            "at postgres://esim:[REDACTED]@db/esim and postgresql://r:[REDACTED]@h/d");
+  // Any other scheme keeps hiding the whole userinfo (a token may be the user part).
+  EXPECT_EQ(util::redact_url_userinfo("see https://token-1@h/x"), "see https://[REDACTED]@h/x");
+}
