@@ -166,7 +166,15 @@ std::vector<std::size_t> Catalog::positions_of_sim(const std::string& sim) const
 std::int64_t Catalog::ghosts() const {
   std::lock_guard lock(index_mutex_);
   if (ghosts_generation_ != generation_) {
-    ghosts_ = std::count_if(listed_.begin(), listed_.end(), [](const SimPackage& p) { return p.ghost; });
+    ghosts_ = std::count_if(listed_.begin(), listed_.end(), [](const SimPackage& p) { return p.ghost || p.unlisted; });
+    // Unlisted packages take no place in the listing: its slots skip them (in listing order,
+    // newest first). Empty while there are none, so a large listing pays nothing.
+    slots_.clear();
+    if (std::any_of(listed_.begin(), listed_.end(), [](const SimPackage& p) { return p.unlisted; })) {
+      for (std::size_t i = listed_.size(); i-- > 0;) {
+        if (!listed_[i].unlisted) slots_.push_back(i);
+      }
+    }
     ghosts_generation_ = generation_;
   }
   return ghosts_;
@@ -187,10 +195,12 @@ std::string Catalog::render_page(std::int64_t offset, std::int64_t count, const 
   if (!filter.any()) {
     // LIMIT/OFFSET over every row, then the dropped rows filtered out of the page: a ghost or
     // an unpaged package leaves its page short without ending the listing.
-    const auto slots = static_cast<std::int64_t>(listed_.size());
-    total = slots - ghosts();
+    total = static_cast<std::int64_t>(listed_.size()) - ghosts();  // also brings slots_ up to date
+    const bool skipping = !slots_.empty();
+    const auto slots = skipping ? static_cast<std::int64_t>(slots_.size()) : static_cast<std::int64_t>(listed_.size());
     for (std::int64_t i = offset; i < slots && i < offset + count; ++i) {
-      const SimPackage& p = listed_[static_cast<std::size_t>(slots - 1 - i)];
+      const SimPackage& p = skipping ? listed_[slots_[static_cast<std::size_t>(i)]]
+                                     : listed_[static_cast<std::size_t>(slots - 1 - i)];
       if (!p.ghost && !p.unpaged) page.push_back(&p);
     }
   } else if (filter.sim) {
@@ -250,6 +260,15 @@ bool Catalog::page_again(const std::string& id) {
   auto it = find_listed(id);
   if (it == listed_.end() || it->ghost) return false;
   it->unpaged = false;
+  return true;
+}
+
+bool Catalog::unlist(const std::string& id) {
+  std::unique_lock lock(mutex_);
+  ++generation_;
+  auto it = find_listed(id);
+  if (it == listed_.end()) return false;
+  it->unlisted = true;
   return true;
 }
 

@@ -28,6 +28,9 @@ struct SimPackage {
   // counted in "total"); an unpaged package still exists (lookups find it, "total" counts it).
   bool ghost = false;
   bool unpaged = false;
+  // Left out of the unfiltered listing altogether, "total" included (a listing that filters a
+  // class of packages, or an index that lost them), while lookups still find it.
+  bool unlisted = false;
 };
 
 struct Filter {
@@ -76,6 +79,7 @@ class Catalog {
   bool drop_from_pages(const std::string& id, bool ghost);
   // Lists an unpaged package in the pages again.
   bool page_again(const std::string& id);
+  bool unlist(const std::string& id);  // see SimPackage::unlisted
   // Gives a package another SIM: `to` (JSON string content, so "\u0000" is an escape), or a
   // fresh ICCID when empty.
   bool move_sim(const std::string& id, const std::string& to);
@@ -114,7 +118,8 @@ class Catalog {
   mutable std::shared_mutex mutex_;
   std::vector<SimPackage> listed_;  // oldest first; the listing reads it from the back
   std::map<std::string, SimPackage> hidden_;
-  // Listed packages that are ghosts, recounted after the listing changed.
+  // Listed packages that are ghosts, or unlisted: not counted in "total". Recounted after the
+  // listing changed.
   std::int64_t ghosts() const;
   std::string id_prefix_;
   std::mt19937_64 rng_;
@@ -127,6 +132,7 @@ class Catalog {
   mutable std::vector<std::size_t> position_by_serial_;  // kNowhere: not listed
   mutable std::uint64_t ghosts_generation_ = ~std::uint64_t{0};
   mutable std::int64_t ghosts_ = 0;
+  mutable std::vector<std::size_t> slots_;  // positions in listed_ of the listing's slots, when some are unlisted
 };
 
 }  // namespace sim

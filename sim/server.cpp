@@ -231,6 +231,9 @@ struct Server::Impl {
       return;
     }
     filter.omit_inactive = lookup && options.lookups == LookupMode::kOmitInactive;
+    if (!lookup && options.max_offset > 0 && offset >= options.max_offset) {
+      return reject(400, "Invalid pagination parameters: offset beyond the result window");
+    }
     if (!lookup && options.past_end_status != 0 && offset >= account->size()) {
       return reject(options.past_end_status, "Invalid pagination parameters: offset beyond the last package");
     }
@@ -331,6 +334,7 @@ struct Server::Impl {
       }
       if (req.has_param("max_bytes")) options.max_page_bytes = std::stoll(req.get_param_value("max_bytes"));
       if (req.has_param("past_end")) options.past_end_status = std::stoi(req.get_param_value("past_end"));
+      if (req.has_param("max_offset")) options.max_offset = std::stoll(req.get_param_value("max_offset"));
       if (req.has_param("wrapped")) options.wrapped_package = req.get_param_value("wrapped") == "1";
       res.set_content("{}", "application/json");
     });
@@ -355,7 +359,7 @@ struct Server::Impl {
                                                            : FaultMode::kStatus;
       res.set_content("{}", "application/json");
     });
-    http.Post(R"(/_sim/packages/([^/]+)/(status|hide|unhide|ghost|unpaged|paged|move-sim))",
+    http.Post(R"(/_sim/packages/([^/]+)/(status|hide|unhide|ghost|unpaged|paged|unlisted|move-sim))",
               [this](const httplib::Request& req, auto& res) {
       const std::string id = req.matches[1], action = req.matches[2];
       bool ok = action == "hide"       ? catalog.hide(id)
@@ -363,6 +367,7 @@ struct Server::Impl {
                 : action == "ghost"    ? catalog.drop_from_pages(id, true)
                 : action == "unpaged"  ? catalog.drop_from_pages(id, false)
                 : action == "paged"    ? catalog.page_again(id)
+                : action == "unlisted" ? catalog.unlist(id)
                 : action == "move-sim" ? catalog.move_sim(id, req.get_param_value("to"))
                                        : catalog.set_status(id, req.get_param_value("status"));
       res.status = ok ? 200 : 404;

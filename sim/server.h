@@ -48,6 +48,7 @@ struct ServerOptions {
   LookupMode lookups = LookupMode::kHonest;
   std::int64_t max_page_bytes = 0;  // pages cut once their body would pass this (0: no cap)
   int past_end_status = 0;          // an unfiltered request past the last package answers this (0: [])
+  std::int64_t max_offset = 0;      // an unfiltered request from this offset on answers 400 (0: none)
   bool wrapped_package = false;     // GET /packages/{id} answers {"package": {...}}, not the bare object
   // A second account on the same server: its user id (same key), and its own packages.
   std::string other_user_id;

@@ -64,14 +64,26 @@ std::int64_t offset_at(std::int64_t step, std::int64_t index) {
   return step * (index + 1);
 }
 
-// Some servers refuse an offset past the last package instead of answering an empty page: 400
-// ("invalid pagination", documented) or 416 for any offset but the first, or 404 for one at or
-// past the total the listing reported, is the end of the listing. (A refusal in the middle would
-// only end the walk early: the packages after it become candidates, which no walk removes
-// alone.) Anything else is a failure.
-bool refused_past_end(const ApiError& error, std::int64_t offset, std::int64_t total) {
+// Some servers refuse an offset past the last package instead of answering an empty page (400
+// "invalid pagination", documented; 404 or 416 elsewhere). Such a refusal is the end of the
+// listing when the offset is within a page of the reported total (a total that still counts a
+// package or two that went). Far below the total it is a server that caps offsets, hiding the
+// rest: that fails the walk, saying so, rather than leave the tail of the mirror stale for good.
+bool refused_past_end(const ApiError& error, std::int64_t offset, std::int64_t total, int page_size) {
   const long status = error.http_status();
-  return offset > 0 && (status == 400 || status == 416 || (status == 404 && offset >= total));
+  if (offset <= 0 || (status != 400 && status != 404 && status != 416)) return false;
+  return offset >= total || total - offset < page_size;
+}
+
+[[noreturn]] void refused_before_end(const ApiError& error, std::int64_t offset, std::int64_t total) {
+  const long status = error.http_status();
+  if (offset > 0 && (status == 400 || status == 404 || status == 416)) {
+    throw ApiError(std::string(error.what()) + "; the listing reports " + std::to_string(total) +
+                       " packages, so offset " + std::to_string(offset) +
+                       " is not its end (a server that caps offsets hides the packages past it)",
+                   status);
+  }
+  throw error;
 }
 
 }  // namespace
@@ -89,7 +101,7 @@ PagerResult Pager::run_sequential(const PageSink& sink) {
     try {
       page = source_.fetch_page(offset, page_size_);
     } catch (const ApiError& e) {
-      if (!refused_past_end(e, offset, result.final_total)) throw;
+      if (!refused_past_end(e, offset, result.final_total, page_size_)) refused_before_end(e, offset, result.final_total);
       check_early_end(result, offset, result.final_total);
       break;
     }
@@ -124,8 +136,8 @@ Page Pager::fetch_stretch(std::int64_t offset, std::int64_t step) {
     try {
       rest = source_.fetch_page(next, static_cast<int>(std::min<std::int64_t>(page_size_, offset + step - next)));
     } catch (const ApiError& e) {
-      if (refused_past_end(e, next, page.total)) break;  // the stretch held the listing's last packages
-      throw;
+      if (refused_past_end(e, next, page.total, page_size_)) break;  // the stretch held the listing's last packages
+      refused_before_end(e, next, page.total);
     }
     if (rest.packages.empty()) break;
     next += static_cast<std::int64_t>(rest.packages.size());
@@ -192,9 +204,9 @@ PagerResult Pager::run_concurrent(const PageSink& sink) {
           if (page.packages.empty()) end_at(index);
           if (!queue.push(index, std::move(page))) break;
         } catch (const ApiError& e) {
-          // A refusal past the end, after short pages, is where the listing ends (the end page
-          // of this walk is then "lost": nothing after it is due).
-          if (refused_past_end(e, offset, total)) {
+          // A refusal at the end is where the listing ends (the end page of this walk is then
+          // "lost": nothing after it is due).
+          if (refused_past_end(e, offset, total, page_size_)) {
             end_at(index);
             lower(refused_index, index);
             queue.lose(index);
@@ -203,7 +215,11 @@ PagerResult Pager::run_concurrent(const PageSink& sink) {
           {
             std::lock_guard lock(error_mutex);
             if (index < error_index) {
-              worker_error = std::current_exception();
+              try {
+                refused_before_end(e, offset, total);
+              } catch (const ApiError&) {
+                worker_error = std::current_exception();
+              }
               error_index = index;
             }
           }

@@ -275,28 +275,31 @@ SELECT count(*) FROM esim.package_status_history h
 inline constexpr const char* kGoneAndMissedBefore =
     "SELECT count(*) FROM esim_gone g JOIN esim.removal_candidates r ON r.package_id = g.id";
 
-// The candidates themselves, as the mirror has them, each with a package the walk saw on the
-// same SIM if there is one (a live package not among the candidates was seen); a bounded
-// number, in id order.
+// The candidates themselves, as the mirror has them, each with a package the walk saw
+// unchanged on the same SIM if there is one (a live package that is not in the diff was seen as
+// the mirror has it); a bounded number: first those an earlier walk missed too (the two-walk
+// rule would remove them unasked), then at random, so that over passes every candidate is
+// asked, not the same first few.
 inline constexpr const char* kRemovalCandidates = R"sql(
 SELECT d.id, p.sim, p.status,
        (SELECT s.id FROM esim.packages s
          WHERE s.sim = p.sim AND s.id <> p.id AND s.removed_at IS NULL
-           AND NOT EXISTS (SELECT 1 FROM esim_diff x WHERE x.id = s.id AND x.seq IS NULL)
+           AND NOT EXISTS (SELECT 1 FROM esim_diff x WHERE x.id = s.id)
          LIMIT 1)
   FROM esim_diff d JOIN esim.packages p ON p.id = d.id
  WHERE d.seq IS NULL
- ORDER BY d.id
+ ORDER BY EXISTS (SELECT 1 FROM esim.removal_candidates r WHERE r.package_id = d.id) DESC, random()
  LIMIT $1
 )sql";
 
-// Packages this walk saw, of one status ($1) or of any (NULL): live in the mirror and not
-// candidates. From a random place among the first few hundred, so that the controls are not
-// the same few every pass; $3 is that place (0 when the status has few packages).
+// Packages this walk saw, of one status ($1) or of any (NULL), exactly as the mirror has them:
+// live and not in the diff (neither a candidate nor changed, so the status the walk saw is the
+// mirror's). From a random place among the first few hundred, so that the controls are not the
+// same few every pass; $3 is that place (0 when the status has few packages).
 inline constexpr const char* kSeenPackages = R"sql(
 SELECT s.id FROM esim.packages s
  WHERE s.removed_at IS NULL AND ($1::text IS NULL OR s.status = $1)
-   AND NOT EXISTS (SELECT 1 FROM esim_diff x WHERE x.id = s.id AND x.seq IS NULL)
+   AND NOT EXISTS (SELECT 1 FROM esim_diff x WHERE x.id = s.id)
  OFFSET $3 LIMIT $2
 )sql";
 // When the mirror holds no such package (every one the walk saw is new to it, as after

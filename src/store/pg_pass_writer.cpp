@@ -222,17 +222,19 @@ PassCounts PgPassWriter::commit(const ApplyOptions& options) {
     timer.step("inserts");
   }
   // The summary already counted the candidates under the writer lock: none, nothing to scan for.
-  // What an earlier walk lacked proves something only next to a complete walk.
-  const std::int64_t provable = summary_->proven_gone + (options.walk_complete ? summary_->missed_before : 0);
+  // What an earlier walk lacked proves something only next to a complete walk; a held pass
+  // (its walk lost too much to be believed) is no walk to count on either way.
+  const bool second_walk_counts = options.walk_complete && options.apply_removals;
+  const std::int64_t provable = summary_->proven_gone + (second_walk_counts ? summary_->missed_before : 0);
   if (options.apply_removals && provable > 0) {
-    pqxx::row gone = tx.exec_params1(apply_sql::kApplyRemovals, at, run_, options.walk_complete);
+    pqxx::row gone = tx.exec_params1(apply_sql::kApplyRemovals, at, run_, second_walk_counts);
     counts.removed = gone[0].as<std::int64_t>();
     counts.removed_by_lookup = gone[1].as<std::int64_t>();
     counts.removed_by_second_walk = counts.removed - counts.removed_by_lookup;
     timer.step("removals");
   }
   counts.removals_deferred = summary_->removal_candidates - counts.removed;
-  remember_candidates(tx, at, options.walk_complete ? counts.removals_deferred : 0);
+  remember_candidates(tx, at, second_walk_counts ? counts.removals_deferred : 0);
   counts.lookups = options.lookups;
   counts.recovered_by_lookup = options.recovered_by_lookup;
   counts.lookups_inconclusive = options.lookups_inconclusive;

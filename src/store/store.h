@@ -81,9 +81,9 @@ struct ApplyOptions {
   std::int64_t lookups = 0;    // recorded on the run row
   std::int64_t recovered_by_lookup = 0;
   std::int64_t lookups_inconclusive = 0;
-  // The walk ended at an empty page and saw no sign that the listing moved: only then does a
-  // second such walk that lacks a package count as proof (the two-walk rule), and only then are
-  // its candidates remembered for the next one.
+  // The walk ended at an empty page, saw no sign that the listing moved, and lacked nothing a
+  // lookup found: only then (and with removals applied) does a second such walk that lacks a
+  // package count as proof (the two-walk rule), and only then are its candidates remembered.
   bool walk_complete = true;
   // Called between the apply's statements: a long apply still feeds the watchdog.
   std::function<void()> heartbeat = nullptr;

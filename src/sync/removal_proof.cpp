@@ -22,9 +22,10 @@ bool altered_when_stored(const std::string& id) { return id.find("\xEF\xBF\xBD")
 
 // A batch: its candidates, and controls that resemble them: the package the walk saw on the
 // same SIM (a server that answers a SIM's packages wrongly shows it there), and a few seen
-// packages of each status among the candidates (one that drops a status shows it there), or of
-// any status when the walk saw none of that one. Controls and candidates alternate, so that
-// both are asked of the server at the same moment.
+// packages of each status among the candidates (one that drops a status shows it there). Never
+// a control of another status: a server that lost every package of one status (a default
+// filter, a shard) would find those and so "prove" the whole status gone. Controls and
+// candidates alternate, so that both are asked of the server at the same moment.
 std::vector<RemovalProof::Lookup> RemovalProof::plan(const std::vector<RemovalCandidate>& batch) {
   std::set<std::string> candidates, statuses;
   for (const RemovalCandidate& c : batch) {
@@ -41,14 +42,21 @@ std::vector<RemovalProof::Lookup> RemovalProof::plan(const std::vector<RemovalCa
     if (c.seen_on_same_sim) add_control(*c.seen_on_same_sim);
   }
   for (const std::string& status : statuses) {
+    if (statuses_never_seen_.count(status)) continue;
     std::vector<std::string> seen = seen_(status, kControlsPerStatus);
-    if (seen.empty()) seen = seen_("", kControlsPerStatus);
+    if (seen.empty()) statuses_never_seen_.insert(status);
     for (const std::string& id : seen) add_control(id);
   }
   std::vector<Lookup> lookups;
+  auto ask_for = [&](const std::string& id, bool control, bool uncontrolled) {
+    Lookup& l = lookups.emplace_back();
+    l.id = id;
+    l.control = control;
+    l.uncontrolled = uncontrolled;
+  };
   for (std::size_t i = 0; i < std::max(batch.size(), controls.size()); ++i) {
-    if (i < controls.size()) lookups.push_back(Lookup{controls[i], true});
-    if (i < batch.size()) lookups.push_back(Lookup{batch[i].id, false});
+    if (i < controls.size()) ask_for(controls[i], true, false);
+    if (i < batch.size()) ask_for(batch[i].id, false, statuses_never_seen_.count(batch[i].status) > 0);
   }
   return lookups;
 }
@@ -113,13 +121,15 @@ void RemovalProof::judge(std::vector<Lookup>& lookups, ProofResult& result) {
     if (l.answer == Lookup::Answer::kFound) {
       ++result.recovered;
       result.listed.push_back(std::move(*l.package));
-    } else if (l.answer == Lookup::Answer::kAbsent && can_find) {
+    } else if (l.answer == Lookup::Answer::kAbsent && can_find && !l.uncontrolled) {
       result.gone.push_back(l.id);
     } else {
       ++result.inconclusive;
       if (result.why_inconclusive.empty()) {
         result.why_inconclusive =
             l.answer != Lookup::Answer::kAbsent ? "a lookup failed: " + l.failure
+            : l.uncontrolled ? "the walk saw no package of the status of " + shown_id(l.id) +
+                                   " to check the server's answer against"
             : missing_control != nullptr
                 ? "GET /packages/" + shown_id(missing_control->id) +
                       " did not find a package the walk had just seen (" + missing_control->failure +

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,9 @@ class RemovalProof {
   struct Lookup {
     std::string id;
     bool control = false;
+    // A candidate of a status the walk saw no package of: no control can show that the server
+    // finds packages like it, so its 404 proves nothing.
+    bool uncontrolled = false;
     enum class Answer { kFound, kAbsent, kFailed } answer = Answer::kFailed;
     std::optional<Package> package;
     std::string failure;  // why kFailed, or what a control's answer was
@@ -58,6 +62,7 @@ class RemovalProof {
 
   PageSource& source_;
   SeenPackages seen_;
+  std::set<std::string> statuses_never_seen_;  // asked once a pass: none of them was seen
   int concurrency_;
   std::function<void()> beat_;
 };

