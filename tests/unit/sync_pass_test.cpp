@@ -291,3 +291,32 @@ TEST(SyncPass, TheWriterLockIsReleasedByOnceAndKeptByRun) {
   EXPECT_FALSE(run.run().succeeded());
   EXPECT_TRUE(run.store.locked);  // a failed pass keeps the leadership too
 }
+
+namespace {
+
+// A listing that never ends: every page comes back full, whatever its total says.
+class EndlessListing : public FakePageSource {
+ public:
+  esim::Page fetch_page(std::int64_t offset, int count) override {
+    esim::Page page;
+    page.offset = offset;
+    page.total = 1;
+    page.packages.assign(static_cast<std::size_t>(count), package("p"));
+    return page;
+  }
+};
+
+}  // namespace
+
+// The API's fault, so counted as an "api" failure in esim_sync_pass_failures_total, not "database".
+TEST(SyncPass, AListingThatNeverEndsIsAnApiFailure) {
+  EndlessListing endless;
+  FakeStore store;
+  FixedClock clock;
+  esim::SyncSettings settings;
+  settings.page_size = 100000;
+  const esim::PassOutcome outcome = SyncPass(endless, store, clock, settings).run();
+  EXPECT_FALSE(outcome.succeeded());
+  EXPECT_NE(outcome.error.find("the listing never ended"), std::string::npos) << outcome.error;
+  EXPECT_EQ(outcome.error_kind, "api");
+}
