@@ -141,12 +141,12 @@ TEST_F(Session, AFinishedRunIsNeverOverwrittenByAFailureOrAnAbort) {
 // Item 3: a pass from a host an hour ahead, then the clock steps back. Every pass starts after
 // the last one, so a package's versions keep a valid range and the mirror goes on.
 TEST_F(Session, AClockBehindTheLastPassStillSyncs) {
+  LogCapture log;
   PgStore store(db.url(), 0ms, nullptr);
   ASSERT_TRUE(pass(store).succeeded());
   const std::string first = db.scalar("SELECT max(started_at) FROM esim.sync_runs");
   clock.at -= 2h;  // pass() adds 15 minutes: 1 h 45 min before the last pass
   source.listing[0] = esim::fakes::package("p1", "EXPIRED");
-  LogCapture log;
   const esim::PassOutcome outcome = pass(store);
   ASSERT_TRUE(outcome.succeeded()) << outcome.error;
   EXPECT_EQ(outcome.counts.status_changes, 1);
