@@ -72,7 +72,8 @@ class Session : public ::testing::Test {
   }
 
   std::string writer_locks() {
-    return db.scalar("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted");
+    return db.scalar("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = "
+                     "(SELECT oid FROM pg_database WHERE datname = current_database())");
   }
 
   TestDatabase db;
@@ -104,7 +105,7 @@ TEST_F(Session, ASessionOnAReadOnlyServerReconnects) {
   const esim::PassOutcome refused = pass(store);
   EXPECT_FALSE(refused.succeeded());
   EXPECT_NE(refused.error.find("read-only"), std::string::npos) << refused.error;
-  db.exec("ALTER DATABASE " + name + " RESET default_transaction_read_only");
+  db.exec("SET TRANSACTION READ WRITE; ALTER DATABASE " + name + " RESET default_transaction_read_only");
   const esim::PassOutcome outcome = pass(store);
   ASSERT_TRUE(outcome.succeeded()) << outcome.error;
 }
