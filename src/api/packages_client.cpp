@@ -108,7 +108,7 @@ Page PackagesClient::fetch_filtered_page(std::int64_t offset, int count, const L
     std::string message = what + ": HTTP " + std::to_string(response.status);
     std::string summary = error_body_summary(response.body);
     if (!summary.empty()) message += ": " + summary;
-    message += response.status == 400 ? bad_request_hint(filter_, offset, count) : hint_for(response.status);
+    message += response.status == 400 ? bad_request_hint(filter, offset, count) : hint_for(response.status);
     if (response.attempts > 1) message += " (gave up after " + std::to_string(response.attempts) + " attempts)";
     throw ApiError(util::redact_url_userinfo(util::redact(message, {settings_.api_key})), response.status);
   }
