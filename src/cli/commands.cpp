@@ -66,8 +66,12 @@ int command_check_config(const std::string& config_path, bool connect) {
   int code = exit_code::kOk;
   try {
     PgStore store(config->database.url, config->database.statement_timeout);
+    store.require_utf8();
     std::cout << "# database: reachable; " << (store.status_report(1) ? "esim-sync's schema is there" : "not migrated yet")
               << "\n";
+  } catch (const MigrationError& e) {  // reachable, but no place for the mirror (not UTF-8)
+    std::cout << "# database: NOT usable: " << util::redact(e.what(), config->secrets()) << "\n";
+    code = exit_code::kDatabase;
   } catch (const std::exception& e) {
     std::cout << "# database: NOT reachable: " << util::redact(e.what(), config->secrets()) << "\n";
     code = exit_code::kDatabase;

@@ -108,6 +108,8 @@ pqxx::connection& PgStore::connection() {
 
 MigrateResult PgStore::migrate() { return esim::migrate(connection()); }
 
+void PgStore::require_utf8() { esim::require_utf8(connection()); }
+
 std::map<std::string, std::int64_t> PgStore::live_counts() {
   pqxx::nontransaction tx(connection(), "live_counts");
   std::map<std::string, std::int64_t> out;

@@ -41,6 +41,7 @@ class PgStore final : public Store {
   void abort_run(RunId run, const std::string& reason) override;
 
   MigrateResult migrate();
+  void require_utf8();  // MigrationError naming the encoding and the fix, unless UTF-8
   // Live packages by status, for metrics and `esim-sync status`.
   std::map<std::string, std::int64_t> live_counts();
   // The read side for operators (pg_store_reads.cpp). status_report is nullopt before the
