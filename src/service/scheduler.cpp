@@ -95,6 +95,7 @@ void Scheduler::reload() {
     std::unique_ptr<PassRunner> fresh = (*build_)();
     fresh->prepare();
     (*install_)(*fresh, *runner_);
+    fresh->take_over(*runner_);  // the writer lock: kept, or handed over, never dropped in between
     runner_ = std::move(fresh);
     spdlog::info("configuration reloaded; the next pass follows the schedule");
   } catch (const std::exception& e) {

@@ -26,6 +26,9 @@ class PassRunner {
   virtual void prepare() = 0;
   virtual PassOutcome run_pass() = 0;
   virtual const Config& config() const = 0;
+  // A reload: this runner, prepared, replaces `previous`. It keeps what must outlive the swap
+  // (the session that holds the writer lock) or hands it over explicitly. Does not throw.
+  virtual void take_over(PassRunner& previous) { (void)previous; }
 };
 
 class Scheduler {

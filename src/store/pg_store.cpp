@@ -108,6 +108,22 @@ pqxx::connection& PgStore::connection() {
 
 MigrateResult PgStore::migrate() { return esim::migrate(connection()); }
 
+void PgStore::set_statement_timeout(std::chrono::milliseconds timeout) {
+  if (timeout == statement_timeout_) return;
+  statement_timeout_ = timeout;
+  if (!connection_) return;  // a new session sets it as it starts
+  try {
+    pqxx::nontransaction tx(*connection_, "statement_timeout");
+    if (timeout.count() > 0) {
+      tx.exec_params("SELECT set_config('statement_timeout', $1, false)", std::to_string(timeout.count()) + "ms");
+    } else {
+      tx.exec("RESET statement_timeout");  // back to the server's default
+    }
+  } catch (const std::exception&) {
+    drop_connection();  // a broken session: the next pass starts a new one, with the new timeout
+  }
+}
+
 void PgStore::require_utf8() { esim::require_utf8(connection()); }
 
 std::map<std::string, std::int64_t> PgStore::live_counts() {

@@ -42,6 +42,8 @@ class PgStore final : public Store {
 
   MigrateResult migrate();
   void require_utf8();  // MigrationError naming the encoding and the fix, unless UTF-8
+  // A reload that keeps the session: the new statement_timeout applies to it from now on.
+  void set_statement_timeout(std::chrono::milliseconds timeout);
   // Live packages by status, for metrics and `esim-sync status`.
   std::map<std::string, std::int64_t> live_counts();
   // The read side for operators (pg_store_reads.cpp). status_report is nullopt before the
