@@ -151,6 +151,28 @@ std::unique_ptr<PassWriter> PgStore::open_pass(RunId run) {
 }
 
 
+TimePoint PgStore::pass_time(TimePoint local) {
+  using std::chrono::microseconds;
+  // The last pass's start: the newest run, and the newest applied one (a missed pass is
+  // recorded late, with an earlier start). Both by index, so a pass pays two probes.
+  pqxx::nontransaction tx(session(), "pass_time");
+  const pqxx::row r = tx.exec1(
+      "SELECT (extract(epoch FROM greatest("
+      "  (SELECT started_at FROM esim.sync_runs ORDER BY id DESC LIMIT 1),"
+      "  (SELECT started_at FROM esim.sync_runs WHERE status = 'succeeded' ORDER BY id DESC LIMIT 1))) * 1000000)::bigint,"
+      " (extract(epoch FROM clock_timestamp()) * 1000000)::bigint");
+  const TimePoint database_now(microseconds(r[1].as<std::int64_t>()));
+  if (!clock_skew_told_ && (local - database_now > std::chrono::seconds(5) ||
+                            database_now - local > std::chrono::seconds(5))) {
+    clock_skew_told_ = true;
+    spdlog::warn("the local clock is {} s off the database's (NTP?); passes are stamped no earlier than the last one",
+                 std::chrono::duration_cast<std::chrono::seconds>(local - database_now).count());
+  }
+  if (r[0].is_null()) return local;
+  const TimePoint after_last = TimePoint(microseconds(r[0].as<std::int64_t>())) + std::chrono::milliseconds(1);
+  return std::max(local, after_last);
+}
+
 long long PgStore::writer_lock_key() { return kWriterLockKey; }
 
 std::string PgStore::application_name() {

@@ -39,6 +39,7 @@ class PgStore final : public Store {
   void unlock_writer() override;
   std::int64_t abort_dead_runs() override;
   void abort_run(RunId run, const std::string& reason) override;
+  TimePoint pass_time(TimePoint local) override;
 
   MigrateResult migrate();
   void require_utf8();  // MigrationError naming the encoding and the fix, unless UTF-8
@@ -71,6 +72,7 @@ class PgStore final : public Store {
   util::CancelToken* cancel_;
   util::CancelToken::HookId cancel_hook_ = 0;
   bool holds_writer_lock_ = false;  // taken by this pass (and so to be checked at its apply)
+  bool clock_skew_told_ = false;    // the local clock's distance from the database's, said once
 };
 
 }  // namespace esim

@@ -140,7 +140,7 @@ void SyncPass::release_lock() {
 PassOutcome SyncPass::run() {
   const auto started = std::chrono::steady_clock::now();
   PassOutcome outcome;
-  const TimePoint started_at = clock_.now();
+  TimePoint started_at = clock_.now();
   // 1-3. Take the writer lock, mark dead runs aborted, record this run as running.
   if (begin(outcome, started_at)) {
     util::LogFields fields{{"run_id", outcome.run}};
@@ -168,7 +168,7 @@ PassOutcome SyncPass::run() {
   return outcome;
 }
 
-bool SyncPass::begin(PassOutcome& outcome, TimePoint started_at) {
+bool SyncPass::begin(PassOutcome& outcome, TimePoint& started_at) {
   try {
     // One writer per database: another esim-sync (a standby, or started twice) may hold it.
     if (!store_.try_lock_writer()) {
@@ -179,6 +179,9 @@ bool SyncPass::begin(PassOutcome& outcome, TimePoint started_at) {
     if (std::int64_t dead = store_.abort_dead_runs(); dead > 0) {
       spdlog::warn("marked {} run(s) left 'running' by a stopped process as aborted", dead);
     }
+    // A clock behind the last pass (NTP stepped back, another host) must not stamp changes
+    // before the versions they supersede.
+    started_at = store_.pass_time(started_at);
     // Leave a trace first: a run that dies midway is still visible as 'running'.
     outcome.run = store_.start_run(started_at, settings_.interval);
     return true;

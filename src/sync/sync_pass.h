@@ -93,7 +93,9 @@ class SyncPass {
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now(), last_ = started_;
   };
 
-  bool begin(PassOutcome& outcome, TimePoint started_at);
+  // Takes the lock and records the run; moves started_at after the last pass's start if the
+  // clock is behind it.
+  bool begin(PassOutcome& outcome, TimePoint& started_at);
   Walk walk_listing(PassOutcome& outcome);
   ProofResult prove_removals(Walk& walk, const PassOutcome& outcome);
   void decide_removals(const StagingSummary& staged, const ProofResult& proof, PassOutcome& outcome);
