@@ -182,24 +182,37 @@ std::string PgStore::application_name() {
   return ("esim-sync host=" + std::string(host)).substr(0, 48) + " pid=" + std::to_string(getpid());
 }
 
+PgStore::SessionState PgStore::probe_session() {
+  try {
+    pqxx::nontransaction tx(*connection_, "probe_session");
+    const bool read_only =
+        tx.exec1("SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on'")[0].as<bool>();
+    return read_only ? SessionState::kReadOnly : SessionState::kWritable;
+  } catch (const std::exception&) {
+    return SessionState::kGone;
+  }
+}
+
 bool PgStore::try_lock_writer() {
-  // Held since an earlier pass (`run` keeps it as its leadership) on a session still alive.
-  if (holds_writer_lock_ && connection_ && connection_->is_open()) return true;
-  holds_writer_lock_ = false;
-  // The first statement of a pass: if the server restarted since the last one, the old session
-  // is dead. Start a new one rather than fail this pass too.
-  for (int attempt = 1;; ++attempt) {
-    try {
-      pqxx::nontransaction tx(connection(), "lock_writer");
-      holds_writer_lock_ = tx.exec_params1("SELECT pg_try_advisory_lock($1)", kWriterLockKey)[0].as<bool>();
-      return holds_writer_lock_;
-    } catch (const DatabaseError&) {
-      throw;  // could not even connect: nothing to retry here
-    } catch (const std::exception&) {
+  // The first statement of a pass. A session that died since the last pass (and its lock with
+  // it), or that serves reads only, is replaced before the pass rather than failing it.
+  if (!connection_ || probe_session() != SessionState::kWritable) {
+    drop_connection();
+    connection();  // throws DatabaseError when it cannot connect
+    if (const SessionState state = probe_session(); state != SessionState::kWritable) {
       drop_connection();
-      if (attempt == 2) throw;
+      throw DatabaseError(
+          "the PostgreSQL server at " + util::redact_connection_string(conninfo_) +
+          (state == SessionState::kReadOnly
+               ? " is read-only (a standby, or default_transaction_read_only); with several hosts in "
+                 "database.url, add target_session_attrs=read-write so that esim-sync finds the primary"
+               : " ended the new session at once"));
     }
   }
+  if (holds_writer_lock_) return true;  // since an earlier pass (`run`), on this same session
+  pqxx::nontransaction tx(*connection_, "lock_writer");
+  holds_writer_lock_ = tx.exec_params1("SELECT pg_try_advisory_lock($1)", kWriterLockKey)[0].as<bool>();
+  return holds_writer_lock_;
 }
 
 void PgStore::unlock_writer() {

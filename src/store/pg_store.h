@@ -63,6 +63,10 @@ class PgStore final : public Store {
   // The pass's own session: the one that holds the writer lock. Fails if it was lost.
   pqxx::connection& session();
   void drop_connection();
+  // What a round trip says of the session: libpq cannot know that the server ended it
+  // (idle_session_timeout, a restart) or that it now serves reads only (after a failover).
+  enum class SessionState { kWritable, kReadOnly, kGone };
+  SessionState probe_session();
 
   std::string conninfo_;
   std::chrono::milliseconds statement_timeout_;
