@@ -147,9 +147,27 @@ RunId PgStore::start_run(TimePoint started_at, std::chrono::seconds interval) {
 }
 
 std::unique_ptr<PassWriter> PgStore::open_pass(RunId run) {
-  return std::make_unique<PgPassWriter>(session(), run, holds_writer_lock_);
+  return std::make_unique<PgPassWriter>(session(), run, holds_writer_lock_,
+                                        [this](RunId lost) { return run_status_after_loss(lost); });
 }
 
+std::string PgStore::run_status_after_loss(RunId run) {
+  // A session of its own: the pass's is broken, and its transaction object still refers to it.
+  // The database may be failing over: give it a few seconds.
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    try {
+      pqxx::connection fresh(conninfo_);
+      pqxx::nontransaction tx(fresh, "run_status_after_loss");
+      const pqxx::result row = tx.exec_params("SELECT status FROM esim.sync_runs WHERE id = $1", run);
+      return row.empty() ? "" : row[0][0].as<std::string>();
+    } catch (const std::exception& e) {
+      spdlog::warn("pass {}: cannot read the run to learn whether its commit went through (attempt {} of 3): {}", run,
+                   attempt, e.what());
+      if (attempt < 3) std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+  }
+  return "";
+}
 
 TimePoint PgStore::pass_time(TimePoint local) {
   using std::chrono::microseconds;
@@ -235,7 +253,7 @@ std::int64_t PgStore::abort_dead_runs() {
 void PgStore::abort_run(RunId run, const std::string& reason) {
   pqxx::work tx(connection(), "abort_run");
   tx.exec_params("UPDATE esim.sync_runs SET status = 'aborted', finished_at = clock_timestamp(), error = $2 "
-                 "WHERE id = $1",
+                 "WHERE id = $1 AND status = 'running'",
                  run, util::valid_utf8(reason));
   tx.commit();
 }
@@ -246,11 +264,16 @@ void PgStore::fail_run(RunId run, const std::string& error) {
   for (int attempt = 1;; ++attempt) {
     try {
       pqxx::work tx(connection(), "fail_run");
-      tx.exec_params(
+      // A run that is no longer 'running' was finished by its own commit, whose answer was lost:
+      // the row tells the truth, and a failure recorded over it would not.
+      const auto recorded = tx.exec_params(
           "UPDATE esim.sync_runs SET status = 'failed', finished_at = clock_timestamp(), error = $2 "
-          "WHERE id = $1",
+          "WHERE id = $1 AND status = 'running'",
           run, util::valid_utf8(error));  // whatever the error holds, the row says why
       tx.commit();
+      if (recorded.affected_rows() == 0) {
+        spdlog::warn("pass {}: not recorded as failed: the run is no longer 'running' (it was finished after all)", run);
+      }
       return;
     } catch (const std::exception&) {
       drop_connection();

@@ -67,6 +67,9 @@ class PgStore final : public Store {
   // (idle_session_timeout, a restart) or that it now serves reads only (after a failover).
   enum class SessionState { kWritable, kReadOnly, kGone };
   SessionState probe_session();
+  // After a connection lost at the apply's COMMIT: the run's status read by a session of its
+  // own ("" when the database cannot be asked).
+  std::string run_status_after_loss(RunId run);
 
   std::string conninfo_;
   std::chrono::milliseconds statement_timeout_;
