@@ -48,7 +48,7 @@ class OddValues {
   }
 
  private:
-  static constexpr std::int64_t kNamed = 5;
+  static constexpr std::int64_t kNamed = 10;  // as many as the parser names of one package
   struct Kind {
     const char* phrase;  // how the parser's warning says it ("" matches anything)
     const char* label;
