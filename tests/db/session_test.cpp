@@ -123,7 +123,9 @@ TEST_F(Session, ACommitWhoseAnswerWasLostIsResolvedFromTheRunRow) {
   EXPECT_EQ(db.scalar("SELECT status || ' ' || inserted || ' ' || coalesce(error, '-') FROM esim.sync_runs"),
             "succeeded 1 -");
   EXPECT_EQ(db.scalar("SELECT count(*) FROM esim.packages"), "1");
-  // The next pass goes on, on a new session, with the writer lock.
+  // The next pass goes on, on a new session, with the writer lock (free once the server has
+  // noticed that the old session's connection is closed).
+  for (int i = 0; i < 500 && writer_locks() != "0"; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_TRUE(pass(store).succeeded());
   EXPECT_EQ(writer_locks(), "1");
 }
