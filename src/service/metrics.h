@@ -27,6 +27,8 @@ class Metrics {
   void set_live_packages(std::map<std::string, std::int64_t> by_status);
   void api_response(long status);  // 0: no answer at all
   void set_interval(std::chrono::milliseconds interval);
+  // A reload (SIGHUP): applied, or failed with the previous configuration kept.
+  void reload_finished(bool succeeded);
 
   std::string render() const;  // the Prometheus text exposition format
   Health health() const;
@@ -50,6 +52,8 @@ class Metrics {
   std::chrono::steady_clock::time_point last_success_{};
   bool any_success_ = false;
   std::chrono::milliseconds interval_{std::chrono::minutes(15)};
+  long long reloads_succeeded_ = 0, reloads_failed_ = 0;
+  bool last_reload_succeeded_ = true;  // as Prometheus's own: 1 until a reload fails
 };
 
 // Serves /metrics and /healthz on metrics.listen from a thread of its own.
