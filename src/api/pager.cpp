@@ -50,9 +50,10 @@ void check_runaway(std::int64_t offset, std::int64_t first_total) {
   const std::int64_t total = std::clamp<std::int64_t>(first_total, 0, kLargestPlausibleTotal);
   const std::int64_t limit = std::max<std::int64_t>(4 * total, total + 1'000'000);
   if (offset > limit) {
-    throw std::runtime_error("the listing never ended: offset " + std::to_string(offset) +
-                             " is far beyond its reported total " + std::to_string(first_total) +
-                             " and pages keep coming back full; giving up");
+    // The API's fault, so an "api" failure (ApiError), not a "database" one.
+    throw ApiError("the listing never ended: offset " + std::to_string(offset) + " is far beyond its reported total " +
+                       std::to_string(first_total) + " and pages keep coming back full; giving up",
+                   0);
   }
 }
 

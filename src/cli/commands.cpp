@@ -68,9 +68,13 @@ int command_check_config(const std::string& config_path, bool connect) {
   int code = exit_code::kOk;
   try {
     PgStore store(config->database.url, config->database.statement_timeout);
+    store.require_utf8();
     // Asked before anything is printed: one verdict, whichever it is.
     const bool migrated = static_cast<bool>(store.status_report(1));
     std::cout << "# database: reachable; " << (migrated ? "esim-sync's schema is there" : "not migrated yet") << "\n";
+  } catch (const MigrationError& e) {  // reachable, but no place for the mirror (not UTF-8)
+    std::cout << "# database: NOT usable: " << util::redact(e.what(), config->secrets()) << "\n";
+    code = exit_code::kDatabase;
   } catch (const std::exception& e) {
     std::cout << "# database: NOT reachable: " << util::redact(e.what(), config->secrets()) << "\n";
     code = exit_code::kDatabase;

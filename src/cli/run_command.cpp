@@ -59,6 +59,11 @@ int command_run(const std::string& config_path) {
 
   util::SystemClock clock;
   Scheduler scheduler(clock, util::process_cancel_token(), notifier, take_reload_request, std::random_device{}());
+  // The interval in force again after a failed reload too (the new service's prepare set its own).
+  scheduler.on_reload([&metrics](bool succeeded, const Config& in_force) {
+    metrics.reload_finished(succeeded);
+    metrics.set_interval(in_force.schedule.interval);
+  });
   std::unique_ptr<PassRunner> first = std::make_unique<Service>(*loaded, metrics, notifier, options);
   return scheduler.run(std::move(first), build, install);
 }

@@ -103,6 +103,12 @@ void Metrics::set_database_reached() {
   database_reached_ = true;
 }
 
+void Metrics::reload_finished(bool succeeded) {
+  std::lock_guard lock(mutex_);
+  ++(succeeded ? reloads_succeeded_ : reloads_failed_);
+  last_reload_succeeded_ = succeeded;
+}
+
 Health Metrics::health() const {
   std::lock_guard lock(mutex_);
   if (!leader_ && passes_.count("locked_out") > 0) {
@@ -182,6 +188,14 @@ std::string Metrics::render() const {
   }
   family("esim_sync_api_retries_total", "counter", "Requests to the API that were retried.");
   out += fmt::format("esim_sync_api_retries_total {}\n", retries_);
+  family("esim_sync_interval_seconds", "gauge", "schedule.interval in force (alert rules scale by it).");
+  out += fmt::format("esim_sync_interval_seconds {:g}\n", std::chrono::duration<double>(interval_).count());
+  family("esim_sync_reloads_total", "counter", "Configuration reloads (SIGHUP) by result.");
+  out += fmt::format("esim_sync_reloads_total{{result=\"succeeded\"}} {}\n", reloads_succeeded_);
+  out += fmt::format("esim_sync_reloads_total{{result=\"failed\"}} {}\n", reloads_failed_);
+  family("esim_sync_last_reload_success", "gauge",
+         "0 when the last reload failed and the previous configuration stayed, else 1.");
+  out += fmt::format("esim_sync_last_reload_success {}\n", last_reload_succeeded_ ? 1 : 0);
   family("esim_sync_build_info", "gauge", "The running esim-sync's version (always 1).");
   out += fmt::format("esim_sync_build_info{{version=\"{}\"}} 1\n", kVersion);
   return out;

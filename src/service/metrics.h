@@ -29,6 +29,8 @@ class Metrics {
   void set_interval(std::chrono::milliseconds interval);
   // The service connected and migrated: until then /healthz says it waits for the database.
   void set_database_reached();
+  // A reload (SIGHUP): applied, or failed with the previous configuration kept.
+  void reload_finished(bool succeeded);
 
   std::string render() const;  // the Prometheus text exposition format
   Health health() const;
@@ -53,6 +55,8 @@ class Metrics {
   bool any_success_ = false;
   bool database_reached_ = false;
   std::chrono::milliseconds interval_{std::chrono::minutes(15)};
+  long long reloads_succeeded_ = 0, reloads_failed_ = 0;
+  bool last_reload_succeeded_ = true;  // as Prometheus's own: 1 until a reload fails
 };
 
 // Serves /metrics and /healthz on metrics.listen from a thread of its own.

@@ -47,7 +47,9 @@ int Scheduler::run(std::unique_ptr<PassRunner> runner, const Build& build, const
     const auto started = clock_.now();
     PassOutcome outcome = runner_->run_pass();
     notifier_.status(status_line(outcome));
-    wait_until(started + runner_->config().schedule.interval + jitter());
+    // The interval in force, also one that a reload during the wait brings.
+    const auto spread = jitter();
+    wait_until([&] { return started + runner_->config().schedule.interval + spread; });
   }
   // 4. Stopped (SIGTERM): a pass in flight was abandoned and recorded aborted.
   notifier_.stopping();
@@ -71,20 +73,22 @@ bool Scheduler::wait_for_database(PassRunner& runner, int& exit_code) {
                     retry.count());
       notifier_.status("waiting for the database");
     }
-    wait_until(clock_.now() + retry);
+    const auto until = clock_.now() + retry;
+    wait_until([until] { return until; });
     if (cancel_.cancelled()) return false;
   }
 }
 
-void Scheduler::wait_until(util::Clock::time_point deadline) {
+void Scheduler::wait_until(const std::function<util::Clock::time_point()>& deadline) {
   while (!cancel_.cancelled()) {
     notifier_.watchdog();
-    // A reload takes effect between passes; it does not start one (the schedule holds).
+    // A reload takes effect between passes; it starts one only when its interval already ran out.
     if (reload_requested_ && reload_requested_()) reload();
     const auto now = clock_.now();
-    if (now >= deadline) return;
+    const auto until = deadline();
+    if (now >= until) return;
     clock_.sleep_for(std::min<std::chrono::milliseconds>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now), std::chrono::milliseconds(100)));
+        std::chrono::duration_cast<std::chrono::milliseconds>(until - now), std::chrono::milliseconds(100)));
   }
 }
 
@@ -95,11 +99,15 @@ void Scheduler::reload() {
     std::unique_ptr<PassRunner> fresh = (*build_)();
     fresh->prepare();
     (*install_)(*fresh, *runner_);
+    fresh->take_over(*runner_);  // the writer lock: kept, or handed over, never dropped in between
     runner_ = std::move(fresh);
-    spdlog::info("configuration reloaded; the next pass follows the schedule");
+    spdlog::info("configuration reloaded; the next pass follows the schedule (a pass every {}, from the last one's start)",
+                 util::format_duration(runner_->config().schedule.interval));
+    if (report_reload_) report_reload_(true, runner_->config());
   } catch (const std::exception& e) {
     spdlog::error("configuration reload failed, keeping the previous one: {}",
                   util::redact(e.what(), runner_->config().secrets()));
+    if (report_reload_) report_reload_(false, runner_->config());
   }
 }
 

@@ -26,6 +26,9 @@ class PassRunner {
   virtual void prepare() = 0;
   virtual PassOutcome run_pass() = 0;
   virtual const Config& config() const = 0;
+  // A reload: this runner, prepared, replaces `previous`. It keeps what must outlive the swap
+  // (the session that holds the writer lock) or hands it over explicitly. Does not throw.
+  virtual void take_over(PassRunner& previous) { (void)previous; }
 };
 
 class Scheduler {
@@ -43,6 +46,10 @@ class Scheduler {
   // Runs until stopped; returns the exit code (0, or 4 when the database holds migrations this
   // binary does not know).
   int run(std::unique_ptr<PassRunner> runner, const Build& build, const Install& install);
+  // Told each reload's result (true: applied) and the configuration in force after it, for the
+  // metrics.
+  using ReloadReport = std::function<void(bool succeeded, const Config& in_force)>;
+  void on_reload(ReloadReport report) { report_reload_ = std::move(report); }
 
   // The backoff while the database is missing: 1 s, doubling, at most 30 s.
   static constexpr std::chrono::milliseconds kFirstRetry{1000};
@@ -50,8 +57,9 @@ class Scheduler {
 
  private:
   bool wait_for_database(PassRunner& runner, int& exit_code);
-  // Waits until `deadline` (or a stop), feeding the watchdog and taking reload requests.
-  void wait_until(util::Clock::time_point deadline);
+  // Waits until `deadline()` (or a stop), feeding the watchdog and taking reload requests. The
+  // deadline is asked again after each check, so a reload that changes it counts at once.
+  void wait_until(const std::function<util::Clock::time_point()>& deadline);
   void reload();
   std::chrono::milliseconds jitter();
 
@@ -63,6 +71,7 @@ class Scheduler {
   std::unique_ptr<PassRunner> runner_;
   const Build* build_ = nullptr;
   const Install* install_ = nullptr;
+  ReloadReport report_reload_;
 };
 
 }  // namespace esim

@@ -21,17 +21,17 @@ Service::Service(Config config, Metrics& metrics, Notifier& notifier, ServiceOpt
       metrics_(metrics),
       notifier_(notifier),
       options_(options),
-      store_(config_.database.url, config_.database.statement_timeout),
+      store_(std::make_shared<PgStore>(config_.database.url, config_.database.statement_timeout)),
       client_(config_.api.concurrency, api_settings(config_), retry_policy(config_), config_.api.rate_limit, clock_,
               {}, [&metrics](long status) { metrics.api_response(status); }) {}
 
 void Service::prepare() {
-  const MigrateResult migrated = store_.migrate();
+  const MigrateResult migrated = store_->migrate();
   for (const auto& name : migrated.applied) spdlog::info("applied migration {}", name);
   for (const auto& warning : migrated.warnings) spdlog::warn("{}", warning);
   metrics_.set_database_reached();
   metrics_.set_interval(config_.schedule.interval);
-  if (auto last = store_.last_success()) metrics_.set_last_success(*last);
+  if (auto last = store_->last_success()) metrics_.set_last_success(*last);
 }
 
 PassOutcome Service::run_pass() {
@@ -44,13 +44,13 @@ PassOutcome Service::run_pass() {
   const auto started_at = clock_.now();
   const long long retries_before = client_.retries();
   metrics_.pass_started();
-  PassOutcome outcome = SyncPass(client_, store_, clock_, settings).run();
+  PassOutcome outcome = SyncPass(client_, *store_, clock_, settings).run();
   outcome.retries = client_.retries() - retries_before;
   // The counts first, then the pass's result: whoever sees the pass succeed (/healthz, a
   // scrape) sees the packages it left.
   if (outcome.succeeded()) {
     try {
-      metrics_.set_live_packages(store_.live_counts());
+      metrics_.set_live_packages(store_->live_counts());
     } catch (const std::exception&) {
       // Counts for the metrics are a nicety; the pass itself succeeded.
     }
@@ -63,9 +63,38 @@ PassOutcome Service::run_pass() {
   return outcome;
 }
 
+void Service::take_over(PassRunner& previous) {
+  auto* old = dynamic_cast<Service*>(&previous);
+  if (old == nullptr) return;
+  if (old->config_.database.url == config_.database.url) {
+    // The same database: keep the session that holds the writer lock, so that a standby never
+    // finds it free; the session this service opened to migrate goes instead.
+    store_ = old->store_;
+    store_->set_statement_timeout(config_.database.statement_timeout);
+    return;
+  }
+  // Another database: the old one's leadership is given up now, and this one's taken now, so
+  // that neither waits for a session to time out.
+  const std::string from = util::redact_connection_string(old->config_.database.url);
+  const std::string to = util::redact_connection_string(config_.database.url);
+  try {
+    old->store_->unlock_writer();
+  } catch (const std::exception&) {
+    // A broken session released the lock with itself.
+  }
+  bool writer = false;
+  try {
+    writer = options_.hold_writer_lock && store_->try_lock_writer();
+  } catch (const std::exception&) {
+    // The next pass tries again and says why.
+  }
+  spdlog::warn("configuration reload moves esim-sync from {} to {}: released the writer lock on the first; {}", from,
+               to, writer ? "the writer lock on the second is taken" : "the next pass takes the second's writer lock");
+}
+
 std::string Service::writer_holder() {
   try {
-    return store_.writer_holder();
+    return store_->writer_holder();
   } catch (const std::exception&) {
     return "";
   }
@@ -74,7 +103,7 @@ std::string Service::writer_holder() {
 void Service::record_missed_passes() {
   if (missed_.empty()) return;
   try {
-    for (const MissedPass& missed : missed_) store_.record_missed_pass(missed.started_at, missed.error);
+    for (const MissedPass& missed : missed_) store_->record_missed_pass(missed.started_at, missed.error);
     spdlog::info("recorded {} pass(es) that could not reach the database as failed runs", missed_.size());
     missed_.clear();
   } catch (const std::exception&) {

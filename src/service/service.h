@@ -30,6 +30,7 @@ class Service final : public PassRunner {
   void prepare() override;
   PassOutcome run_pass() override;
   const Config& config() const override { return config_; }
+  void take_over(PassRunner& previous) override;
 
   // Who holds the writer lock now ("" when nobody), for a locked-out `once` and the standby log.
   std::string writer_holder();
@@ -48,7 +49,8 @@ class Service final : public PassRunner {
   Notifier& notifier_;
   ServiceOptions options_;
   util::SystemClock clock_;
-  PgStore store_;
+  // Shared so that a reload to the same database keeps the session (and the writer lock).
+  std::shared_ptr<PgStore> store_;
   ApiClientPool client_;
   std::vector<MissedPass> missed_;
   bool standby_logged_ = false;

@@ -41,7 +41,20 @@ MigrateResult migrate_in(pqxx::connection_base& connection, const std::vector<Mi
 
 }  // namespace
 
+void require_utf8(pqxx::connection_base& connection) {
+  pqxx::nontransaction tx(connection, "require_utf8");
+  const pqxx::row r = tx.exec1("SELECT current_database(), pg_encoding_to_char(encoding) FROM pg_database "
+                               "WHERE datname = current_database()");
+  const std::string name = r[0].as<std::string>(), encoding = r[1].as<std::string>();
+  if (encoding == "UTF8") return;
+  throw MigrationError("database \"" + name + "\" has encoding " + encoding +
+                       "; esim-sync needs UTF8 (the API's text is UTF-8). Create one with CREATE DATABASE " +
+                       tx.quote_name(name) + " ENCODING 'UTF8' TEMPLATE template0 (and LC_COLLATE/LC_CTYPE of a " +
+                       "UTF-8 locale, e.g. 'C.UTF-8'), then point database.url at it");
+}
+
 MigrateResult migrate(pqxx::connection_base& connection, const std::vector<Migration>& migrations) {
+  require_utf8(connection);  // before anything is written to it
   try {
     return migrate_in(connection, migrations);
   } catch (const pqxx::insufficient_privilege& e) {

@@ -21,6 +21,11 @@ struct MigrateResult {
   std::vector<std::string> warnings;
 };
 
+// Throws MigrationError unless the connected database is UTF-8 (the API's text is; SQL_ASCII
+// takes it in and then fails every pass, another encoding refuses it), naming the encoding and
+// how to make a UTF-8 one.
+void require_utf8(pqxx::connection_base& connection);
+
 // Applies, in order and in one transaction, every migration not yet recorded in
 // esim.schema_migrations. Fails, changing nothing, when an applied migration's file changed
 // (checksum) or the database has a migration this binary does not know. A role without the

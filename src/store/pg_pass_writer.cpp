@@ -39,10 +39,11 @@ static void make_fresh_staging(pqxx::connection& connection) {
   tx.commit();
 }
 
-PgPassWriter::PgPassWriter(pqxx::connection& connection, RunId run, bool must_hold_lock)
+PgPassWriter::PgPassWriter(pqxx::connection& connection, RunId run, bool must_hold_lock, RunStatus status_after_loss)
     : connection_(connection),
       run_(run),
       must_hold_lock_(must_hold_lock),
+      status_after_loss_(std::move(status_after_loss)),
       pipe_([this](const std::vector<std::string>& lines) { send(lines); }) {
   make_fresh_staging(connection_);  // before the first batch: until then the pipe only waits
   lines_.reserve(kRowsPerCopy);
@@ -259,11 +260,27 @@ PassCounts PgPassWriter::commit(const ApplyOptions& options) {
                  counts.removed_by_second_walk, counts.removals_deferred, !options.apply_removals,
                  counts.lookups_inconclusive, options.walk_complete);
   timer.step("checks");
-  tx.commit();
+  commit_or_resolve(tx);
   timer.step("commit");
   spdlog::debug("apply: {}; staging took {} ms in {} COPY batches, the diff {} ms", timer.report(),
                 pipe_.busy_ms(), pipe_.batches(), diff_ms_);
   return counts;
+}
+
+// The COMMIT went out and the connection died before its answer came: the pass may or may not
+// be in. The run row was marked succeeded in this very transaction, so whether it says so now
+// is the answer; a guess either way would record transitions as failed, or lose them.
+void PgPassWriter::commit_or_resolve(pqxx::work& tx) {
+  try {
+    tx.commit();
+  } catch (const pqxx::in_doubt_error& e) {
+    const std::string status = status_after_loss_ ? status_after_loss_(run_) : "";
+    if (status != "succeeded") {
+      throw std::runtime_error(std::string(e.what()) + (status.empty() ? " (and the run could not be read to tell)"
+                                                                       : " (the run is '" + status + "': not applied)"));
+    }
+    spdlog::warn("pass {}: the connection was lost while committing; the run row says the pass was applied", run_);
+  }
 }
 
 // A first load: every staged package straight into the empty mirror, with its first-sighting

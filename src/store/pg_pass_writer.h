@@ -32,8 +32,11 @@ class StepTimer {
 
 class PgPassWriter final : public PassWriter {
  public:
+  // The run's status as another session reads it ("" when it cannot), asked when the connection
+  // was lost at the apply's COMMIT.
+  using RunStatus = std::function<std::string(RunId)>;
   // must_hold_lock: the pass took the writer lock, so its apply checks that it still holds it.
-  PgPassWriter(pqxx::connection& connection, RunId run, bool must_hold_lock);
+  PgPassWriter(pqxx::connection& connection, RunId run, bool must_hold_lock, RunStatus status_after_loss = nullptr);
 
   void stage(const std::vector<Package>& packages) override;
   void record_progress(std::int64_t packages_seen) override;
@@ -50,10 +53,12 @@ class PgPassWriter final : public PassWriter {
   StagingSummary diff_summary(pqxx::work& tx) const;
   std::int64_t load_first(pqxx::work& tx, const std::string& at, StepTimer& timer);
   void remember_candidates(pqxx::work& tx, const std::string& at, std::int64_t still_missing);
+  void commit_or_resolve(pqxx::work& tx);
 
   pqxx::connection& connection_;
   RunId run_;
   bool must_hold_lock_;
+  RunStatus status_after_loss_;
   std::int64_t next_seq_ = 0;  // rows staged so far, duplicates included
   util::CopyLine line_;
   std::vector<std::string> lines_;  // the batch being built

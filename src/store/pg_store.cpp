@@ -112,6 +112,24 @@ pqxx::connection& PgStore::connection() {
 
 MigrateResult PgStore::migrate() { return esim::migrate(connection()); }
 
+void PgStore::set_statement_timeout(std::chrono::milliseconds timeout) {
+  if (timeout == statement_timeout_) return;
+  statement_timeout_ = timeout;
+  if (!connection_) return;  // a new session sets it as it starts
+  try {
+    pqxx::nontransaction tx(*connection_, "statement_timeout");
+    if (timeout.count() > 0) {
+      tx.exec_params("SELECT set_config('statement_timeout', $1, false)", std::to_string(timeout.count()) + "ms");
+    } else {
+      tx.exec("RESET statement_timeout");  // back to the server's default
+    }
+  } catch (const std::exception&) {
+    drop_connection();  // a broken session: the next pass starts a new one, with the new timeout
+  }
+}
+
+void PgStore::require_utf8() { esim::require_utf8(connection()); }
+
 std::map<std::string, std::int64_t> PgStore::live_counts() {
   pqxx::nontransaction tx(connection(), "live_counts");
   std::map<std::string, std::int64_t> out;
@@ -133,9 +151,49 @@ RunId PgStore::start_run(TimePoint started_at, std::chrono::seconds interval) {
 }
 
 std::unique_ptr<PassWriter> PgStore::open_pass(RunId run) {
-  return std::make_unique<PgPassWriter>(session(), run, holds_writer_lock_);
+  return std::make_unique<PgPassWriter>(session(), run, holds_writer_lock_,
+                                        [this](RunId lost) { return run_status_after_loss(lost); });
 }
 
+std::string PgStore::run_status_after_loss(RunId run) {
+  // A session of its own: the pass's is broken, and its transaction object still refers to it.
+  // The database may be failing over: give it a few seconds.
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    try {
+      pqxx::connection fresh(conninfo_);
+      pqxx::nontransaction tx(fresh, "run_status_after_loss");
+      const pqxx::result row = tx.exec_params("SELECT status FROM esim.sync_runs WHERE id = $1", run);
+      return row.empty() ? "" : row[0][0].as<std::string>();
+    } catch (const std::exception& e) {
+      spdlog::warn("pass {}: cannot read the run to learn whether its commit went through (attempt {} of 3): {}", run,
+                   attempt, e.what());
+      if (attempt < 3) std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+  }
+  return "";
+}
+
+TimePoint PgStore::pass_time(TimePoint local) {
+  using std::chrono::microseconds;
+  // The last pass's start: the newest run, and the newest applied one (a missed pass is
+  // recorded late, with an earlier start). Both by index, so a pass pays two probes.
+  pqxx::nontransaction tx(session(), "pass_time");
+  const pqxx::row r = tx.exec1(
+      "SELECT (extract(epoch FROM greatest("
+      "  (SELECT started_at FROM esim.sync_runs ORDER BY id DESC LIMIT 1),"
+      "  (SELECT started_at FROM esim.sync_runs WHERE status = 'succeeded' ORDER BY id DESC LIMIT 1))) * 1000000)::bigint,"
+      " (extract(epoch FROM clock_timestamp()) * 1000000)::bigint");
+  const TimePoint database_now(microseconds(r[1].as<std::int64_t>()));
+  if (!clock_skew_told_ && (local - database_now > std::chrono::seconds(5) ||
+                            database_now - local > std::chrono::seconds(5))) {
+    clock_skew_told_ = true;
+    spdlog::warn("the local clock is {} s off the database's (NTP?); passes are stamped no earlier than the last one",
+                 std::chrono::duration_cast<std::chrono::seconds>(local - database_now).count());
+  }
+  if (r[0].is_null()) return local;
+  const TimePoint after_last = TimePoint(microseconds(r[0].as<std::int64_t>())) + std::chrono::milliseconds(1);
+  return std::max(local, after_last);
+}
 
 long long PgStore::writer_lock_key() { return kWriterLockKey; }
 
@@ -146,24 +204,37 @@ std::string PgStore::application_name() {
   return ("esim-sync host=" + std::string(host)).substr(0, 48) + " pid=" + std::to_string(getpid());
 }
 
+PgStore::SessionState PgStore::probe_session() {
+  try {
+    pqxx::nontransaction tx(*connection_, "probe_session");
+    const bool read_only =
+        tx.exec1("SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on'")[0].as<bool>();
+    return read_only ? SessionState::kReadOnly : SessionState::kWritable;
+  } catch (const std::exception&) {
+    return SessionState::kGone;
+  }
+}
+
 bool PgStore::try_lock_writer() {
-  // Held since an earlier pass (`run` keeps it as its leadership) on a session still alive.
-  if (holds_writer_lock_ && connection_ && connection_->is_open()) return true;
-  holds_writer_lock_ = false;
-  // The first statement of a pass: if the server restarted since the last one, the old session
-  // is dead. Start a new one rather than fail this pass too.
-  for (int attempt = 1;; ++attempt) {
-    try {
-      pqxx::nontransaction tx(connection(), "lock_writer");
-      holds_writer_lock_ = tx.exec_params1("SELECT pg_try_advisory_lock($1)", kWriterLockKey)[0].as<bool>();
-      return holds_writer_lock_;
-    } catch (const DatabaseError&) {
-      throw;  // could not even connect: nothing to retry here
-    } catch (const std::exception&) {
+  // The first statement of a pass. A session that died since the last pass (and its lock with
+  // it), or that serves reads only, is replaced before the pass rather than failing it.
+  if (!connection_ || probe_session() != SessionState::kWritable) {
+    drop_connection();
+    connection();  // throws DatabaseError when it cannot connect
+    if (const SessionState state = probe_session(); state != SessionState::kWritable) {
       drop_connection();
-      if (attempt == 2) throw;
+      throw DatabaseError(
+          "the PostgreSQL server at " + util::redact_connection_string(conninfo_) +
+          (state == SessionState::kReadOnly
+               ? " is read-only (a standby, or default_transaction_read_only); with several hosts in "
+                 "database.url, add target_session_attrs=read-write so that esim-sync finds the primary"
+               : " ended the new session at once"));
     }
   }
+  if (holds_writer_lock_) return true;  // since an earlier pass (`run`), on this same session
+  pqxx::nontransaction tx(*connection_, "lock_writer");
+  holds_writer_lock_ = tx.exec_params1("SELECT pg_try_advisory_lock($1)", kWriterLockKey)[0].as<bool>();
+  return holds_writer_lock_;
 }
 
 void PgStore::unlock_writer() {
@@ -186,7 +257,7 @@ std::int64_t PgStore::abort_dead_runs() {
 void PgStore::abort_run(RunId run, const std::string& reason) {
   pqxx::work tx(connection(), "abort_run");
   tx.exec_params("UPDATE esim.sync_runs SET status = 'aborted', finished_at = clock_timestamp(), error = $2 "
-                 "WHERE id = $1",
+                 "WHERE id = $1 AND status = 'running'",
                  run, util::valid_utf8(reason));
   tx.commit();
 }
@@ -197,11 +268,16 @@ void PgStore::fail_run(RunId run, const std::string& error) {
   for (int attempt = 1;; ++attempt) {
     try {
       pqxx::work tx(connection(), "fail_run");
-      tx.exec_params(
+      // A run that is no longer 'running' was finished by its own commit, whose answer was lost:
+      // the row tells the truth, and a failure recorded over it would not.
+      const auto recorded = tx.exec_params(
           "UPDATE esim.sync_runs SET status = 'failed', finished_at = clock_timestamp(), error = $2 "
-          "WHERE id = $1",
+          "WHERE id = $1 AND status = 'running'",
           run, util::valid_utf8(error));  // whatever the error holds, the row says why
       tx.commit();
+      if (recorded.affected_rows() == 0) {
+        spdlog::warn("pass {}: not recorded as failed: the run is no longer 'running' (it was finished after all)", run);
+      }
       return;
     } catch (const std::exception&) {
       drop_connection();

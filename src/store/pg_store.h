@@ -40,8 +40,12 @@ class PgStore final : public Store {
   std::int64_t abort_dead_runs() override;
   void abort_run(RunId run, const std::string& reason) override;
   void bind_account(const MirroredAccount& account, bool adopt) override;  // pg_mirrored_account.cpp
+  TimePoint pass_time(TimePoint local) override;
 
   MigrateResult migrate();
+  void require_utf8();  // MigrationError naming the encoding and the fix, unless UTF-8
+  // A reload that keeps the session: the new statement_timeout applies to it from now on.
+  void set_statement_timeout(std::chrono::milliseconds timeout);
   // Live packages by status, for metrics and `esim-sync status`.
   std::map<std::string, std::int64_t> live_counts();
   // The read side for operators (pg_store_reads.cpp). status_report is nullopt before the
@@ -60,6 +64,13 @@ class PgStore final : public Store {
   // The pass's own session: the one that holds the writer lock. Fails if it was lost.
   pqxx::connection& session();
   void drop_connection();
+  // What a round trip says of the session: libpq cannot know that the server ended it
+  // (idle_session_timeout, a restart) or that it now serves reads only (after a failover).
+  enum class SessionState { kWritable, kReadOnly, kGone };
+  SessionState probe_session();
+  // After a connection lost at the apply's COMMIT: the run's status read by a session of its
+  // own ("" when the database cannot be asked).
+  std::string run_status_after_loss(RunId run);
 
   std::string conninfo_;
   std::chrono::milliseconds statement_timeout_;
@@ -69,6 +80,7 @@ class PgStore final : public Store {
   util::CancelToken* cancel_;
   util::CancelToken::HookId cancel_hook_ = 0;
   bool holds_writer_lock_ = false;  // taken by this pass (and so to be checked at its apply)
+  bool clock_skew_told_ = false;    // the local clock's distance from the database's, said once
 };
 
 }  // namespace esim

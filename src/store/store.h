@@ -135,8 +135,12 @@ class Store {
   // Starts a pass's staging afresh (also to page the listing again); the previous writer of
   // the run must be gone.
   virtual std::unique_ptr<PassWriter> open_pass(RunId run) = 0;
-  // Records a run as failed with its error; the pass's data was not applied.
+  // Records a run as failed with its error; the pass's data was not applied. Neither this nor
+  // abort_run touches a run that is no longer 'running' (its commit went through after all).
   virtual void fail_run(RunId run, const std::string& error) = 0;
+  // The time of a pass that would start at `local`: never before the last pass started, so the
+  // versions of a package keep a forward range when the clock steps back (NTP, another host).
+  virtual TimePoint pass_time(TimePoint local) { return local; }
 };
 
 }  // namespace esim

@@ -5,7 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <set>
+#include <array>
 
 #include "api/page_parser.h"
 #include "sync/removal_proof.h"
@@ -23,6 +23,56 @@ const char* to_string(PassResult result) {
   }
   return "failed";
 }
+
+namespace {
+
+// Odd values (the parser's warnings) of one pass: the first few logged as they come, the rest
+// counted by kind and said in one line at the end. Memory is a few counters however many
+// packages are odd (a set of every warning took 36 MB at 200,000 odd packages).
+class OddValues {
+ public:
+  void add(const std::vector<std::string>& warnings) {
+    for (const std::string& warning : warnings) {
+      if (++seen_ <= kNamed) spdlog::warn("{}", warning);
+      ++counts_[kind_of(warning)];
+    }
+  }
+  void summarise(RunId run) const {
+    if (seen_ <= kNamed) return;  // every one was named
+    std::vector<std::string> kinds;
+    for (std::size_t k = 0; k < kKinds.size(); ++k) {
+      if (counts_[k] > 0) kinds.push_back(fmt::format("{} {}", counts_[k], kKinds[k].label));
+    }
+    spdlog::warn("pass {}: {} odd values in the listing, the first {} named above: {}", run, seen_, kNamed,
+                 fmt::join(kinds, "; "));
+  }
+
+ private:
+  static constexpr std::int64_t kNamed = 10;  // as many as the parser names of one package
+  struct Kind {
+    const char* phrase;  // how the parser's warning says it ("" matches anything)
+    const char* label;
+  };
+  static constexpr std::array<Kind, 8> kKinds{{
+      {"\\u0000", "\\u0000 replaced"},
+      {"unpaired surrogate", "unpaired surrogates replaced"},
+      {"PostgreSQL's numeric", "numbers beyond numeric, stored as null"},
+      {"beyond 64 bits", "numbers beyond 64 bits, stored as NULL"},
+      {" bytes, more than ", "text too long to index, stored as NULL"},
+      {"timestamptz", "dates beyond timestamptz"},
+      {"more odd values", "packages with more odd values than named"},
+      {"", "other"},
+  }};
+  static std::size_t kind_of(const std::string& warning) {
+    std::size_t k = 0;
+    while (warning.find(kKinds[k].phrase) == std::string::npos) ++k;  // the last matches anything
+    return k;
+  }
+  std::int64_t seen_ = 0;
+  std::array<std::int64_t, kKinds.size()> counts_{};
+};
+
+}  // namespace
 
 SyncPass::SyncPass(PageSource& source, Store& store, const util::Clock& clock, SyncSettings settings)
     : source_(source), store_(store), clock_(clock), settings_(std::move(settings)) {}
@@ -105,7 +155,7 @@ void SyncPass::release_lock() {
 PassOutcome SyncPass::run() {
   const auto started = std::chrono::steady_clock::now();
   PassOutcome outcome;
-  const TimePoint started_at = clock_.now();
+  TimePoint started_at = clock_.now();
   // 1-3. Take the writer lock, mark dead runs aborted, record this run as running.
   if (begin(outcome, started_at)) {
     util::LogFields fields{{"run_id", outcome.run}};
@@ -134,7 +184,7 @@ PassOutcome SyncPass::run() {
   return outcome;
 }
 
-bool SyncPass::begin(PassOutcome& outcome, TimePoint started_at) {
+bool SyncPass::begin(PassOutcome& outcome, TimePoint& started_at) {
   try {
     // One writer per database: another esim-sync (a standby, or started twice) may hold it.
     if (!store_.try_lock_writer()) {
@@ -147,6 +197,9 @@ bool SyncPass::begin(PassOutcome& outcome, TimePoint started_at) {
     if (std::int64_t dead = store_.abort_dead_runs(); dead > 0) {
       spdlog::warn("marked {} run(s) left 'running' by a stopped process as aborted", dead);
     }
+    // A clock behind the last pass (NTP stepped back, another host) must not stamp changes
+    // before the versions they supersede.
+    started_at = store_.pass_time(started_at);
     // Leave a trace first: a run that dies midway is still visible as 'running'.
     outcome.run = store_.start_run(started_at, settings_.interval);
     return true;
@@ -171,7 +224,7 @@ SyncPass::Walk SyncPass::walk_listing(PassOutcome& outcome) {
   // Memory holds a few pages. A walk that saw the listing move and left more candidates than
   // lookups may settle walks again.
   Walk walk;
-  std::set<std::string> odd_values_told;  // each odd value's warning once a pass, however often walked
+  OddValues odd_values;  // a few named, the rest counted: a line per package would be 200,000
   for (outcome.listing_attempts = 1;; ++outcome.listing_attempts) {
     walk.writer.reset();
     walk.writer = store_.open_pass(outcome.run);
@@ -180,13 +233,12 @@ SyncPass::Walk SyncPass::walk_listing(PassOutcome& outcome) {
       const auto handed = std::chrono::steady_clock::now();
       beat();
       warn_about_unknown_statuses(page.packages);
-      for (const auto& warning : page.warnings) {
-        if (odd_values_told.insert(warning).second) spdlog::warn("{}", warning);
-      }
+      if (outcome.listing_attempts == 1) odd_values.add(page.warnings);  // a walk again finds the same
       walk.writer->stage(page.packages);
       progress.page(page, std::chrono::steady_clock::now() - handed);
     });
     const auto walked = std::chrono::steady_clock::now();
+    if (outcome.listing_attempts == 1) odd_values.summarise(outcome.run);
     walk.staged = walk.writer->summary();
     spdlog::debug("pass {}: {}; summary (the diff) {} ms", outcome.run, progress.breakdown(walked),
                   std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - walked).count());

@@ -102,7 +102,9 @@ class SyncPass {
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now(), last_ = started_;
   };
 
-  bool begin(PassOutcome& outcome, TimePoint started_at);
+  // Takes the lock and records the run; moves started_at after the last pass's start if the
+  // clock is behind it.
+  bool begin(PassOutcome& outcome, TimePoint& started_at);
   Walk walk_listing(PassOutcome& outcome);
   // The guard judges what the walk lost: held, nothing is looked up or removed.
   std::string hold_removals(const StagingSummary& staged, PassOutcome& outcome) const;

@@ -105,3 +105,20 @@ TEST(Cli, TheExampleConfigIsValidAndDocumentsEverySection) {
     EXPECT_NE(result.out.find(key), std::string::npos) << key << "\n" << result.out;
   }
 }
+
+// Issue 19 item 4: a database that is not UTF-8 takes no migration and fails check-config
+// --connect, naming its encoding and the fix.
+TEST(Cli, MigrateAndCheckConfigRefuseADatabaseThatIsNotUtf8) {
+  esim::testing::TestDatabase ascii("SQL_ASCII");
+  TempDir dir;
+  dir.write("c.yaml", "api:\n  base_url: http://127.0.0.1:1/api\n  api_key: k\n  user_id: u\ndatabase:\n  url: " +
+                          ascii.url() + "\n");
+  auto migrate = run_command({ESIM_SYNC_BINARY, "migrate", "--config", dir.file("c.yaml")});
+  EXPECT_NE(migrate.exit_code, 0);
+  EXPECT_TRUE(contains(migrate.err, "encoding SQL_ASCII")) << migrate.err;
+  EXPECT_TRUE(contains(migrate.err, "ENCODING 'UTF8' TEMPLATE template0")) << migrate.err;
+  auto check = run_command({ESIM_SYNC_BINARY, "check-config", "--connect", "--config", dir.file("c.yaml")});
+  EXPECT_EQ(check.exit_code, 4) << check.out;
+  EXPECT_TRUE(contains(check.out, "encoding SQL_ASCII")) << check.out;
+  EXPECT_TRUE(contains(check.out, "ENCODING 'UTF8' TEMPLATE template0")) << check.out;
+}

@@ -163,3 +163,50 @@ TEST_F(Daemon, StatusShowsPassesAndCounts) {
   EXPECT_TRUE(contains(result.out, "packages: 2500 live")) << result.out;
   EXPECT_TRUE(contains(result.out, "succeeded")) << result.out;
 }
+
+namespace {
+
+// The sessions holding esim-sync's writer lock in a database, as "pid" text ("" for none).
+std::string writer_pid(esim::testing::TestDatabase& db) {
+  return db.scalar("SELECT coalesce(string_agg(pid::text, ','), '') FROM pg_locks "
+                   "WHERE locktype = 'advisory' AND granted AND database = "
+                   "(SELECT oid FROM pg_database WHERE datname = current_database())");
+}
+
+int occurrences(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+// Issue 19 item 5: a reload that keeps the database keeps the session that holds the writer
+// lock, so a standby never sees the lock free; a reload to another database hands it over and
+// says so.
+TEST_F(Daemon, AReloadKeepsTheWriterLockOrHandsItOverExplicitly) {
+  const std::string hourly = [&] {
+    std::string text = read_file(dir.file("config.yaml"));
+    return text.replace(text.find("interval: 1s"), 12, "interval: 1h");
+  }();
+  dir.write("config.yaml", hourly);
+  auto daemon = start_daemon();
+  ASSERT_TRUE(eventually([&] { return succeeded_passes() >= 1; }));
+  const std::string writer = writer_pid(db);
+  ASSERT_NE(writer, "");
+  dir.write("config.yaml", hourly + "sync:\n  max_removal_lookups: 500\n");
+  kill(daemon->pid(), SIGHUP);
+  ASSERT_TRUE(eventually([&] { return contains(read_file(dir.file("run.log.err")), "configuration reloaded"); }));
+  EXPECT_EQ(writer_pid(db), writer) << read_file(dir.file("run.log.err"));
+
+  esim::testing::TestDatabase other;
+  std::string moved = hourly;
+  moved.replace(moved.find(db.url()), db.url().size(), other.url());
+  dir.write("config.yaml", moved);
+  kill(daemon->pid(), SIGHUP);
+  ASSERT_TRUE(eventually([&] { return occurrences(read_file(dir.file("run.log.err")), "configuration reloaded") == 2; }));
+  EXPECT_TRUE(contains(read_file(dir.file("run.log.err")), "released the writer lock")) << read_file(dir.file("run.log.err"));
+  EXPECT_EQ(writer_pid(db), "");
+  EXPECT_NE(writer_pid(other), "");
+  EXPECT_EQ(daemon->terminate(), 0);
+}

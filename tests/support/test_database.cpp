@@ -33,7 +33,9 @@ std::string with_database(const std::string& url, const std::string& database) {
 
 }  // namespace
 
-TestDatabase::TestDatabase() {
+TestDatabase::TestDatabase() : TestDatabase("") {}
+
+TestDatabase::TestDatabase(const std::string& encoding) {
   static std::atomic<int> counter{0};
   admin_url_ = server_url();
   name_ = "esim_test_" + std::to_string(getpid()) + "_" + std::to_string(counter++);
@@ -41,7 +43,9 @@ TestDatabase::TestDatabase() {
   pqxx::connection admin(admin_url_);
   pqxx::nontransaction tx(admin);
   tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(name_));
-  tx.exec("CREATE DATABASE " + tx.quote_name(name_) + " TEMPLATE template0");
+  std::string create = "CREATE DATABASE " + tx.quote_name(name_) + " TEMPLATE template0";
+  if (!encoding.empty()) create += " ENCODING " + tx.quote(encoding) + " LC_COLLATE 'C' LC_CTYPE 'C'";
+  tx.exec(create);
 }
 
 TestDatabase::~TestDatabase() {

@@ -9,6 +9,8 @@ namespace esim::testing {
 class TestDatabase {
  public:
   TestDatabase();   // creates esim_test_<pid>_<n>; fails the test if no server is configured
+  // One in another encoding (say "SQL_ASCII", as initdb makes on a host with LANG=C).
+  explicit TestDatabase(const std::string& encoding);
   ~TestDatabase();  // drops it
   TestDatabase(const TestDatabase&) = delete;
   TestDatabase& operator=(const TestDatabase&) = delete;

@@ -57,3 +57,19 @@ TEST(Health, SaysItWaitsForTheDatabaseUntilItReachedIt) {
   EXPECT_EQ(reached.code, 503);
   EXPECT_NE(reached.body.find("no pass succeeded"), std::string::npos) << reached.body;
 }
+
+// Issue 20 item 8: the interval in force and the reloads' results, so alert rules need not
+// hard-code the interval and a reload that failed is seen.
+TEST(Metrics, TheIntervalAndTheReloadsAreExposed) {
+  esim::Metrics metrics;
+  metrics.set_interval(std::chrono::minutes(5));
+  std::string text = metrics.render();
+  EXPECT_NE(text.find("esim_sync_interval_seconds 300\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("esim_sync_last_reload_success 1\n"), std::string::npos) << text;  // none yet: nothing failed
+  metrics.reload_finished(true);
+  metrics.reload_finished(false);
+  text = metrics.render();
+  EXPECT_NE(text.find("esim_sync_reloads_total{result=\"succeeded\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("esim_sync_reloads_total{result=\"failed\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("esim_sync_last_reload_success 0\n"), std::string::npos) << text;
+}

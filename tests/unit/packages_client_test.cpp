@@ -142,6 +142,24 @@ TEST(PackagesClient, ABadRequestHintNamesTheFilterItCarried) {
       << failure(plain);
 }
 
+// A lookup by SIM that the server refuses names the SIM it carried, not the paging of the
+// client's base filter (which carried none).
+TEST(PackagesClient, ABadRequestOnALookupNamesTheLookupsFilter) {
+  FakeTransport transport;
+  transport.reply(400, R"({"message":"Invalid sim","statusCode":400})");
+  PackagesClient client(transport, settings());
+  esim::ListingFilter lookup;
+  lookup.sim = "8914800000000000001";
+  try {
+    client.fetch_filtered_page(0, 100, lookup);
+    FAIL() << "expected an error";
+  } catch (const ApiError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("check the filter sim=8914800000000000001"), std::string::npos) << message;
+    EXPECT_EQ(message.find("check api.page_size"), std::string::npos) << message;
+  }
+}
+
 TEST(CurlTransport, DnsTlsAndCertificateErrorsArePermanentNetworkErrorsAreNot) {
   for (CURLcode code : {CURLE_COULDNT_RESOLVE_HOST, CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION,
                         CURLE_SSL_CACERT_BADFILE}) {

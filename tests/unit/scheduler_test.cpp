@@ -154,8 +154,32 @@ TEST(Scheduler, ReloadSwapsInTheNewConfigWithoutForcingAPass) {
   EXPECT_EQ(installed, std::vector<std::string>{"new"});
   EXPECT_EQ(w.passes[0].first, "old");
   EXPECT_EQ(w.passes[1].first, "new");
-  EXPECT_EQ(since(w, 1), 60s);   // the old schedule's tick, not at once
-  EXPECT_EQ(since(w, 2), 180s);  // from then on the new interval
+  // The new interval from the reload on, counted from the last pass's start (issue 20 item 8:
+  // it used to wait out the old one first, 60 s, and then 180 s).
+  EXPECT_EQ(since(w, 1), 120s);
+  EXPECT_EQ(since(w, 2), 240s);
+}
+
+// An hourly schedule shortened to 5 minutes 10 minutes after a pass: the next pass starts at
+// the reload, not 50 minutes later; and each reload's result is reported (for the metrics).
+TEST(Scheduler, AShorterIntervalTakesEffectAtTheReloadAndReloadsAreReported) {
+  World w;
+  w.stop_after = 2;
+  bool asked = false;
+  auto reload = [&] {
+    if (asked || w.passes.size() != 1 || w.clock.now() - w.passes[0].second < 10min) return false;
+    return asked = true;
+  };
+  Scheduler scheduler(w.clock, w.cancel, w.notifier, reload, 42);
+  std::vector<bool> reported;
+  scheduler.on_reload([&](bool succeeded, const esim::Config&) { reported.push_back(succeeded); });
+  Scheduler::Build build = [&] { return std::make_unique<FakeRunner>(w, "new", 5min); };
+  Scheduler::Install install = [](PassRunner&, const PassRunner&) {};
+  scheduler.run(std::make_unique<FakeRunner>(w, "old", 60min), build, install);
+  ASSERT_EQ(w.passes.size(), 2u);
+  EXPECT_GE(since(w, 1), 10min);
+  EXPECT_LT(since(w, 1), 10min + 1s);
+  EXPECT_EQ(reported, std::vector<bool>{true});
 }
 
 TEST(Scheduler, AFailedReloadKeepsEverythingOld) {

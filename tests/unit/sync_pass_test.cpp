@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <sstream>
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "fakes.h"
 
@@ -339,4 +343,96 @@ TEST(SyncPass, TheWriterLockIsReleasedByOnceAndKeptByRun) {
   run.store.fail_on_commit = true;
   EXPECT_FALSE(run.run().succeeded());
   EXPECT_TRUE(run.store.locked);  // a failed pass keeps the leadership too
+}
+
+namespace {
+
+// A listing that never ends: every page comes back full, whatever its total says.
+class EndlessListing : public FakePageSource {
+ public:
+  esim::Page fetch_page(std::int64_t offset, int count) override {
+    esim::Page page;
+    page.offset = offset;
+    page.total = 1;
+    page.packages.assign(static_cast<std::size_t>(count), package("p"));
+    return page;
+  }
+};
+
+}  // namespace
+
+// The API's fault, so counted as an "api" failure in esim_sync_pass_failures_total, not "database".
+TEST(SyncPass, AListingThatNeverEndsIsAnApiFailure) {
+  EndlessListing endless;
+  FakeStore store;
+  FixedClock clock;
+  esim::SyncSettings settings;
+  settings.page_size = 100000;
+  const esim::PassOutcome outcome = SyncPass(endless, store, clock, settings).run();
+  EXPECT_FALSE(outcome.succeeded());
+  EXPECT_NE(outcome.error.find("the listing never ended"), std::string::npos) << outcome.error;
+  EXPECT_EQ(outcome.error_kind, "api");
+}
+
+namespace {
+
+// A listing in which every package carries odd values, as the parser words its warnings.
+class OddListing : public FakePageSource {
+ public:
+  esim::Page fetch_page(std::int64_t offset, int count) override {
+    esim::Page page = FakePageSource::fetch_page(offset, count);
+    for (const auto& p : page.packages) {
+      page.warnings.push_back("page at offset " + std::to_string(offset) + ": package " + p.id +
+                              ": \"note\" held \\u0000, replaced by U+FFFD");
+      page.warnings.push_back("page at offset " + std::to_string(offset) + ": package " + p.id +
+                              ": \"sim\" of 3000 bytes, more than 2000; stored as NULL");
+    }
+    return page;
+  }
+};
+
+// The lines the default logger writes while it lives.
+class LogLines {
+ public:
+  LogLines() : sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(text_)) {
+    spdlog::default_logger()->sinks().push_back(sink_);
+  }
+  ~LogLines() {
+    auto& sinks = spdlog::default_logger()->sinks();
+    sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
+  }
+  std::vector<std::string> containing(const std::string& needle) const {
+    std::vector<std::string> out;
+    std::istringstream lines(text_.str());
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find(needle) != std::string::npos) out.push_back(line);
+    }
+    return out;
+  }
+
+ private:
+  std::ostringstream text_;
+  std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
+};
+
+}  // namespace
+
+// Issue 19 item 6: 2,000 odd packages give a few example lines and a count by kind, not a line
+// (and a remembered string) each.
+TEST(SyncPass, OddValueWarningsAreAFewExamplesThenCountsByKind) {
+  OddListing odd;
+  for (int i = 0; i < 2000; ++i) odd.listing.push_back(package("p" + std::to_string(i)));
+  FakeStore store;
+  FixedClock clock;
+  esim::SyncSettings settings;
+  LogLines log;
+  ASSERT_TRUE(SyncPass(odd, store, clock, settings).run().succeeded());
+  const auto lines = log.containing("page at offset");
+  EXPECT_LE(lines.size(), 10u);
+  EXPECT_GE(lines.size(), 1u);
+  const auto summary = log.containing("odd values");
+  ASSERT_EQ(summary.size(), 1u) << log.containing("").size();
+  EXPECT_NE(summary[0].find("4000 odd values"), std::string::npos) << summary[0];
+  EXPECT_NE(summary[0].find("2000 \\u0000 replaced"), std::string::npos) << summary[0];
+  EXPECT_NE(summary[0].find("2000 text too long to index, stored as NULL"), std::string::npos) << summary[0];
 }
