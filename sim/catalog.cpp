@@ -144,18 +144,37 @@ std::int64_t serial_of_sim(const std::string& sim) {
 
 }  // namespace
 
-// Each simulated package has a SIM of its own, made from its serial: an index by serial is a
-// vector of positions, rebuilt in milliseconds after the listing's order changed.
+// Each simulated package has an id and a SIM of its own, both made from its serial: an index by
+// serial is a vector of positions, rebuilt in milliseconds after the listing's order changed
+// (a lookup by id or SIM must not cost a scan of a million packages). Under index_mutex_.
+void Catalog::rebuild_indexes() const {
+  if (index_generation_ == generation_) return;
+  position_by_serial_.assign(static_cast<std::size_t>(next_serial_), kNowhere);
+  position_by_id_.assign(static_cast<std::size_t>(next_serial_), kNowhere);
+  for (std::size_t i = 0; i < listed_.size(); ++i) {
+    const std::int64_t serial = serial_of_sim(listed_[i].sim);
+    if (serial >= 0 && serial < next_serial_) position_by_serial_[static_cast<std::size_t>(serial)] = i;
+    const std::int64_t id_serial = serial_of_id(listed_[i].id);
+    if (id_serial >= 0 && id_serial < next_serial_) position_by_id_[static_cast<std::size_t>(id_serial)] = i;
+  }
+  index_generation_ = generation_;
+}
+
+// The serial in id_prefix_ + 8 digits, or -1.
+std::int64_t Catalog::serial_of_id(const std::string& id) const {
+  if (id.size() != id_prefix_.size() + 8 || id.compare(0, id_prefix_.size(), id_prefix_) != 0) return -1;
+  std::int64_t serial = 0;
+  for (std::size_t i = id_prefix_.size(); i < id.size(); ++i) {
+    if (id[i] < '0' || id[i] > '9') return -1;
+    serial = serial * 10 + (id[i] - '0');
+  }
+  return serial;
+}
+
+
 std::vector<std::size_t> Catalog::positions_of_sim(const std::string& sim) const {
   std::lock_guard lock(index_mutex_);
-  if (index_generation_ != generation_) {
-    position_by_serial_.assign(static_cast<std::size_t>(next_serial_), kNowhere);
-    for (std::size_t i = 0; i < listed_.size(); ++i) {
-      const std::int64_t serial = serial_of_sim(listed_[i].sim);
-      if (serial >= 0 && serial < next_serial_) position_by_serial_[static_cast<std::size_t>(serial)] = i;
-    }
-    index_generation_ = generation_;
-  }
+  rebuild_indexes();
   const std::int64_t serial = serial_of_sim(sim);
   if (serial < 0 || serial >= static_cast<std::int64_t>(position_by_serial_.size())) return {};
   const std::size_t position = position_by_serial_[static_cast<std::size_t>(serial)];
@@ -238,10 +257,20 @@ std::string Catalog::render_page(std::int64_t offset, std::int64_t count, const 
 std::optional<std::string> Catalog::render_package(const std::string& id, const RenderOptions& options,
                                                    bool omit_inactive) const {
   std::shared_lock lock(mutex_);
-  auto it = std::find_if(listed_.begin(), listed_.end(), [&](const SimPackage& p) { return p.id == id; });
-  if (it == listed_.end() || it->ghost || (omit_inactive && it->status != "ACTIVE")) return std::nullopt;
+  std::size_t position = kNowhere;
+  {
+    std::lock_guard index_lock(index_mutex_);
+    rebuild_indexes();
+    const std::int64_t serial = serial_of_id(id);
+    if (serial >= 0 && serial < static_cast<std::int64_t>(position_by_id_.size())) {
+      position = position_by_id_[static_cast<std::size_t>(serial)];
+    }
+  }
+  if (position == kNowhere || listed_[position].id != id) return std::nullopt;
+  const SimPackage& p = listed_[position];
+  if (p.ghost || (omit_inactive && p.status != "ACTIVE")) return std::nullopt;
   std::string out;
-  append_package(out, *it, options);
+  append_package(out, p, options);
   return out;
 }
 

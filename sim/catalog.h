@@ -114,6 +114,8 @@ class Catalog {
   // Positions in listed_ of the packages on one SIM, from an index rebuilt after the listing's
   // order changed: a `sim` lookup must not cost a scan of a million packages.
   std::vector<std::size_t> positions_of_sim(const std::string& sim) const;
+  void rebuild_indexes() const;
+  std::int64_t serial_of_id(const std::string& id) const;
 
   mutable std::shared_mutex mutex_;
   std::vector<SimPackage> listed_;  // oldest first; the listing reads it from the back
@@ -130,6 +132,7 @@ class Catalog {
   mutable std::uint64_t index_generation_ = ~std::uint64_t{0};
   static constexpr std::size_t kNowhere = ~std::size_t{0};
   mutable std::vector<std::size_t> position_by_serial_;  // kNowhere: not listed
+  mutable std::vector<std::size_t> position_by_id_;      // by the serial in the id
   mutable std::uint64_t ghosts_generation_ = ~std::uint64_t{0};
   mutable std::int64_t ghosts_ = 0;
   mutable std::vector<std::size_t> slots_;  // positions in listed_ of the listing's slots, when some are unlisted
