@@ -294,13 +294,16 @@ SELECT d.id, p.sim, p.status,
 
 // Packages this walk saw, of one status ($1) or of any (NULL), exactly as the mirror has them:
 // live and not in the diff (neither a candidate nor changed, so the status the walk saw is the
-// mirror's). From a random place among the first few hundred, so that the controls are not the
-// same few every pass; $3 is that place (0 when the status has few packages).
+// mirror's). The first few after an id ($3, a candidate picked at random, so that the controls
+// are not the same few every pass), in id order: the primary key's order, which the planner
+// follows even before autovacuum has analyzed a freshly loaded mirror (without it, a plan that
+// hashes a million rows took a second per batch).
 inline constexpr const char* kSeenPackages = R"sql(
 SELECT s.id FROM esim.packages s
- WHERE s.removed_at IS NULL AND ($1::text IS NULL OR s.status = $1)
+ WHERE s.id > $3 AND s.removed_at IS NULL AND ($1::text IS NULL OR s.status = $1)
    AND NOT EXISTS (SELECT 1 FROM esim_diff x WHERE x.id = s.id)
- OFFSET $3 LIMIT $2
+ ORDER BY s.id
+ LIMIT $2
 )sql";
 // When the mirror holds no such package (every one the walk saw is new to it, as after
 // `--adopt-account`): packages the walk saw for the first time.

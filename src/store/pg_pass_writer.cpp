@@ -96,6 +96,7 @@ std::vector<RemovalCandidate> PgPassWriter::removal_candidates(std::size_t limit
     RemovalCandidate c{row[0].as<std::string>(), std::nullopt, row[2].as<std::string>(), std::nullopt};
     if (!row[1].is_null()) c.sim = row[1].as<std::string>();
     if (!row[3].is_null()) c.seen_on_same_sim = row[3].as<std::string>();
+    candidate_ids_.push_back(c.id);
     out.push_back(std::move(c));
   }
   tx.commit();
@@ -108,12 +109,13 @@ std::vector<std::string> PgPassWriter::seen_packages(const std::string& status, 
   if (!status.empty()) of_status = status;
   pqxx::work tx(connection_, "seen_packages");
   std::vector<std::string> out;
-  // From a random place first; from the start when that place is past the last one.
-  for (long long from : {static_cast<long long>(random_() % 200), 0LL}) {
+  // After a candidate picked at random first; from the start when too few follow it.
+  const std::string after = candidate_ids_.empty() ? "" : candidate_ids_[random_() % candidate_ids_.size()];
+  for (const std::string& from : {after, std::string()}) {
     for (const auto& row : tx.exec_params(apply_sql::kSeenPackages, of_status, static_cast<long long>(n), from)) {
       out.push_back(row[0].as<std::string>());
     }
-    if (out.size() >= n || from == 0) break;
+    if (out.size() >= n || from.empty()) break;
     out.clear();
   }
   if (out.empty()) {
@@ -315,6 +317,10 @@ std::int64_t PgPassWriter::load_first(pqxx::work& tx, const std::string& at, Ste
   timer.step("inserts");
   for (const std::string& definition : rebuild) tx.exec(definition);
   if (!rebuild.empty()) timer.step("index builds");
+  // Statistics for the planner now, not when autovacuum gets round to it: the next pass's
+  // queries by status were planned for an empty table and took a second each at a million.
+  tx.exec("ANALYZE esim.packages");
+  timer.step("analyze");
   return inserted;
 }
 

@@ -68,6 +68,7 @@ class PgPassWriter final : public PassWriter {
   bool empty_history_ = false;  // and so was the history
   long long diff_ms_ = 0;       // for the debug log
   std::minstd_rand random_{std::random_device{}()};  // where the controls are picked from
+  std::vector<std::string> candidate_ids_;            // of removal_candidates(): starts for the controls
   CopyPipe pipe_;               // last: its thread may use everything above
 };
 
