@@ -28,7 +28,7 @@ struct PassCounts {
   std::int64_t removed_by_lookup = 0;
   std::int64_t removed_by_second_walk = 0;
   std::int64_t removals_deferred = 0;  // candidates missed for the first time, not provable now
-  std::int64_t lookups = 0;            // requests made to check candidates by SIM
+  std::int64_t lookups = 0;            // requests made to settle candidates (by id), controls included
   std::int64_t recovered_by_lookup = 0;  // candidates the walk skipped that a lookup found listed
   // Candidates whose lookup proved nothing: it failed, or a control in its batch (a package the
   // walk had just seen) was not found, so a "no such package" from that server meant nothing.
