@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Where one `esim-sync once` spent its time, from its debug log (README "Speed").
+"""Where one `esim-sync once` spent its time, from its debug log (docs/performance.md).
 
   bench/breakdown.py LOG   prints "phase ms" lines, one per phase, in pass order
 

@@ -31,6 +31,8 @@ add_custom_command(
 add_custom_target(debian_changelog ALL DEPENDS ${ESIM_SYNC_CHANGELOG})
 install(FILES README.md ARCHITECTURE.md packaging/copyright config/esim-sync.example.yaml ${ESIM_SYNC_CHANGELOG}
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
+# The README's links point into docs/, so the pages go beside it.
+install(DIRECTORY docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/docs FILES_MATCHING PATTERN "*.md")
 install(DIRECTORY migrations/ DESTINATION ${CMAKE_INSTALL_DATADIR}/esim-sync/migrations)
 install(FILES config/grafana/esim-sync.json config/grafana/esim-sync-ops.json
         DESTINATION ${CMAKE_INSTALL_DATADIR}/esim-sync/grafana)

@@ -1,5 +1,5 @@
 // esim-api-sim: a local stand-in for Betatel's GET /api/v1/esim/packages, for the demo, the
-// tests and the benchmarks. See README "The simulator".
+// tests and the benchmarks. See docs/simulator.md.
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <fstream>

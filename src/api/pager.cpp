@@ -17,7 +17,7 @@ namespace esim {
 
 namespace {
 
-// What the hand-off queue may hold (README "Speed", the memory bound).
+// What the hand-off queue may hold (docs/performance.md, "Memory, worst case").
 constexpr std::size_t kQueueBytes = 32u << 20;
 
 // Notes the first sign that the listing moved; later signs add nothing.

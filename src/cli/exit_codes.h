@@ -1,5 +1,5 @@
 #pragma once
-// The process exit codes: a contract with operators and scripts (documented in the README).
+// The process exit codes: a contract with operators and scripts (documented in esim-sync(8), EXIT STATUS).
 
 namespace esim::exit_code {
 

@@ -28,7 +28,7 @@ struct Page {
   // Odd values that did not stop the page (a number beyond 64 bits stored as NULL, \u0000
   // replaced), each naming the package id and the field; the caller logs them.
   std::vector<std::string> warnings;
-  // What getting it cost, for a pass's breakdown of where its time went (README "Speed"):
+  // What getting it cost, for a pass's breakdown of where its time went (docs/performance.md):
   // the HTTP exchange (retries included) and the parse.
   std::chrono::microseconds request_time{0};
   std::chrono::microseconds parse_time{0};

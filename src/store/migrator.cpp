@@ -34,7 +34,7 @@ std::string reader_role_warning(pqxx::work& tx) {
          "As a superuser, in database " + database +
          ", run: CREATE ROLE esim_reader NOLOGIN; GRANT USAGE ON SCHEMA esim TO esim_reader; "
          "GRANT SELECT ON ALL TABLES IN SCHEMA esim TO esim_reader; ALTER DEFAULT PRIVILEGES FOR ROLE " + role +
-         " IN SCHEMA esim GRANT SELECT ON TABLES TO esim_reader; (README \"For BI\")";
+         " IN SCHEMA esim GRANT SELECT ON TABLES TO esim_reader; (docs/bi.md, \"Connecting a BI tool\")";
 }
 
 MigrateResult migrate_in(pqxx::connection_base& connection, const std::vector<Migration>& migrations);

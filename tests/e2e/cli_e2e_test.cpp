@@ -92,7 +92,7 @@ TEST_F(EndToEnd, RunSyncsOnScheduleAndStopsCleanlyOnSigterm) {
 }
 
 TEST(Cli, TheExampleConfigIsValidAndDocumentsEverySection) {
-  // As the unit runs it: the API key and the password file are credentials (README "Deploy").
+  // As the unit runs it: the API key and the password file are credentials (docs/operations.md "Deploy with systemd").
   TempDir credentials;
   credentials.write("betatel-api-key", "example-key-5c1e\n");
   credentials.write("pgpass", "localhost:5432:esim:esim_sync:pw\n");

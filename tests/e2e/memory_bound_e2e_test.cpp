@@ -1,5 +1,5 @@
 // Memory follows the size of a page, not the number or size of the packages: 600 packages of
-// 200 KB each (120 MB of JSON) in pages of 50 stay within the bound README "Speed" states:
+// 200 KB each (120 MB of JSON) in pages of 50 stay within the bound docs/performance.md states:
 // 40 MiB + concurrency x 5 x the largest page + 32 MiB of queued pages + 24 MiB of staging (the
 // COPY batch being built and the two the copy pipe may hold, 8 MiB each).
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// migrate as a role that may not create roles (README "Deploy with systemd": the database's
+// migrate as a role that may not create roles (docs/operations.md "Deploy with systemd": the database's
 // owner): esim_reader cannot be made, and migrate must say so and how to make it. The role is
 // cluster-wide and scripts/test creates it, so this test renames it away for its duration: it
 // runs alone (RUN_SERIAL, with the database fault tests).

@@ -7,8 +7,8 @@
 // - a failed or refused pass changed nothing;
 // - no package the simulator lists was removed, and no package "reappeared" that had not really
 //   gone and come back;
-// - every package the server really removed is removed within two honest passes (README
-//   "Guarantees": the bound);
+// - every package the server really removed is removed within two honest passes
+//   (docs/failure-behaviour.md, "The bound");
 // and at the end every transition is recorded exactly once, and the mirror equals the truth.
 // ESIM_SILENCE_SOAK_PASSES and ESIM_SOAK_SEED change its size and seed.
 #include <gtest/gtest.h>

@@ -182,7 +182,7 @@ TEST_P(SilentServer, TheLargestTotalDoesNotOverflow) {
 }
 
 // Liveness: on an honest server a package really removed goes in the first pass that misses
-// it; beyond sync.max_removal_lookups, in the next complete walk (README "Guarantees").
+// it; beyond sync.max_removal_lookups, in the next complete walk (docs/failure-behaviour.md "The bound").
 TEST_P(SilentServer, RealRemovalsGoWithinTwoPasses) {
   dir.write("config.yaml", esim::testing::read_file(dir.file("config.yaml")) + "sync:\n  max_removal_lookups: 2\n");
   ASSERT_EQ(esim_sync("once").exit_code, 0);
