@@ -47,6 +47,13 @@ int Scheduler::run(std::unique_ptr<PassRunner> runner, const Build& build, const
     const auto started = clock_.now();
     PassOutcome outcome = runner_->run_pass();
     notifier_.status(status_line(outcome));
+    // The database mirrors another account than the configuration names: waiting cannot heal
+    // that, and a pass every interval would only say it again. Exit 7, as `once` does (the
+    // unit does not restart on it); the pass wrote nothing.
+    if (outcome.error_kind == "account") {
+      notifier_.stopping();
+      return 7;
+    }
     // The interval in force, also one that a reload during the wait brings.
     const auto spread = jitter();
     wait_until([&] { return started + runner_->config().schedule.interval + spread; });

@@ -43,8 +43,8 @@ class Scheduler {
   Scheduler(const util::Clock& clock, const util::CancelToken& cancel, Notifier& notifier,
             std::function<bool()> reload_requested, std::uint64_t jitter_seed);
 
-  // Runs until stopped; returns the exit code (0, or 4 when the database holds migrations this
-  // binary does not know).
+  // Runs until stopped; returns the exit code (0, 4 when the database holds migrations this
+  // binary does not know, 7 when it mirrors another account than the configuration names).
   int run(std::unique_ptr<PassRunner> runner, const Build& build, const Install& install);
   // Told each reload's result (true: applied) and the configuration in force after it, for the
   // metrics.

@@ -56,11 +56,16 @@ class FakeRunner : public PassRunner {
     if (static_cast<int>(world_.passes.size()) >= world_.stop_after) world_.cancel.cancel();
     PassOutcome outcome;
     outcome.result = PassResult::kSucceeded;
+    if (wrong_account) {
+      outcome.result = PassResult::kFailed;
+      outcome.error_kind = "account";
+    }
     return outcome;
   }
   const esim::Config& config() const override { return config_; }
 
   esim::Config config_;
+  bool wrong_account = false;  // the database mirrors another account than the config names
   int fail_prepare = 0;
   bool unknown_migration = false;
   int prepares = 0;
@@ -135,6 +140,17 @@ TEST(Scheduler, AMigrationThisBinaryDoesNotKnowExits4WithoutEverBeingReady) {
   EXPECT_EQ(run(w, std::move(runner)), 4);
   EXPECT_TRUE(w.passes.empty());
   EXPECT_TRUE(w.notifier.events.empty());
+}
+
+// Another account's configuration does not heal by waiting: `run` exits 7 (which the unit does
+// not restart on), as `once` does, instead of failing a pass every interval for ever.
+TEST(Scheduler, AConfigurationForAnotherAccountExits7) {
+  World w;
+  auto runner = std::make_unique<FakeRunner>(w, "a", 60s);
+  runner->wrong_account = true;
+  EXPECT_EQ(run(w, std::move(runner)), 7);
+  EXPECT_EQ(w.passes.size(), 1u);
+  EXPECT_EQ(w.notifier.events, (std::vector<std::string>{"ready", "stopping"}));
 }
 
 TEST(Scheduler, ReloadSwapsInTheNewConfigWithoutForcingAPass) {
