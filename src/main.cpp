@@ -15,24 +15,9 @@
 #include "cli/fetch_command.h"
 #include "cli/exit_codes.h"
 #include "esim_sync_version.h"
+#include "util/edit_distance.h"
 
 namespace {
-
-// Edit distance, for "did you mean" on a misspelled command.
-std::size_t distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
 
 // The first word that is neither an option nor an option's value: the command. CLI11 would say
 // "A subcommand is required" of an unknown one; this names it and the commands there are.
@@ -56,7 +41,7 @@ bool command_is_known(int argc, char** argv, const CLI::App& app) {
     std::size_t best = 3;  // at most two edits away
     for (const auto& name : names) {
       list += (list.empty() ? "" : ", ") + name;
-      if (distance(word, name) < best) best = distance(word, name), closest = name;
+      if (const std::size_t d = util::edit_distance(word, name); d < best) best = d, closest = name;
     }
     std::cerr << "esim-sync: unknown command '" << word << "'"
               << (closest.empty() ? "" : "; did you mean '" + closest + "'?") << "\n"

@@ -16,26 +16,11 @@
 #include "util/duration.h"
 #include "util/redact.h"
 #include "util/size.h"
+#include "util/edit_distance.h"
 
 namespace esim {
 
 namespace {
-
-// Edit distance between two keys, for "did you mean".
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
 
 // "unknown key", and the nearest known key when one is at most two edits away.
 template <typename Map>
@@ -43,7 +28,7 @@ std::string unknown_key(const std::string& key, const std::string& prefix, const
   std::string closest;
   std::size_t best = 3;
   for (const auto& entry : known) {
-    const std::size_t d = edit_distance(key, entry.first);
+    const std::size_t d = util::edit_distance(key, entry.first);
     if (d < best) best = d, closest = entry.first;
   }
   return closest.empty() ? "unknown key" : "unknown key; did you mean " + prefix + closest + "?";

@@ -3,6 +3,7 @@
 // esim-sync binary pointing at both.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <map>
 #include <string>
 
@@ -12,6 +13,12 @@
 namespace esim::testing {
 
 inline const std::string kSimKey = "e2e-secret-key-4c1d";
+
+// A number from the environment (a soak's size, its seed), or the fallback when unset.
+inline long env_or(const char* name, long fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? std::atol(value) : fallback;
+}
 
 inline bool contains(const std::string& text, const std::string& needle) {
   return text.find(needle) != std::string::npos;

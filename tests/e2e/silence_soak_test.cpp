@@ -20,14 +20,10 @@
 #include "e2e/e2e_fixture.h"
 
 using esim::testing::EndToEnd;
+using esim::testing::env_or;
 using esim::testing::read_file;
 
 namespace {
-
-long env_or(const char* name, long fallback) {
-  const char* value = std::getenv(name);
-  return value != nullptr && *value != '\0' ? std::atol(value) : fallback;
-}
 
 using State = std::map<std::string, std::string>;  // id -> status
 
