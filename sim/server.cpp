@@ -395,9 +395,11 @@ struct Server::Impl {
 };
 
 Server::Server(Catalog& catalog, ServerOptions options, Catalog* other)
-    : impl_(new Impl(catalog, std::move(options), other)) {
+    : impl_(std::make_unique<Impl>(catalog, std::move(options), other)) {
   impl_->routes();
 }
+
+Server::~Server() = default;
 
 int Server::bind(const std::string& host, int port) {
   if (port == 0) return impl_->http.bind_to_any_port(host);
