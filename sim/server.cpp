@@ -143,7 +143,9 @@ struct Server::Impl {
       case FaultMode::kOversize:  // 80 MiB of a valid-looking body, streamed
         res.set_chunked_content_provider("application/json", [](size_t offset, httplib::DataSink& sink) {
           static const std::string spaces(1 << 20, ' ');
-          if (offset == 0) sink.write("{\"total\":0,\"packages\":[", 25);
+          // Its own length: a hand-counted 25 read two bytes past the 23-byte literal (ASan).
+          static const std::string head = "{\"total\":0,\"packages\":[";
+          if (offset == 0) sink.write(head.data(), head.size());
           if (offset < (80u << 20)) {
             sink.write(spaces.data(), spaces.size());
           } else {
