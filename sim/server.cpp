@@ -33,7 +33,12 @@ bool valid_status(const std::string& s) {
 struct Server::Impl {
   Catalog& catalog;
   Catalog* other_catalog = nullptr;
-  ServerOptions options;
+  // The /_sim/ control routes change the options while request threads answer with them: both
+  // go through options_mutex, and a request works on a copy taken when it starts (so one
+  // request never sees half of a change, and never holds the lock while it sleeps or renders).
+  std::mutex options_mutex;
+  ServerOptions options;                   // under options_mutex
+  std::int64_t frozen_total = 0;           // what a kFrozen total reports (under options_mutex)
   httplib::Server http;
   std::mutex fault_mutex;
   FaultPlan fault;
@@ -43,22 +48,30 @@ struct Server::Impl {
   // Package requests being answered now, and the most ever at once: how concurrent a client
   // really is, seen from the server, without timing anything.
   std::atomic<std::int64_t> in_flight{0}, most_in_flight{0};
-  std::int64_t frozen_total = 0;           // what a kFrozen total reports
   int shift_after = 0, shift_count = 0;    // an armed shift (under fault_mutex)
   // Rate accounting: requests in the current one-second window, and the most ever seen.
   std::mutex rate_mutex;
   std::int64_t window_second = 0, window_requests = 0, busiest_second = 0;
 
   Impl(Catalog& c, ServerOptions o, Catalog* other)
-      : catalog(c), other_catalog(other), options(std::move(o)), fault_rng(options.fault_seed),
-        frozen_total(catalog.size()) {}
+      : catalog(c), other_catalog(other), options(std::move(o)), frozen_total(catalog.size()),
+        fault_rng(options.fault_seed) {}
+
+  struct Settings {
+    ServerOptions options;
+    std::int64_t frozen_total;
+  };
+  Settings settings() {
+    std::lock_guard lock(options_mutex);
+    return {options, frozen_total};
+  }
 
   // The account a request authenticates as, or null (answered 401).
-  Catalog* account_of(const httplib::Request& req) {
-    if (req.get_header_value("x-api-key") != options.api_key) return nullptr;
+  Catalog* account_of(const httplib::Request& req, const ServerOptions& opts) {
+    if (req.get_header_value("x-api-key") != opts.api_key) return nullptr;
     const std::string user = req.get_header_value("x-user-id");
-    if (user == options.user_id) return &catalog;
-    if (other_catalog != nullptr && !options.other_user_id.empty() && user == options.other_user_id) {
+    if (user == opts.user_id) return &catalog;
+    if (other_catalog != nullptr && !opts.other_user_id.empty() && user == opts.other_user_id) {
       return other_catalog;
     }
     return nullptr;
@@ -66,42 +79,43 @@ struct Server::Impl {
 
   // Counts a package request and whether it ran alongside others; false when it was answered
   // already (401, 429, an armed or random fault).
-  bool admit(const httplib::Request& req, httplib::Response& res, Catalog*& account) {
-    if (options.latency_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(options.latency_ms));
-    account = account_of(req);
+  bool admit(const httplib::Request& req, httplib::Response& res, const ServerOptions& opts, Catalog*& account) {
+    if (opts.latency_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(opts.latency_ms));
+    account = account_of(req, opts);
     if (account == nullptr) {
       res.status = 401;
       res.set_content(error_body(401, "Unauthorized: Invalid API Key"), "application/json");
       return false;
     }
-    if (over_rate_limit()) {
+    if (over_rate_limit(opts.rate_limit)) {
       res.status = 429;
       res.set_header("Retry-After", "1");
       res.set_content(error_body(429, "Too Many Requests"), "application/json");
       return false;
     }
-    return !take_fault(res);
+    return !take_fault(res, opts);
   }
 
   // GET /packages/{id}: the package, or 404 for an id the account does not hold.
   void package(const httplib::Request& req, httplib::Response& res) {
     ++package_requests;
+    const ServerOptions opts = settings().options;
     Catalog* account = nullptr;
-    if (!admit(req, res, account)) return;
+    if (!admit(req, res, opts, account)) return;
     std::optional<std::string> body;
-    if (!options.empty_account && options.lookups != LookupMode::kEmpty) {
-      body = account->render_package(req.matches[1], options.render, options.lookups == LookupMode::kOmitInactive);
+    if (!opts.empty_account && opts.lookups != LookupMode::kEmpty) {
+      body = account->render_package(req.matches[1], opts.render, opts.lookups == LookupMode::kOmitInactive);
     }
     if (!body) {
       res.status = 404;
       res.set_content(error_body(404, "Package not found"), "application/json");
       return;
     }
-    res.set_content(options.wrapped_package ? "{\"package\":" + *body + "}" : *body, "application/json");
+    res.set_content(opts.wrapped_package ? "{\"package\":" + *body + "}" : *body, "application/json");
   }
 
   // Counts this request in its second; true when it is over the rate limit.
-  bool over_rate_limit() {
+  bool over_rate_limit(int rate_limit) {
     const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                     std::chrono::steady_clock::now().time_since_epoch()).count();
     std::lock_guard lock(rate_mutex);
@@ -110,7 +124,7 @@ struct Server::Impl {
       window_requests = 0;
     }
     ++window_requests;
-    const bool over = options.rate_limit > 0 && window_requests > options.rate_limit;
+    const bool over = rate_limit > 0 && window_requests > rate_limit;
     if (!over) busiest_second = std::max(busiest_second, window_requests);
     return over;
   }
@@ -129,7 +143,9 @@ struct Server::Impl {
       case FaultMode::kOversize:  // 80 MiB of a valid-looking body, streamed
         res.set_chunked_content_provider("application/json", [](size_t offset, httplib::DataSink& sink) {
           static const std::string spaces(1 << 20, ' ');
-          if (offset == 0) sink.write("{\"total\":0,\"packages\":[", 25);
+          // Its own length: a hand-counted 25 read two bytes past the 23-byte literal (ASan).
+          static const std::string head = "{\"total\":0,\"packages\":[";
+          if (offset == 0) sink.write(head.data(), head.size());
           if (offset < (80u << 20)) {
             sink.write(spaces.data(), spaces.size());
           } else {
@@ -155,7 +171,7 @@ struct Server::Impl {
   }
 
   // Returns true (and fills res) when an armed or random fault takes this request.
-  bool take_fault(httplib::Response& res) {
+  bool take_fault(httplib::Response& res, const ServerOptions& opts) {
     std::unique_lock lock(fault_mutex);
     if (fault.times > 0) {
       if (fault.after > 0) {
@@ -170,11 +186,11 @@ struct Server::Impl {
     }
     const double roll = std::uniform_real_distribution<double>(0.0, 1.0)(fault_rng);
     lock.unlock();
-    if (roll < options.fail_rate) {
-      answer_fault(FaultMode::kStatus, options.fail_status, "", res);
+    if (roll < opts.fail_rate) {
+      answer_fault(FaultMode::kStatus, opts.fail_status, "", res);
       return true;
     }
-    if (roll < options.fail_rate + options.malformed_rate) {
+    if (roll < opts.fail_rate + opts.malformed_rate) {
       answer_fault(FaultMode::kMalformed, 0, "", res);
       return true;
     }
@@ -183,6 +199,8 @@ struct Server::Impl {
 
   void packages(const httplib::Request& req, httplib::Response& res) {
     ++package_requests;
+    const Settings now = settings();
+    const ServerOptions& opts = now.options;
     const std::int64_t now_in_flight = ++in_flight;
     struct Leave {
       std::atomic<std::int64_t>& count;
@@ -196,8 +214,8 @@ struct Server::Impl {
       res.set_content(error_body(status, message), "application/json");
     };
     Catalog* account = nullptr;
-    if (!admit(req, res, account)) return;
-    if (options.drift_every > 0 && package_requests % options.drift_every == 0) account->drift(options.drift_anywhere);
+    if (!admit(req, res, opts, account)) return;
+    if (opts.drift_every > 0 && package_requests % opts.drift_every == 0) account->drift(opts.drift_anywhere);
     take_shift();
 
     std::int64_t offset = 0, count = 20;
@@ -208,7 +226,7 @@ struct Server::Impl {
     }
     if (req.has_param("count")) {
       auto v = parse_count(req.get_param_value("count"));
-      if (!v || *v < 1 || *v > options.max_count) return reject(400, "Invalid pagination parameters: count");
+      if (!v || *v < 1 || *v > opts.max_count) return reject(400, "Invalid pagination parameters: count");
       count = *v;
     }
     Filter filter;
@@ -216,7 +234,7 @@ struct Server::Impl {
       filter.status = req.get_param_value("status");
       if (!valid_status(*filter.status)) return reject(400, "Invalid status");
     }
-    if (req.has_param("sim") && !options.ignore_sim_filter) filter.sim = req.get_param_value("sim");
+    if (req.has_param("sim") && !opts.ignore_sim_filter) filter.sim = req.get_param_value("sim");
     for (auto [name, target] : {std::pair{"inventory", &filter.inventory},
                                 std::pair{"package_template", &filter.template_id}}) {
       if (!req.has_param(name)) continue;
@@ -225,24 +243,24 @@ struct Server::Impl {
       *target = *v;
     }
     const bool lookup = filter.any();
-    if (options.empty_account || (lookup && options.lookups == LookupMode::kEmpty)) {
+    if (opts.empty_account || (lookup && opts.lookups == LookupMode::kEmpty)) {
       res.set_content(fmt::format("{{\"total\":0,\"offset\":{},\"count\":0,\"packages\":[]}}", offset),
                       "application/json");
       return;
     }
-    filter.omit_inactive = lookup && options.lookups == LookupMode::kOmitInactive;
-    if (!lookup && options.max_offset > 0 && offset >= options.max_offset) {
+    filter.omit_inactive = lookup && opts.lookups == LookupMode::kOmitInactive;
+    if (!lookup && opts.max_offset > 0 && offset >= opts.max_offset) {
       return reject(400, "Invalid pagination parameters: offset beyond the result window");
     }
-    if (!lookup && options.past_end_status != 0 && offset >= account->size()) {
-      return reject(options.past_end_status, "Invalid pagination parameters: offset beyond the last package");
+    if (!lookup && opts.past_end_status != 0 && offset >= account->size()) {
+      return reject(opts.past_end_status, "Invalid pagination parameters: offset beyond the last package");
     }
     std::optional<std::int64_t> reported_total;
-    if (!lookup && options.total_mode == TotalMode::kFrozen) reported_total = frozen_total;
-    if (!lookup && options.total_mode == TotalMode::kAbsurd) reported_total = options.absurd_total;
-    std::string page = account->render_page(offset, count + options.larger_by, filter, options.render, reported_total,
-                                            options.max_page_bytes);
-    if (options.odd.any() && !lookup) page = with_odd_packages(page, offset, count + options.larger_by, options.odd);
+    if (!lookup && opts.total_mode == TotalMode::kFrozen) reported_total = now.frozen_total;
+    if (!lookup && opts.total_mode == TotalMode::kAbsurd) reported_total = opts.absurd_total;
+    std::string page = account->render_page(offset, count + opts.larger_by, filter, opts.render, reported_total,
+                                            opts.max_page_bytes);
+    if (opts.odd.any() && !lookup) page = with_odd_packages(page, offset, count + opts.larger_by, opts.odd);
     res.set_content(page, "application/json");
   }
 
@@ -296,12 +314,13 @@ struct Server::Impl {
                       "application/json");
     });
     http.Post("/_sim/faults", [this](const httplib::Request& req, auto& res) {
-      std::lock_guard lock(fault_mutex);
+      std::lock_guard lock(options_mutex);
       if (req.has_param("fail_rate")) options.fail_rate = std::stod(req.get_param_value("fail_rate"));
       if (req.has_param("malformed_rate")) options.malformed_rate = std::stod(req.get_param_value("malformed_rate"));
       res.set_content("{}", "application/json");
     });
     http.Post("/_sim/drift", [this](const httplib::Request& req, auto& res) {
+      std::lock_guard lock(options_mutex);
       options.drift_every = req.has_param("every") ? std::stoi(req.get_param_value("every")) : 0;
       options.drift_anywhere = req.get_param_value("anywhere") == "1";
       res.set_content("{}", "application/json");
@@ -318,6 +337,7 @@ struct Server::Impl {
     // style=plain|restyled (the same packages written another way).
     // Parameters left out keep their setting.
     http.Post("/_sim/listing", [this](const httplib::Request& req, auto& res) {
+      std::lock_guard lock(options_mutex);
       if (req.has_param("total")) {
         const std::string mode = req.get_param_value("total");
         options.total_mode = mode == "frozen" ? TotalMode::kFrozen : mode == "absurd" ? TotalMode::kAbsurd : TotalMode::kTruth;
@@ -377,9 +397,11 @@ struct Server::Impl {
 };
 
 Server::Server(Catalog& catalog, ServerOptions options, Catalog* other)
-    : impl_(new Impl(catalog, std::move(options), other)) {
+    : impl_(std::make_unique<Impl>(catalog, std::move(options), other)) {
   impl_->routes();
 }
+
+Server::~Server() = default;
 
 int Server::bind(const std::string& host, int port) {
   if (port == 0) return impl_->http.bind_to_any_port(host);

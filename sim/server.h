@@ -2,6 +2,7 @@
 // The HTTP face of the simulator: Betatel's GET /packages, plus /_sim/* controls for tests.
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -71,6 +72,7 @@ class Server {
  public:
   // `other` serves options.other_user_id's requests, when given.
   Server(Catalog& catalog, ServerOptions options, Catalog* other = nullptr);
+  ~Server();
   // Binds host:port (port 0 picks a free one) and returns the bound port, or -1.
   int bind(const std::string& host, int port);
   void serve();  // blocks until stop()
@@ -78,7 +80,7 @@ class Server {
 
  private:
   struct Impl;
-  Impl* impl_;
+  std::unique_ptr<Impl> impl_;  // owned: a raw pointer here leaked the whole server at every exit
 };
 
 }  // namespace sim

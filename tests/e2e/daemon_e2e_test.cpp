@@ -32,7 +32,7 @@ TEST_F(SlowDaemon, SigtermMidPassAbortsItAndAppliesNothing) {
   write_config(sim_slow->base_url(), 100, "  concurrency: 2\n");  // a different listing, slowly
 
   auto daemon = start_daemon();
-  ASSERT_TRUE(eventually([&] { return count("SELECT count(*) FROM esim.sync_runs WHERE status = 'running'") == 1; }));
+  ASSERT_TRUE(eventually([&] { return polled_count("SELECT count(*) FROM esim.sync_runs WHERE status = 'running'") == 1; }));
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // well inside the ~2 s of paging
   const auto stopping = std::chrono::steady_clock::now();
   EXPECT_EQ(daemon->terminate(std::chrono::seconds(10)), 0);
@@ -54,7 +54,7 @@ TEST_F(Daemon, RunLeftRunningByADeadProcessIsMarkedAborted) {
 TEST_F(Daemon, TwoInstancesNeverWriteAtTheSameTime) {
   auto first = start_daemon("first.log");
   auto second = start_daemon("second.log");
-  ASSERT_TRUE(eventually([&] { return count("SELECT count(*) FROM esim.sync_runs WHERE status = 'succeeded'") >= 4; }));
+  ASSERT_TRUE(eventually([&] { return polled_count("SELECT count(*) FROM esim.sync_runs WHERE status = 'succeeded'") >= 4; }));
   for (int step = 0; step < 2; ++step) {
     ASSERT_EQ(sim.post("/_sim/step?fraction=0.05"), 200);
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
@@ -84,7 +84,7 @@ TEST_F(Daemon, OnceWhileAnotherWriterHoldsTheLockExits5) {
 
 TEST_F(Daemon, SighupReloadsAGoodConfigAndKeepsTheOldOneOnABadOne) {
   auto daemon = start_daemon();
-  ASSERT_TRUE(eventually([&] { return count("SELECT count(*) FROM esim.sync_runs WHERE status = 'succeeded'") >= 1; }));
+  ASSERT_TRUE(eventually([&] { return polled_count("SELECT count(*) FROM esim.sync_runs WHERE status = 'succeeded'") >= 1; }));
   // 2500 packages now come in 42 pages of 60 (plus at most one empty page per worker at the end).
   write_config(sim.base_url(), 60);
   kill(daemon->pid(), SIGHUP);
@@ -96,7 +96,7 @@ TEST_F(Daemon, SighupReloadsAGoodConfigAndKeepsTheOldOneOnABadOne) {
   kill(daemon->pid(), SIGHUP);
   ASSERT_TRUE(eventually([&] { return contains(read_file(dir.file("run.log.err")), "configuration reload failed"); }));
   const int passes = count("SELECT count(*) FROM esim.sync_runs WHERE status = 'succeeded'");
-  ASSERT_TRUE(eventually([&] { return count("SELECT count(*) FROM esim.sync_runs WHERE status = 'succeeded'") > passes; }))
+  ASSERT_TRUE(eventually([&] { return polled_count("SELECT count(*) FROM esim.sync_runs WHERE status = 'succeeded'") > passes; }))
       << "the daemon stopped syncing after a bad reload";
   EXPECT_TRUE(daemon->running());
   EXPECT_EQ(daemon->terminate(), 0);

@@ -38,7 +38,9 @@ class Daemon : public EndToEnd {
         std::vector<std::string>{ESIM_SYNC_BINARY, "run", "--config", dir.file("config.yaml")}, dir.file(log), env);
   }
 
-  int succeeded_passes() { return count("SELECT count(*) FROM esim.sync_runs WHERE status = 'succeeded'"); }
+  static constexpr const char* kSucceededPasses = "SELECT count(*) FROM esim.sync_runs WHERE status = 'succeeded'";
+  // For waits: 0 until the daemon has migrated. A baseline to compare with is count(kSucceededPasses).
+  int succeeded_passes() { return polled_count(kSucceededPasses); }
 
   // Adds metrics.listen on a free port to the config; returns the listener's base URL.
   std::string listen_for_metrics() {

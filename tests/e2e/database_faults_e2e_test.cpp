@@ -105,7 +105,7 @@ TEST_F(EndToEnd, RunCarriesOnAfterPostgresRestarts) {
   ASSERT_NE(cluster, nullptr) << "ESIM_TEST_PG_CLUSTER is not set: run scripts/test";
   BackgroundProcess daemon({ESIM_SYNC_BINARY, "run", "--config", dir.file("config.yaml")}, dir.file("run.log"),
                            {{"E2E_API_KEY", kSimKey}});
-  auto succeeded = [&] { return count("SELECT count(*) FROM esim.sync_runs WHERE status = 'succeeded'"); };
+  auto succeeded = [&] { return polled_count("SELECT count(*) FROM esim.sync_runs WHERE status = 'succeeded'"); };
   auto wait_for = [&](int passes) {
     for (int i = 0; i < 300 && succeeded() < passes; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     return succeeded() >= passes;
@@ -113,7 +113,7 @@ TEST_F(EndToEnd, RunCarriesOnAfterPostgresRestarts) {
   ASSERT_TRUE(wait_for(1)) << esim::testing::read_file(dir.file("run.log.err"));
   auto restart = run_command({ESIM_SOURCE_DIR "/scripts/pg-cluster", "restart", cluster});
   ASSERT_EQ(restart.exit_code, 0) << restart.err;
-  const int before = succeeded();
+  const int before = count("SELECT count(*) FROM esim.sync_runs WHERE status = 'succeeded'");
   ASSERT_EQ(sim.post("/_sim/step?fraction=0.05"), 200);
   EXPECT_TRUE(wait_for(before + 2)) << "no pass succeeded after the restart:\n"
                                     << esim::testing::read_file(dir.file("run.log.err"));
@@ -181,7 +181,7 @@ TEST_F(EndToEnd, APassThatCouldNotReachTheDatabaseIsRecordedOnceItIsBack) {
   const std::string port = url.substr(colon + 1, url.find('/', colon) - colon - 1);
   BackgroundProcess daemon({ESIM_SYNC_BINARY, "run", "--config", dir.file("config.yaml")}, dir.file("run.log"),
                            {{"E2E_API_KEY", kSimKey}});
-  auto rows = [&](const std::string& where) { return count("SELECT count(*) FROM esim.sync_runs WHERE " + where); };
+  auto rows = [&](const std::string& where) { return polled_count("SELECT count(*) FROM esim.sync_runs WHERE " + where); };
   auto wait_for = [&](const std::string& where, int at_least) {
     for (int i = 0; i < 400 && rows(where) < at_least; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     return rows(where) >= at_least;
@@ -195,7 +195,7 @@ TEST_F(EndToEnd, APassThatCouldNotReachTheDatabaseIsRecordedOnceItIsBack) {
 
   EXPECT_TRUE(wait_for("status = 'failed' AND error LIKE 'cannot start the run:%'", 1))
       << esim::testing::read_file(dir.file("run.log.err"));
-  const int succeeded = rows("status = 'succeeded'");
+  const int succeeded = count("SELECT count(*) FROM esim.sync_runs WHERE status = 'succeeded'");
   EXPECT_TRUE(wait_for("status = 'succeeded'", succeeded + 1)) << "passes did not resume";
   EXPECT_EQ(daemon.terminate(), 0);
 }

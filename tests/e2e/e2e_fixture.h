@@ -60,10 +60,15 @@ class EndToEnd : public ::testing::Test {
     return out;
   }
 
-  // A count from SQL, or 0 while it cannot be asked (not migrated yet, server restarting).
-  int count(const std::string& sql) {
+  // A count from SQL, for assertions: throws when the query fails (a typo in its SQL, a table
+  // that is not there), so that EXPECT_EQ(count(...), 0) can never pass on an error.
+  int count(const std::string& sql) { return std::stoi(db.scalar(sql)); }
+
+  // The same, for polling while the daemon migrates or the server restarts: 0 while it cannot
+  // be asked. Only inside a wait (eventually, a retry loop), never in an assertion.
+  int polled_count(const std::string& sql) {
     try {
-      return std::stoi(db.scalar(sql));
+      return count(sql);
     } catch (const std::exception&) {
       return 0;
     }

@@ -49,7 +49,7 @@ TEST_F(SlowListing, AnInterruptedOnceExits6AndAppliesNothing) {
   ASSERT_EQ(esim_sync("migrate").exit_code, 0);
   BackgroundProcess once({ESIM_SYNC_BINARY, "once", "--config", dir.file("config.yaml")}, dir.file("once.log"),
                          {{"E2E_API_KEY", kSimKey}});
-  for (int i = 0; i < 300 && count("SELECT count(*) FROM esim.sync_runs WHERE status = 'running'") == 0; ++i) {
+  for (int i = 0; i < 300 && polled_count("SELECT count(*) FROM esim.sync_runs WHERE status = 'running'") == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // inside the ~2 s of paging

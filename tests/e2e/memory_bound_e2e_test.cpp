@@ -19,6 +19,11 @@ class FatPackages : public EndToEnd {
 };
 
 TEST_F(FatPackages, PeakMemoryStaysWithinTheStatedBound) {
+  // The bound is esim-sync's own memory: a sanitizer's shadow memory (and ASan's quarantine of
+  // freed blocks) adds several times as much, so only the plain build can measure it.
+  if (std::string(ESIM_SANITIZER) != "") {
+    GTEST_SKIP() << "peak RSS under the " << ESIM_SANITIZER << " sanitizer measures the sanitizer, not esim-sync";
+  }
   auto result = run_command({"/usr/bin/time", "-f", "%M", "-o", dir.file("rss"), ESIM_SYNC_BINARY, "once",
                              "--config", dir.file("config.yaml")},
                             {{"E2E_API_KEY", kSimKey}});

@@ -25,7 +25,7 @@ TEST_F(Daemon, AReloadToAnUnreachableDatabaseKeepsSyncingTheOldOne) {
   kill(daemon->pid(), SIGHUP);
   ASSERT_TRUE(eventually([&] { return contains(read_file(dir.file("run.log.err")), "configuration reload failed"); }))
       << read_file(dir.file("run.log.err"));
-  const int passes = succeeded_passes();
+  const int passes = count(kSucceededPasses);
   EXPECT_TRUE(eventually([&] { return succeeded_passes() >= passes + 2; }))
       << "passes stopped after a bad reload:\n" << read_file(dir.file("run.log.err"));
   EXPECT_EQ(count("SELECT count(*) FROM esim.sync_runs WHERE status = 'failed'"), 0);
@@ -56,7 +56,7 @@ TEST_F(Daemon, AStandbyTakesOverWithinAnIntervalWhenTheLeaderDies) {
   kill(leader->pid(), SIGKILL);
   int status = 0;
   waitpid(leader->pid(), &status, 0);
-  const int before = succeeded_passes();
+  const int before = count(kSucceededPasses);
   EXPECT_TRUE(eventually([&] { return succeeded_passes() >= before + 2; }, 10))
       << "the standby did not take over:\n" << read_file(dir.file("standby.log.err"));
   EXPECT_TRUE(contains(read_file(dir.file("standby.log.err")), "this esim-sync is the writer now"));
@@ -77,7 +77,7 @@ TEST_F(SlowFirstPass, HealthRightAfterARestartReflectsTheDatabase) {
   write_config(slow->base_url(), 100, "  concurrency: 1\n");  // the first pass now takes ~10 s
   const std::string base = listen_for_metrics();
   auto daemon = start_daemon();
-  ASSERT_TRUE(eventually([&] { return count("SELECT count(*) FROM esim.sync_runs WHERE status = 'running'") == 1; }));
+  ASSERT_TRUE(eventually([&] { return polled_count("SELECT count(*) FROM esim.sync_runs WHERE status = 'running'") == 1; }));
   std::string body;
   EXPECT_EQ(status_of(base + "/healthz", &body), 200) << body;
   std::string metrics;
@@ -85,7 +85,7 @@ TEST_F(SlowFirstPass, HealthRightAfterARestartReflectsTheDatabase) {
   EXPECT_FALSE(contains(metrics, "esim_sync_last_success_timestamp_seconds 0.000")) << metrics;
   EXPECT_TRUE(contains(metrics, "esim_sync_pass_in_progress 1")) << metrics;
   // `status` shows the running pass's progress (updated every few seconds).
-  EXPECT_TRUE(eventually([&] { return count("SELECT packages_seen FROM esim.sync_runs WHERE status = 'running'") > 0; }));
+  EXPECT_TRUE(eventually([&] { return polled_count("SELECT packages_seen FROM esim.sync_runs WHERE status = 'running'") > 0; }));
   EXPECT_EQ(daemon->terminate(), 0);
 }
 

@@ -123,7 +123,18 @@ TEST_F(EndToEnd, WrongKeyFailsClearlyAndNeverShowsTheKey) {
 TEST_F(EndToEnd, TheKeyNeverAppearsInLogsEvenAtDebugLevel) {
   auto result = esim_sync("once");
   ASSERT_EQ(result.exit_code, 0);
+  // A line only debug level prints (the fixture's config asks for it): without it, the absence
+  // of the key below would prove nothing about debug logging.
+  ASSERT_TRUE(contains(result.err + result.out, "summary (the diff)")) << result.err;
   EXPECT_FALSE(contains(result.err + result.out, kSimKey));
+}
+
+// The helpers the assertions stand on: count() must fail on a query that cannot run, or
+// EXPECT_EQ(count(...), 0) would pass on a typo; polled_count() waits such errors out.
+TEST_F(EndToEnd, CountThrowsOnAQueryThatCannotRunAndPolledCountReadsZero) {
+  EXPECT_EQ(count("SELECT 3"), 3);
+  EXPECT_ANY_THROW(count("SELECT count(*) FROM esim.no_such_table"));
+  EXPECT_EQ(polled_count("SELECT count(*) FROM esim.no_such_table"), 0);
 }
 
 class SdkShapedApi : public EndToEnd {

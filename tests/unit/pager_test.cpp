@@ -139,7 +139,9 @@ TEST(Pager, LaggingTotalDoesNotEndTheWalk) {
 }
 
 // "total": 10000000 over 150 packages: the walk ends at the short page, with a bounded number
-// of requests (the pages that hold data, plus at most one per worker).
+// of requests (the pages that hold data, plus at most one per worker). The concurrent walk tops
+// the short page up with one more request (offset 150), which the bound left out: it failed
+// whenever that worker took another index before an empty page ended the walk (seen under ASan).
 TEST(Pager, AbsurdTotalCostsNoMoreRequests) {
   for (int concurrency : {1, 4}) {
     FakePageSource source = listing_of(150);
@@ -147,7 +149,8 @@ TEST(Pager, AbsurdTotalCostsNoMoreRequests) {
     std::size_t seen = 0;
     Pager(source, 100, concurrency).run([&](const esim::Page& p) { seen += p.packages.size(); });
     EXPECT_EQ(seen, 150u);
-    EXPECT_LE(source.asked.size(), 2u + static_cast<unsigned>(concurrency)) << concurrency;
+    const unsigned top_up = concurrency > 1 ? 1 : 0;
+    EXPECT_LE(source.asked.size(), 2u + top_up + static_cast<unsigned>(concurrency)) << concurrency;
   }
 }
 
