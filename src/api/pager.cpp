@@ -76,15 +76,14 @@ bool refused_past_end(const ApiError& error, std::int64_t offset, std::int64_t t
   return offset >= total || total - offset < page_size;
 }
 
-[[noreturn]] void refused_before_end(const ApiError& error, std::int64_t offset, std::int64_t total) {
+// The error a refusal far below the total stands for: a server that caps offsets, said so.
+ApiError refused_before_end(const ApiError& error, std::int64_t offset, std::int64_t total) {
   const long status = error.http_status();
-  if (offset > 0 && (status == 400 || status == 404 || status == 416)) {
-    throw ApiError(std::string(error.what()) + "; the listing reports " + std::to_string(total) +
-                       " packages, so offset " + std::to_string(offset) +
-                       " is not its end (a server that caps offsets hides the packages past it)",
-                   status);
-  }
-  throw error;
+  if (offset <= 0 || (status != 400 && status != 404 && status != 416)) return error;
+  return ApiError(std::string(error.what()) + "; the listing reports " + std::to_string(total) +
+                      " packages, so offset " + std::to_string(offset) +
+                      " is not its end (a server that caps offsets hides the packages past it)",
+                  status);
 }
 
 }  // namespace
@@ -102,7 +101,7 @@ PagerResult Pager::run_sequential(const PageSink& sink) {
     try {
       page = source_.fetch_page(offset, page_size_);
     } catch (const ApiError& e) {
-      if (!refused_past_end(e, offset, result.final_total, page_size_)) refused_before_end(e, offset, result.final_total);
+      if (!refused_past_end(e, offset, result.final_total, page_size_)) throw refused_before_end(e, offset, result.final_total);
       check_early_end(result, offset, result.final_total);
       break;
     }
@@ -138,7 +137,7 @@ Page Pager::fetch_stretch(std::int64_t offset, std::int64_t step) {
       rest = source_.fetch_page(next, static_cast<int>(std::min<std::int64_t>(page_size_, offset + step - next)));
     } catch (const ApiError& e) {
       if (refused_past_end(e, next, page.total, page_size_)) break;  // the stretch held the listing's last packages
-      refused_before_end(e, next, page.total);
+      throw refused_before_end(e, next, page.total);
     }
     if (rest.packages.empty()) break;
     next += static_cast<std::int64_t>(rest.packages.size());
@@ -190,6 +189,14 @@ PagerResult Pager::run_concurrent(const PageSink& sink) {
     }
   };
   auto end_at = [&](std::int64_t index) { lower(end_index, index); };
+  // Keeps the failure of the earliest page in the listing.
+  auto record_error = [&](std::int64_t index, std::exception_ptr error) {
+    std::lock_guard lock(error_mutex);
+    if (index < error_index) {
+      worker_error = std::move(error);
+      error_index = index;
+    }
+  };
 
   std::vector<std::thread> threads;
   threads.reserve(static_cast<std::size_t>(concurrency_));
@@ -213,28 +220,12 @@ PagerResult Pager::run_concurrent(const PageSink& sink) {
             queue.lose(index);
             continue;
           }
-          {
-            std::lock_guard lock(error_mutex);
-            if (index < error_index) {
-              try {
-                refused_before_end(e, offset, total);
-              } catch (const ApiError&) {
-                worker_error = std::current_exception();
-              }
-              error_index = index;
-            }
-          }
+          record_error(index, std::make_exception_ptr(refused_before_end(e, offset, total)));
           queue.lose(index);  // in listing order the consumer must not wait for it
           lower(give_up_after, index + concurrency_);
           continue;  // a page just after it may still show that the listing ended before it
         } catch (...) {
-          {
-            std::lock_guard lock(error_mutex);
-            if (index < error_index) {
-              worker_error = std::current_exception();
-              error_index = index;
-            }
-          }
+          record_error(index, std::current_exception());
           stop = true;
           queue.lose(index);
           break;
