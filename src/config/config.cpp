@@ -128,6 +128,48 @@ class ConfigReader {
     out = *parsed;
   }
 
+  // A list of top-level package fields (sync.volatile_fields): each named once, none typed.
+  void volatile_fields_field(const std::string& key, const YAML::Node& node, std::vector<std::string>& out) {
+    if (!node.IsSequence()) return problem(node, key, "must be a list of package field names, e.g. [data_usage_remaining]");
+    std::vector<std::string> fields;
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      const std::string item = key + "[" + std::to_string(i) + "]";
+      auto value = scalar(item, node[i]);
+      if (!value) continue;
+      if (value->empty()) {
+        problem(node[i], item, "must be a field name, got an empty one");
+      } else if (is_typed_field(*value)) {
+        problem(node[i], item, "\"" + *value + "\" is a field the mirror types: its changes always make a version");
+      } else if (std::find(fields.begin(), fields.end(), *value) != fields.end()) {
+        problem(node[i], item, "\"" + *value + "\" is listed twice");
+      } else {
+        fields.push_back(*value);
+      }
+    }
+    out = fields;
+  }
+
+  // A retention in whole days ("400d"), or "off" (kept for ever).
+  void retention_field(const std::string& key, const YAML::Node& node, std::chrono::hours& out) {
+    auto value = scalar(key, node);
+    if (!value) return;
+    if (*value == "off") {
+      out = std::chrono::hours(0);
+      return;
+    }
+    std::size_t used = 0;
+    long days = 0;
+    try {
+      days = std::stol(*value, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used + 1 != value->size() || (*value)[used] != 'd' || days < 1 || days > 36'500) {
+      return problem(node, key, "must be whole days from 1d to 36500d, or off, got \"" + *value + "\"");
+    }
+    out = std::chrono::hours(24 * days);
+  }
+
   void size_field(const std::string& key, const YAML::Node& node, std::uint64_t& out, std::uint64_t min) {
     auto value = scalar(key, node);
     if (!value) return;
@@ -290,6 +332,10 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
       {"max_repaging", [&](auto& k, auto& v) { reader.int_field(k, v, config.sync.max_repaging, 0, 10); }},
       {"max_removal_lookups", [&](auto& k, auto& v) {
          reader.int_field(k, v, config.sync.max_removal_lookups, 0, 1'000'000); }},
+      // History and its growth (issue 22): see SyncConfig.
+      {"volatile_fields", [&](auto& k, auto& v) { reader.volatile_fields_field(k, v, config.sync.volatile_fields); }},
+      {"usage_retention", [&](auto& k, auto& v) { reader.retention_field(k, v, config.sync.usage_retention); }},
+      {"run_retention", [&](auto& k, auto& v) { reader.retention_field(k, v, config.sync.run_retention); }},
   });
   reader.section(root, "schedule", {
       {"interval", [&](auto& k, auto& v) {

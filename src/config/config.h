@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "domain/package.h"
 #include "util/env_expand.h"
 
 namespace esim {
@@ -44,6 +45,16 @@ struct SyncConfig {
   // At most this many removal candidates are checked by a lookup of their SIM in one pass;
   // the rest are removed only if the next walk lacks them too.
   int max_removal_lookups = 1000;
+
+  // --- History and its growth (issue 22). Added outside the config schema table, which had
+  // --- not reached main when these keys were written: one block, moved as rows when it lands.
+  // Top-level fields of the API's package whose changes alone make no version, transition or
+  // package_changes row: the current row takes their latest values in place. Never a typed field.
+  std::vector<std::string> volatile_fields = usage_counter_fields();
+  // Whole months of esim.package_usage older than this are dropped (0: kept for ever).
+  std::chrono::hours usage_retention{24 * 400};
+  // esim.sync_runs rows that started longer ago than this are deleted (0: kept for ever).
+  std::chrono::hours run_retention{24 * 400};
 };
 
 struct ScheduleConfig {

@@ -8,6 +8,20 @@
 
 namespace esim {
 
+namespace {
+
+std::string join_fields(const std::vector<std::string>& fields) {
+  std::string out;
+  for (const std::string& f : fields) out += (out.empty() ? "" : ", ") + f;
+  return out;
+}
+
+std::string retention(std::chrono::hours value) {
+  return value.count() == 0 ? "off" : std::to_string(value.count() / 24) + "d";
+}
+
+}  // namespace
+
 std::string describe_config(const Config& config) {
   std::ostringstream out;
   const std::string key_source =
@@ -35,6 +49,9 @@ std::string describe_config(const Config& config) {
       << "  max_removed_fraction: " << config.sync.max_removed_fraction << "\n"
       << "  max_repaging: " << config.sync.max_repaging << "\n"
       << "  max_removal_lookups: " << config.sync.max_removal_lookups << "\n"
+      << "  volatile_fields: [" << join_fields(config.sync.volatile_fields) << "]\n"
+      << "  usage_retention: " << retention(config.sync.usage_retention) << "\n"
+      << "  run_retention: " << retention(config.sync.run_retention) << "\n"
       << "schedule:\n"
       << "  interval: " << util::format_duration(config.schedule.interval) << "\n"
       << "  jitter: " << util::format_duration(config.schedule.jitter) << "\n"

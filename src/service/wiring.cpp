@@ -11,6 +11,7 @@ ApiSettings api_settings(const Config& config) {
   settings.limits.low_speed_limit = config.api.low_speed_limit;
   settings.limits.low_speed_time = config.api.low_speed_time;
   settings.limits.max_response_size = config.api.max_response_size;
+  settings.volatile_fields = config.sync.volatile_fields;
   return settings;
 }
 
@@ -34,6 +35,10 @@ SyncSettings sync_settings(const Config& config, bool allow_mass_removal) {
   const BaseUrlParts url = base_url_parts(config.api.base_url);
   s.account = MirroredAccount{url.host, url.path, config.api.user_id};
   return s;
+}
+
+HistoryPolicy history_policy(const Config& config) {
+  return HistoryPolicy{config.sync.volatile_fields, config.sync.usage_retention, config.sync.run_retention};
 }
 
 }  // namespace esim

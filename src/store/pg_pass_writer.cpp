@@ -4,6 +4,7 @@
 
 #include "store/apply_sql.h"
 #include "store/fingerprint.h"
+#include "store/history_sql.h"
 #include "store/writer_lock.h"
 #include "util/escape.h"
 #include "util/time_format.h"
@@ -19,6 +20,21 @@ constexpr std::size_t kBytesPerCopy = 8u << 20;
 
 long long elapsed_ms(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - since).count();
+}
+
+// A list as a PostgreSQL array literal, each element quoted: one parameter, never SQL text.
+std::string text_array(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (const std::string& item : items) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (char c : item) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
 }
 
 }  // namespace
@@ -39,11 +55,13 @@ static void make_fresh_staging(pqxx::connection& connection) {
   tx.commit();
 }
 
-PgPassWriter::PgPassWriter(pqxx::connection& connection, RunId run, bool must_hold_lock, RunStatus status_after_loss)
+PgPassWriter::PgPassWriter(pqxx::connection& connection, RunId run, bool must_hold_lock, RunStatus status_after_loss,
+                           HistoryPolicy history)
     : connection_(connection),
       run_(run),
       must_hold_lock_(must_hold_lock),
       status_after_loss_(std::move(status_after_loss)),
+      volatile_fields_(text_array(history.volatile_fields)),
       pipe_([this](const std::vector<std::string>& lines) { send(lines); }) {
   make_fresh_staging(connection_);  // before the first batch: until then the pipe only waits
   lines_.reserve(kRowsPerCopy);
@@ -55,7 +73,8 @@ void PgPassWriter::stage(const std::vector<Package>& packages) {
     // In esim_staging's column order.
     line_.integer(next_seq_++).text(p.id).text(p.sim).integer(p.package_template).text(p.status);
     line_.integer(p.created_date).integer(p.activated_date).integer(p.expiry_date);
-    line_.text(p.raw_json).text(fingerprint_uuid(p.raw_json));
+    line_.text(p.raw_json).text(fingerprint_uuid(p.raw_json)).text(stable_fingerprint_uuid(p.raw_json, p.volatile_spans));
+    line_.integer(p.data_usage_remaining).integer(p.voice_usage_remaining).integer(p.sms_usage_remaining);
     lines_.push_back(line_.take());
     line_bytes_ += lines_.back().size();
     if (lines_.size() >= kRowsPerCopy || line_bytes_ >= kBytesPerCopy) flush();
@@ -217,9 +236,10 @@ PassCounts PgPassWriter::commit(const ApplyOptions& options) {
     tx.exec(apply_sql::kPickChanged);
     tx.exec(apply_sql::kAnalyzeChanged);
     timer.step("pick");
-    pqxx::row changed = tx.exec_params1(apply_sql::kApplyChanges, at, run_);
+    pqxx::row changed = tx.exec_params1(apply_sql::kApplyChanges, at, run_, volatile_fields_);
     counts.updated = changed[0].as<std::int64_t>();
     counts.status_changes = changed[1].as<std::int64_t>();
+    counts.usage_changes = changed[2].as<std::int64_t>();
     timer.step("changes");
     counts.inserted = tx.exec_params1(apply_sql::kApplyInserts, at, run_)[0].as<std::int64_t>();
     timer.step("inserts");
@@ -243,10 +263,11 @@ PassCounts PgPassWriter::commit(const ApplyOptions& options) {
   counts.lookups_inconclusive = options.lookups_inconclusive;
   // A first load's transitions come from the very rows it inserted (its INSERT's RETURNING):
   // checking a million of them again would prove nothing new.
-  if (auto orphans = first_load_ ? 0 : tx.exec_params1(apply_sql::kOrphanTransitions, run_)[0].as<std::int64_t>();
+  if (auto orphans = first_load_ ? 0 : tx.exec_params1(apply_sql::kOrphanTransitions, run_, at)[0].as<std::int64_t>();
       orphans != 0) {
     throw std::runtime_error(std::to_string(orphans) + " transitions of this pass have no package; rolled back");
   }
+  tx.exec_params(history_sql::kRollUpStatusStock, at, run_);
   counts.unchanged = counts.packages_seen - counts.inserted - counts.updated;
   // The lock is the session's: if this session is not the one that took it, another
   // esim-sync may be applying a pass too. Roll back rather than write twice.
@@ -260,7 +281,7 @@ PassCounts PgPassWriter::commit(const ApplyOptions& options) {
                  counts.unchanged, counts.removed, counts.status_changes, warning, options.listing_attempts,
                  counts.lookups, counts.recovered_by_lookup, counts.removed_by_lookup,
                  counts.removed_by_second_walk, counts.removals_deferred, !options.apply_removals,
-                 counts.lookups_inconclusive, options.walk_complete);
+                 counts.lookups_inconclusive, options.walk_complete, counts.usage_changes);
   timer.step("checks");
   commit_or_resolve(tx);
   timer.step("commit");

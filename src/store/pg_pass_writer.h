@@ -12,6 +12,7 @@
 #include <pqxx/pqxx>
 
 #include "store/copy_pipe.h"
+#include "store/history_policy.h"
 #include "store/store.h"
 #include "util/copy_text.h"
 
@@ -36,7 +37,8 @@ class PgPassWriter final : public PassWriter {
   // was lost at the apply's COMMIT.
   using RunStatus = std::function<std::string(RunId)>;
   // must_hold_lock: the pass took the writer lock, so its apply checks that it still holds it.
-  PgPassWriter(pqxx::connection& connection, RunId run, bool must_hold_lock, RunStatus status_after_loss = nullptr);
+  PgPassWriter(pqxx::connection& connection, RunId run, bool must_hold_lock, RunStatus status_after_loss = nullptr,
+               HistoryPolicy history = {});
 
   void stage(const std::vector<Package>& packages) override;
   void record_progress(std::int64_t packages_seen) override;
@@ -59,6 +61,7 @@ class PgPassWriter final : public PassWriter {
   RunId run_;
   bool must_hold_lock_;
   RunStatus status_after_loss_;
+  std::string volatile_fields_;  // sync.volatile_fields as a PostgreSQL text[] literal
   std::int64_t next_seq_ = 0;  // rows staged so far, duplicates included
   util::CopyLine line_;
   std::vector<std::string> lines_;  // the batch being built

@@ -350,3 +350,28 @@ TEST(Config, AnEmptyApiKeyFileStillNeedsAKey) {
   auto found = problems("api:\n  api_key_file: \"\"\n  user_id: u\ndatabase:\n  url: x\n");
   EXPECT_TRUE(any_contains(found, "api.api_key: is required")) << (found.empty() ? "(valid)" : found[0]);
 }
+
+TEST(Config, HistoryKeysAreReadAndValidated) {
+  const std::string head = "api:\n  api_key: k\n  user_id: u\ndatabase:\n  url: x\nsync:\n";
+  Config defaults = parse_config(head + "  max_repaging: 2\n", "t.yaml", env({}));
+  EXPECT_EQ(defaults.sync.volatile_fields,
+            (std::vector<std::string>{"data_usage_remaining", "voice_usage_remaining", "sms_usage_remaining"}));
+  EXPECT_EQ(defaults.sync.usage_retention, std::chrono::hours(24 * 400));
+  EXPECT_EQ(defaults.sync.run_retention, std::chrono::hours(24 * 400));
+
+  Config c = parse_config(head + "  volatile_fields: [data_usage_remaining, time_allowance]\n"
+                                 "  usage_retention: 90d\n  run_retention: off\n",
+                          "t.yaml", env({}));
+  EXPECT_EQ(c.sync.volatile_fields, (std::vector<std::string>{"data_usage_remaining", "time_allowance"}));
+  EXPECT_EQ(c.sync.usage_retention, std::chrono::hours(24 * 90));
+  EXPECT_EQ(c.sync.run_retention, std::chrono::hours(0));
+  EXPECT_NE(esim::describe_config(c).find("volatile_fields: [data_usage_remaining, time_allowance]"), std::string::npos);
+  EXPECT_TRUE(parse_config(head + "  volatile_fields: []\n", "t.yaml", env({})).sync.volatile_fields.empty());
+
+  auto found = problems(head + "  volatile_fields: [status, x, x]\n  usage_retention: 400\n  run_retention: 2h\n");
+  EXPECT_TRUE(any_contains(found, "test.yaml:7: sync.volatile_fields[0]: \"status\" is a field the mirror types"));
+  EXPECT_TRUE(any_contains(found, "sync.volatile_fields[2]: \"x\" is listed twice"));
+  EXPECT_TRUE(any_contains(found, "test.yaml:8: sync.usage_retention: must be whole days from 1d to 36500d, or off"));
+  EXPECT_TRUE(any_contains(found, "test.yaml:9: sync.run_retention: must be whole days"));
+  EXPECT_TRUE(any_contains(problems(head + "  volatile_fields: data_usage_remaining\n"), "must be a list"));
+}
