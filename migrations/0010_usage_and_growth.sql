@@ -57,7 +57,9 @@ CREATE INDEX package_usage_package_idx ON esim.package_usage (package_id, observ
 CREATE INDEX package_usage_depleted_idx ON esim.package_usage (package_id, observed_at) WHERE data_remaining <= 0;
 
 -- 3. Daily rollups, added to by each pass from the rows it writes to the series, so that
---    dashboards read one row per package (or template) and day, never the series itself.
+--    dashboards read one row per package (or template) and day, never the series itself. The
+--    per-package one is partitioned by month like the series: a pass's upserts of today's rows
+--    probe this month's index, whose size does not grow with the history kept.
 CREATE TABLE esim.package_usage_daily (
     package_id      text NOT NULL,
     day             date NOT NULL,
@@ -68,9 +70,8 @@ CREATE TABLE esim.package_usage_daily (
     voice_consumed  bigint NOT NULL DEFAULT 0,
     sms_consumed    bigint NOT NULL DEFAULT 0,
     PRIMARY KEY (package_id, day)
-);
-CREATE INDEX package_usage_daily_day_idx ON esim.package_usage_daily (day);
-COMMENT ON TABLE esim.package_usage_daily IS 'Per package and UTC day on which its counters changed (or it was first seen): what was left at the day''s last pass and what it used that day. No row: nothing changed that day (the last row''s remaining still holds). Days older than sync.usage_retention are deleted.';
+) PARTITION BY RANGE (day);
+COMMENT ON TABLE esim.package_usage_daily IS 'Per package and UTC day on which its counters changed (or it was first seen): what was left at the day''s last pass and what it used that day. No row: nothing changed that day (the last row''s remaining still holds). One partition per month, whole months dropped after sync.usage_retention.';
 COMMENT ON COLUMN esim.package_usage_daily.package_id IS 'The package.';
 COMMENT ON COLUMN esim.package_usage_daily.day IS 'UTC day.';
 COMMENT ON COLUMN esim.package_usage_daily.data_remaining IS 'Data left after the day''s last pass that saw a change, bytes.';
@@ -149,47 +150,57 @@ SELECT days.day, s.status,
                   ORDER BY x.day DESC LIMIT 1), 0)::bigint AS packages
   FROM days CROSS JOIN statuses s;
 
--- 5. Upkeep before each pass, under the writer lock: the usage series' partitions of the pass's
---    month and the next (made as tables, then attached: attaching does not block readers of the
---    series), and the retention of the series (whole months), its per-package rollup and the run
---    log. Relative to the pass's time. A partition that cannot be dropped now (a reader holds
---    it) is left for the next pass. Returns the partitions dropped.
+-- 5. Upkeep before each pass, under the writer lock: the partitions of the usage series and of
+--    its per-package rollup for the pass's month and the next (made as tables, then attached:
+--    attaching does not block readers), whole months of both older than the usage retention
+--    dropped, and the run log's retention. Relative to the pass's time. A partition that cannot
+--    be dropped now (a reader holds it) is left for a later pass. Returns the partitions dropped.
 CREATE FUNCTION esim.prepare_history(at timestamptz, usage_retention_days integer, run_retention_days integer)
 RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
+    parent text;
     month date;
     part text;
     dropped text := '';
 BEGIN
-    FOR i IN 0..1 LOOP
-        month := (date_trunc('month', at AT TIME ZONE 'UTC') + make_interval(months => i))::date;
-        part := 'package_usage_' || to_char(month, 'YYYY_MM');
-        IF to_regclass('esim.' || part) IS NULL THEN
-            EXECUTE format('CREATE TABLE esim.%I (LIKE esim.package_usage INCLUDING DEFAULTS INCLUDING COMMENTS)', part);
-            EXECUTE format('ALTER TABLE esim.package_usage ATTACH PARTITION esim.%I FOR VALUES FROM (%L) TO (%L)', part,
-                           month::timestamp AT TIME ZONE 'UTC', (month + interval '1 month')::timestamp AT TIME ZONE 'UTC');
-            EXECUTE format('COMMENT ON TABLE esim.%I IS %L', part,
-                           'esim.package_usage of ' || to_char(month, 'YYYY-MM') || ' (UTC), made by esim-sync');
+    FOREACH parent IN ARRAY array['package_usage', 'package_usage_daily'] LOOP
+        FOR i IN 0..1 LOOP
+            month := (date_trunc('month', at AT TIME ZONE 'UTC') + make_interval(months => i))::date;
+            part := parent || '_' || to_char(month, 'YYYY_MM');
+            IF to_regclass('esim.' || part) IS NULL THEN
+                -- A day's row of the rollup is rewritten by every pass of that day: room on its page
+                -- keeps those updates off the indexes (HOT).
+                EXECUTE format('CREATE TABLE esim.%I (LIKE esim.%I INCLUDING DEFAULTS INCLUDING COMMENTS) WITH (fillfactor = %s)',
+                               part, parent, CASE WHEN parent = 'package_usage_daily' THEN 50 ELSE 100 END);
+                IF parent = 'package_usage' THEN  -- timestamptz: UTC months
+                    EXECUTE format('ALTER TABLE esim.%I ATTACH PARTITION esim.%I FOR VALUES FROM (%L) TO (%L)', parent,
+                                   part, month::timestamp AT TIME ZONE 'UTC',
+                                   (month + interval '1 month')::timestamp AT TIME ZONE 'UTC');
+                ELSE  -- UTC days
+                    EXECUTE format('ALTER TABLE esim.%I ATTACH PARTITION esim.%I FOR VALUES FROM (%L) TO (%L)', parent,
+                                   part, month, (month + interval '1 month')::date);
+                END IF;
+                EXECUTE format('COMMENT ON TABLE esim.%I IS %L', part,
+                               'esim.' || parent || ' of ' || to_char(month, 'YYYY-MM') || ' (UTC), made by esim-sync');
+            END IF;
+        END LOOP;
+        IF usage_retention_days > 0 THEN
+            FOR part IN
+                SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                 WHERE i.inhparent = ('esim.' || parent)::regclass AND c.relname ~ ('^' || parent || '_[0-9]{4}_[0-9]{2}$')
+                   AND (to_date(right(c.relname, 7), 'YYYY_MM') + interval '1 month')::timestamp AT TIME ZONE 'UTC'
+                       <= at - make_interval(days => usage_retention_days)
+                 ORDER BY c.relname
+            LOOP
+                BEGIN
+                    EXECUTE format('DROP TABLE esim.%I', part);
+                    dropped := dropped || ' ' || part;
+                EXCEPTION WHEN lock_not_available THEN
+                    RAISE NOTICE 'esim-sync: % is in use; it is dropped at a later pass', part;
+                END;
+            END LOOP;
         END IF;
     END LOOP;
-    IF usage_retention_days > 0 THEN
-        FOR part IN
-            SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-             WHERE i.inhparent = 'esim.package_usage'::regclass AND c.relname ~ '^package_usage_[0-9]{4}_[0-9]{2}$'
-               AND (to_date(right(c.relname, 7), 'YYYY_MM') + interval '1 month')::timestamp AT TIME ZONE 'UTC'
-                   <= at - make_interval(days => usage_retention_days)
-             ORDER BY c.relname
-        LOOP
-            BEGIN
-                EXECUTE format('DROP TABLE esim.%I', part);
-                dropped := dropped || ' ' || part;
-            EXCEPTION WHEN lock_not_available THEN
-                RAISE NOTICE 'esim-sync: % is in use; it is dropped at a later pass', part;
-            END;
-        END LOOP;
-        DELETE FROM esim.package_usage_daily
-         WHERE day < ((at - make_interval(days => usage_retention_days)) AT TIME ZONE 'UTC')::date;
-    END IF;
     IF run_retention_days > 0 THEN
         DELETE FROM esim.sync_runs
          WHERE started_at < at - make_interval(days => run_retention_days) AND status <> 'running';
@@ -197,7 +208,7 @@ BEGIN
     RETURN ltrim(dropped);
 END
 $$;
-COMMENT ON FUNCTION esim.prepare_history(timestamptz, integer, integer) IS 'Run by esim-sync before each pass: makes the esim.package_usage partitions of the month of `at` and the next, drops whole months older than the usage retention (and older days of package_usage_daily), deletes sync_runs older than the run retention (0 days: kept for ever).';
+COMMENT ON FUNCTION esim.prepare_history(timestamptz, integer, integer) IS 'Run by esim-sync before each pass: makes the partitions of esim.package_usage and esim.package_usage_daily for the month of `at` and the next, drops whole months of both older than the usage retention, deletes sync_runs older than the run retention (0 days: kept for ever).';
 SELECT esim.prepare_history(now(), 0, 0);
 
 DO $$

@@ -25,7 +25,8 @@ class UsageCounters : public EndToEnd {
     std::string body;
     EXPECT_EQ(esim::testing::http_get(base + "/_sim/usage", &body), 200);
     std::map<std::string, std::string> out;
-    for (const auto& [id, c] : nlohmann::json::parse(body).items()) {
+    const nlohmann::json usage = nlohmann::json::parse(body);
+    for (const auto& [id, c] : usage.items()) {
       out[id] = std::to_string(c[0].get<long long>()) + "," + std::to_string(c[1].get<long long>()) + "," +
                 std::to_string(c[2].get<long long>());
     }
