@@ -27,7 +27,7 @@ struct ApiConfig {
   std::chrono::milliseconds max_retry_wait{std::chrono::minutes(2)};  // all waits of one request
   bool allow_insecure_http = false;               // http:// to a non-loopback host
   int concurrency = 4;                            // requests in flight once total is known
-  double rate_limit = 0;                          // requests per second, all told (0: none)
+  int rate_limit = 0;                             // requests per second, all told (0: none)
 };
 
 struct DatabaseConfig {
@@ -46,16 +46,25 @@ struct SyncConfig {
   // the rest are removed only if the next walk lacks them too.
   int max_removal_lookups = 1000;
 
-  // --- History and its growth (issue 22). Added outside the config schema table, which had
-  // --- not reached main when these keys were written: one block, moved as rows when it lands.
   // Top-level fields of the API's package whose changes alone make no version, transition or
-  // package_changes row: the current row takes their latest values in place. Never a typed field.
-  std::vector<std::string> volatile_fields = usage_counter_fields();
-  // Whole months of esim.package_usage older than this are dropped (0: kept for ever).
-  std::chrono::hours usage_retention{24 * 400};
-  // esim.sync_runs rows that started longer ago than this are deleted (0: kept for ever).
-  std::chrono::hours run_retention{24 * 400};
+  // package_changes row: the current row takes their latest values in place. Comma-separated
+  // (volatile_field_list splits it); never a typed field. Default: the usage counters.
+  std::string volatile_fields = default_volatile_fields();
+  // Whole months of esim.package_usage (and its daily rollup) older than this many days are
+  // dropped (0, "off": kept for ever).
+  int usage_retention_days = 400;
+  // esim.sync_runs rows that started longer ago than this many days are deleted (0: for ever).
+  int run_retention_days = 400;
+
+  static std::string default_volatile_fields() {
+    std::string out;
+    for (const std::string& field : usage_counter_fields()) out += (out.empty() ? "" : ",") + field;
+    return out;
+  }
 };
+
+// sync.volatile_fields as a list ("" gives none).
+std::vector<std::string> volatile_field_list(const std::string& text);
 
 struct ScheduleConfig {
   std::chrono::milliseconds interval{std::chrono::minutes(15)};
@@ -101,15 +110,21 @@ class ConfigError : public std::runtime_error {
 // run without the API's secrets (an unset ${BETATEL_API_KEY}, an unreadable api_key_file).
 enum class ConfigScope { kEverything, kDatabaseOnly };
 
-// source_name is how messages name the file ("config.yaml").
+// source_name is how messages name the file ("config.yaml"). Reads no file: api.api_key_file
+// stays a path, its key unread (load_config_file reads it).
 Config parse_config(const std::string& yaml_text, const std::string& source_name,
                     const util::EnvLookup& env = util::process_environment(),
                     ConfigScope scope = ConfigScope::kEverything);
+// parse_config of the file, then what the file system says: api.api_key_file's key read, and
+// warnings about secrets in files that others can read.
 Config load_config_file(const std::string& path,
                         const util::EnvLookup& env = util::process_environment(),
                         ConfigScope scope = ConfigScope::kEverything);
 
 // The effective configuration as YAML, with secrets redacted (for check-config).
 std::string describe_config(const Config& config);
+// Every key the file may set, a line each (key, type, default, required, when a reload applies
+// it, meaning), tab-separated: `check-config --keys`.
+std::string describe_config_keys();
 
 }  // namespace esim

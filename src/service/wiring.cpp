@@ -11,7 +11,7 @@ ApiSettings api_settings(const Config& config) {
   settings.limits.low_speed_limit = config.api.low_speed_limit;
   settings.limits.low_speed_time = config.api.low_speed_time;
   settings.limits.max_response_size = config.api.max_response_size;
-  settings.volatile_fields = config.sync.volatile_fields;
+  settings.volatile_fields = volatile_field_list(config.sync.volatile_fields);
   return settings;
 }
 
@@ -38,7 +38,9 @@ SyncSettings sync_settings(const Config& config, bool allow_mass_removal) {
 }
 
 HistoryPolicy history_policy(const Config& config) {
-  return HistoryPolicy{config.sync.volatile_fields, config.sync.usage_retention, config.sync.run_retention};
+  return HistoryPolicy{volatile_field_list(config.sync.volatile_fields),
+                       std::chrono::hours(24 * config.sync.usage_retention_days),
+                       std::chrono::hours(24 * config.sync.run_retention_days)};
 }
 
 }  // namespace esim

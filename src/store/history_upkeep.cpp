@@ -21,4 +21,18 @@ void prepare_history(pqxx::connection& connection, TimePoint pass_time, const Hi
   }
 }
 
+std::string volatile_fields_array(const HistoryPolicy& policy) {
+  std::string out = "{";
+  for (const std::string& field : policy.volatile_fields) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (char c : field) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
 }  // namespace esim

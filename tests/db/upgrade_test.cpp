@@ -111,9 +111,9 @@ TEST(Upgrade, Migration6KeepsEveryRowAndVersionsStartFromTheRowsFound) {
             R"({"id":"c","status":"NOT_ACTIVE"})"};
   const auto at = esim::TimePoint(std::chrono::hours(24 * 20'004) + 12h);  // 2024-10-08 12:00 UTC
   auto run = store.start_run(at, 900s);
-  auto writer = store.open_pass(run);
-  writer->stage({a, b, c});
-  auto counts = writer->commit({at, true, 1, ""});
+  auto staging = store.open_pass(run);
+  staging->stage({a, b, c});
+  auto counts = esim::PassDiff::apply(esim::PassStaging::diff(std::move(staging)), {at, true, 1, ""});
   EXPECT_EQ(counts.updated, 2);
   EXPECT_EQ(counts.unchanged, 1);
   EXPECT_EQ(db.scalar("SELECT string_agg(concat_ws(' ', package_id, listed, esim.utc_text(valid_from), esim.utc_text(valid_to)), ', ' "
@@ -201,9 +201,9 @@ VALUES ('a', NULL, 'NOT_ACTIVE', '2024-10-04 12:00Z', 1), ('b', NULL, 'ACTIVE', 
     }
     if (changing.id == "c") listing.push_back(changing);
     auto run = store.start_run(at, 900s);
-    auto writer = store.open_pass(run);
-    writer->stage(listing);
-    return writer->commit({at, true, 1, ""});
+    auto staging = store.open_pass(run);
+    staging->stage(listing);
+    return esim::PassDiff::apply(esim::PassStaging::diff(std::move(staging)), {at, true, 1, ""});
   };
   Package c{"c", std::string("8914c"), 8, "ACTIVE", 1725321600000, std::nullopt, std::nullopt,
             R"({"id":"c","status":"ACTIVE","data_usage_remaining":4000,"voice_usage_remaining":1e2,"sms_usage_remaining":"x"})"};

@@ -121,7 +121,7 @@ TEST_F(UsageCounters, ACounterAndAStatusChangingTogetherMakeOneVersionAndOneTran
 }
 
 TEST_F(UsageCounters, WithNoVolatileFieldsEveryCounterChangeIsAVersionAgain) {
-  dir.write("config.yaml", esim::testing::read_file(dir.file("config.yaml")) + "sync:\n  volatile_fields: []\n");
+  dir.write("config.yaml", esim::testing::read_file(dir.file("config.yaml")) + "sync:\n  volatile_fields: \"\"\n");
   ASSERT_EQ(esim_sync("once").exit_code, 0);
   const int active = count("SELECT count(*) FROM esim.packages WHERE status = 'ACTIVE'");
   auto result = esim_sync("once");
