@@ -11,6 +11,7 @@
 #include "sync/removal_proof.h"
 #include "util/log_fields.h"
 #include "util/redact.h"
+#include "util/stopwatch.h"
 
 namespace esim {
 
@@ -153,7 +154,7 @@ void SyncPass::release_lock() {
 }
 
 PassOutcome SyncPass::run() {
-  const auto started = std::chrono::steady_clock::now();
+  const util::Stopwatch whole_pass;
   PassOutcome outcome;
   TimePoint started_at = clock_.now();
   // The steps are numbered as in ARCHITECTURE.md, "One pass, as a story".
@@ -175,7 +176,7 @@ PassOutcome SyncPass::run() {
       stopped_or_failed(outcome, e, FailureKind::kDatabase);
     }
   }
-  outcome.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  outcome.duration = std::chrono::milliseconds(whole_pass.elapsed_ms());
   // 8. In `run`, the lock stays with the session: it is the leadership of a standby pair. A
   //    pass that was locked out holds nothing to release.
   if (!settings_.hold_writer_lock && outcome.result != PassResult::kLockedOut) release_lock();
@@ -228,18 +229,18 @@ SyncPass::Walk SyncPass::walk_listing(PassOutcome& outcome) {
     std::unique_ptr<PassStaging> staging = store_.open_pass(outcome.run);
     Progress progress(outcome.run, *staging);
     walk.paged = Pager(source_, settings_.page_size, settings_.concurrency).run([&](const Page& page) {
-      const auto handed = std::chrono::steady_clock::now();
+      const util::Stopwatch handed;
       checkpoint();
       warn_about_unknown_statuses(page.packages);
       if (outcome.listing_attempts == 1) odd_values.add(page.warnings);  // a walk again finds the same
       staging->stage(page.packages);
-      progress.page(page, std::chrono::steady_clock::now() - handed);
+      progress.page(page, handed.elapsed());
     });
-    const auto walked = std::chrono::steady_clock::now();
+    const util::Stopwatch since_walked;
     if (outcome.listing_attempts == 1) odd_values.summarise(outcome.run);
     walk.diff = PassStaging::diff(std::move(staging));
-    spdlog::debug("pass {}: {}; summary (the diff) {} ms", outcome.run, progress.breakdown(walked),
-                  std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - walked).count());
+    spdlog::debug("pass {}: {}; summary (the diff) {} ms", outcome.run, progress.breakdown(since_walked.started()),
+                  since_walked.elapsed_ms());
     walk.moved = movement(walk.paged, walk.staged());
     if (walk.moved.empty()) break;
     spdlog::info("pass {}: the listing moved while paging ({})", outcome.run, walk.moved);
@@ -260,7 +261,7 @@ ProofResult SyncPass::prove_removals(Walk& walk, const PassOutcome& outcome) {
   // skipped by the walk and is applied as seen.
   ProofResult proof;
   if (walk.staged().removal_candidates == 0) return proof;
-  const auto started = std::chrono::steady_clock::now();
+  const util::Stopwatch proving;
   checkpoint();
   PassDiff& diff = *walk.diff;
   proof = RemovalProof(source_, [&diff](const std::string& status, std::size_t n) { return diff.seen_packages(status, n); },
@@ -273,7 +274,7 @@ ProofResult SyncPass::prove_removals(Walk& walk, const PassOutcome& outcome) {
   warn_about_unknown_statuses(proof.listed);
   diff.add_proof(proof.listed, proof.gone);
   spdlog::debug("pass {}: proof {} ms ({} lookups)", outcome.run,
-                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count(),
+                proving.elapsed_ms(),
                 proof.lookups);
   return proof;
 }
