@@ -8,10 +8,10 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
-#include <thread>
 #include <vector>
 
 #include "api/page_queue.h"
+#include "util/workers.h"
 
 namespace esim {
 
@@ -198,48 +198,44 @@ PagerResult Pager::run_concurrent(const PageSink& sink) {
     }
   };
 
-  std::vector<std::thread> threads;
-  threads.reserve(static_cast<std::size_t>(concurrency_));
-  for (int w = 0; w < concurrency_; ++w) {
-    threads.emplace_back([&] {
-      while (!stop) {
-        const std::int64_t index = next++;
-        if (index > end_index || index > give_up_after) break;
-        const std::int64_t offset = offset_at(step, index);
-        try {
-          check_runaway(offset, total);
-          Page page = fetch_stretch(offset, step);
-          if (page.packages.empty()) end_at(index);
-          if (!queue.push(index, std::move(page))) break;
-        } catch (const ApiError& e) {
-          // A refusal at the end is where the listing ends (the end page of this walk is then
-          // "lost": nothing after it is due).
-          if (refused_past_end(e, offset, total, page_size_)) {
-            end_at(index);
-            lower(refused_index, index);
-            queue.lose(index);
-            continue;
-          }
-          record_error(index, std::make_exception_ptr(refused_before_end(e, offset, total)));
-          queue.lose(index);  // in listing order the consumer must not wait for it
-          lower(give_up_after, index + concurrency_);
-          continue;  // a page just after it may still show that the listing ended before it
-        } catch (...) {
-          record_error(index, std::current_exception());
-          stop = true;
+  util::Workers workers(concurrency_, [&] {
+    while (!stop) {
+      const std::int64_t index = next++;
+      if (index > end_index || index > give_up_after) break;
+      const std::int64_t offset = offset_at(step, index);
+      try {
+        check_runaway(offset, total);
+        Page page = fetch_stretch(offset, step);
+        if (page.packages.empty()) end_at(index);
+        if (!queue.push(index, std::move(page))) break;
+      } catch (const ApiError& e) {
+        // A refusal at the end is where the listing ends (the end page of this walk is then
+        // "lost": nothing after it is due).
+        if (refused_past_end(e, offset, total, page_size_)) {
+          end_at(index);
+          lower(refused_index, index);
           queue.lose(index);
-          break;
+          continue;
         }
+        record_error(index, std::make_exception_ptr(refused_before_end(e, offset, total)));
+        queue.lose(index);  // in listing order the consumer must not wait for it
+        lower(give_up_after, index + concurrency_);
+        continue;  // a page just after it may still show that the listing ended before it
+      } catch (...) {
+        record_error(index, std::current_exception());
+        stop = true;
+        queue.lose(index);
+        break;
       }
-      queue.producer_done();
-    });
-  }
+    }
+    queue.producer_done();
+  });
 
   // Whatever happens below, the workers are released and joined before we leave.
   auto finish = [&] {
     stop = true;
     queue.close();
-    for (auto& t : threads) t.join();
+    workers.join();
   };
   std::int64_t end_of_data = step;  // just past the furthest package any page held
   try {
