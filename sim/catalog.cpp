@@ -10,6 +10,8 @@ namespace sim {
 namespace {
 
 constexpr std::int64_t kDayMs = 86'400'000;
+constexpr std::int64_t kActivationWindowMs = 180 * kDayMs;  // SDK 1.0.10's window_activation_end
+constexpr std::int64_t kMiB = 1 << 20;
 
 // One package's fields as (key, JSON value) in the order the API writes them, dates with a fraction.
 std::vector<std::pair<std::string, std::string>> restyled_fields(const SimPackage& p, const RenderOptions& options) {
@@ -33,7 +35,11 @@ std::vector<std::pair<std::string, std::string>> restyled_fields(const SimPackag
   }
   if (options.sdk_fields) {
     fields.emplace_back("terminated_date", date(p.terminated_ms));
-    fields.emplace_back("data_usage_remaining", std::to_string((p.created_ms / 1000) % 5000));
+    fields.emplace_back("window_activation_start", date(p.created_ms));
+    fields.emplace_back("window_activation_end", date(p.created_ms + kActivationWindowMs));
+    fields.emplace_back("data_usage_remaining", std::to_string(p.data_remaining));
+    fields.emplace_back("voice_usage_remaining", std::to_string(p.voice_remaining));
+    fields.emplace_back("sms_usage_remaining", std::to_string(p.sms_remaining));
     fields.emplace_back("time_allowance", fmt::format("\"{}d\"", 7 + p.template_id % 24));
   }
   return fields;
@@ -62,8 +68,10 @@ void append_plain(std::string& out, const SimPackage& p, const RenderOptions& op
   }
   if (options.sdk_fields) {
     append_optional(out, "terminated_date", p.terminated_ms);
-    out += fmt::format(",\"data_usage_remaining\":{},\"time_allowance\":\"{}d\"",
-                       (p.created_ms / 1000) % 5000, 7 + p.template_id % 24);
+    out += fmt::format(",\"window_activation_start\":{},\"window_activation_end\":{},\"data_usage_remaining\":{},"
+                       "\"voice_usage_remaining\":{},\"sms_usage_remaining\":{},\"time_allowance\":\"{}d\"",
+                       p.created_ms, p.created_ms + kActivationWindowMs, p.data_remaining, p.voice_remaining,
+                       p.sms_remaining, 7 + p.template_id % 24);
   }
   out += '}';
 }
@@ -97,6 +105,10 @@ SimPackage Catalog::make_package(std::int64_t serial) {
   p.inventory = 1 + static_cast<std::int64_t>(rng_() % 3);
   clock_ms_ += 1000 + static_cast<std::int64_t>(rng_() % 60'000);
   p.created_ms = clock_ms_;
+  // The plan's allowance: 1 to 8 GiB of data, 60 to 300 minutes, 50 or 100 SMS.
+  p.data_remaining = (1 + p.template_id % 8) * 1024 * kMiB;
+  p.voice_remaining = 60 * (1 + p.template_id % 5);
+  p.sms_remaining = 50 * (1 + p.template_id % 2);
   // Initial mix: most are sold and in use, some waiting, some ended.
   const int roll = static_cast<int>(rng_() % 100);
   p.status = "NOT_ACTIVE";
@@ -340,6 +352,20 @@ std::vector<SimPackage>::iterator Catalog::find_listed(const std::string& id) {
   return std::find_if(listed_.begin(), listed_.end(), [&](const SimPackage& p) { return p.id == id; });
 }
 
+int Catalog::drain_usage(std::int64_t max_mib) {
+  std::unique_lock lock(mutex_);
+  int moved = 0;
+  for (SimPackage& p : listed_) {
+    if (p.status != "ACTIVE") continue;
+    const std::int64_t before = p.data_remaining + p.voice_remaining + p.sms_remaining;
+    p.data_remaining = std::max<std::int64_t>(0, p.data_remaining - static_cast<std::int64_t>(1 + rng_() % static_cast<std::uint64_t>(std::max<std::int64_t>(1, max_mib))) * kMiB);
+    p.voice_remaining = std::max<std::int64_t>(0, p.voice_remaining - static_cast<std::int64_t>(rng_() % 3));
+    p.sms_remaining = std::max<std::int64_t>(0, p.sms_remaining - static_cast<std::int64_t>(rng_() % 2));
+    moved += before != p.data_remaining + p.voice_remaining + p.sms_remaining;
+  }
+  return moved;
+}
+
 bool Catalog::set_status(const std::string& id, const std::string& status) {
   std::unique_lock lock(mutex_);
   auto it = find_listed(id);
@@ -434,6 +460,17 @@ std::string Catalog::truth_json() const {
   }
   out += "}";
   return out;
+}
+
+std::string Catalog::usage_json() const {
+  std::shared_lock lock(mutex_);
+  std::string out = "{";
+  for (const SimPackage& p : listed_) {
+    if (p.ghost) continue;
+    if (out.size() > 1) out += ',';
+    out += fmt::format("\"{}\":[{},{},{}]", p.id, p.data_remaining, p.voice_remaining, p.sms_remaining);
+  }
+  return out + "}";
 }
 
 std::int64_t Catalog::size() const {

@@ -23,6 +23,9 @@ struct SimPackage {
   std::optional<std::int64_t> activated_ms;
   std::optional<std::int64_t> expiry_ms;
   std::optional<std::int64_t> terminated_ms;
+  // SDK 1.0.10's usage counters (sent with --sdk-fields): what is left of the plan's data
+  // (bytes), voice and SMS. They fall only in the usage-drain mode, and only while ACTIVE.
+  std::int64_t data_remaining = 0, voice_remaining = 0, sms_remaining = 0;
   // Dropped from the unfiltered pages after paging (the row still takes its place in
   // LIMIT/OFFSET, so its page comes back short): a ghost is soft-deleted (gone everywhere, not
   // counted in "total"); an unpaged package still exists (lookups find it, "total" counts it).
@@ -46,7 +49,7 @@ struct Filter {
 
 struct RenderOptions {
   bool template_as_object = false;  // {"id":..,"name":..} as one SDK revision sends it
-  bool sdk_fields = false;          // terminated_date, usage counters, activation window
+  bool sdk_fields = false;          // SDK 1.0.10: terminated_date, usage counters, activation window, time_allowance
   std::int64_t padding_bytes = 0;   // an unknown "notes" field this long in every package (fat packages)
   // The same packages written another way, as a server may after a deploy: keys in reverse
   // order, spaces after separators, dates with a fraction (1761330317000.0). Nothing changed.
@@ -88,6 +91,11 @@ class Catalog {
   // listing and lets a few vanish.
   ChurnStats churn(double fraction);
 
+  // Every ACTIVE package uses some of its plan: its data counter falls by 1 to max_mib MiB and,
+  // for most, voice and SMS by a unit or two (never below 0). Returns how many packages'
+  // counters moved.
+  int drain_usage(std::int64_t max_mib = 8);
+
   bool set_status(const std::string& id, const std::string& status);
   bool hide(const std::string& id);    // no longer listed
   bool unhide(const std::string& id);  // listed again, at its old place
@@ -104,6 +112,8 @@ class Catalog {
 
   // The ground truth: every listed package's id and status, as JSON {"id": "status", ...}.
   std::string truth_json() const;
+  // Every listed package's usage counters, as JSON {"id": [data, voice, sms], ...}.
+  std::string usage_json() const;
   std::int64_t size() const;
 
  private:

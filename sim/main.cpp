@@ -56,6 +56,10 @@ int main(int argc, char** argv) {
   app.add_flag("--ignore-sim-filter", options.ignore_sim_filter, "Answer sim= lookups with the unfiltered listing");
   app.add_flag("--template-object", options.render.template_as_object, "Send package_template as {\"id\",\"name\"}");
   app.add_flag("--sdk-fields", options.render.sdk_fields, "Add the newer SDK's extra fields to each package");
+  app.add_flag("--usage-drain", options.usage_drain,
+               "Every walk (a request at offset 0) drains the usage counters of ACTIVE packages (implies --sdk-fields)");
+  app.add_option("--usage-drain-mib", options.usage_drain_mib, "Most MiB of data one ACTIVE package uses per walk")
+      ->capture_default_str();
   app.add_option("--package-padding", options.render.padding_bytes,
                  "Bytes of an unknown \"notes\" field in every package (fat packages)");
   app.add_flag("--odd-packages", options.odd.packages, "Add packages with \\u0000, numbers beyond 64 bits, a forged status");
@@ -72,6 +76,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"honest", "empty", "omit"}))->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
+  if (options.usage_drain) options.render.sdk_fields = true;
   sim::Catalog catalog(packages, seed, start_ms);
   std::optional<sim::Catalog> other;
   if (!options.other_user_id.empty()) other.emplace(packages, seed + 1, start_ms, "pkg_b_");

@@ -255,6 +255,7 @@ struct Server::Impl {
     if (!lookup && opts.past_end_status != 0 && offset >= account->size()) {
       return reject(opts.past_end_status, "Invalid pagination parameters: offset beyond the last package");
     }
+    if (!lookup && offset == 0 && opts.usage_drain) account->drain_usage(opts.usage_drain_mib);
     std::optional<std::int64_t> reported_total;
     if (!lookup && opts.total_mode == TotalMode::kFrozen) reported_total = now.frozen_total;
     if (!lookup && opts.total_mode == TotalMode::kAbsurd) reported_total = opts.absurd_total;
@@ -297,6 +298,9 @@ struct Server::Impl {
     });
     http.Get("/_sim/truth", [this](const auto&, auto& res) {
       res.set_content(catalog.truth_json(), "application/json");
+    });
+    http.Get("/_sim/usage", [this](const auto&, auto& res) {
+      res.set_content(catalog.usage_json(), "application/json");
     });
     http.Get("/_sim/stats", [this](const auto&, auto& res) {
       std::lock_guard lock(rate_mutex);
@@ -357,6 +361,19 @@ struct Server::Impl {
       if (req.has_param("max_offset")) options.max_offset = std::stoll(req.get_param_value("max_offset"));
       if (req.has_param("wrapped")) options.wrapped_package = req.get_param_value("wrapped") == "1";
       res.set_content("{}", "application/json");
+    });
+    // The usage counters: drain=1|0 (every walk drains them, see ServerOptions::usage_drain;
+    // turns the SDK's fields on), mib=N (most MiB per walk), step=1 (drain once now).
+    http.Post("/_sim/usage", [this](const httplib::Request& req, auto& res) {
+      std::lock_guard lock(options_mutex);
+      if (req.has_param("drain")) {
+        options.usage_drain = req.get_param_value("drain") == "1";
+        if (options.usage_drain) options.render.sdk_fields = true;
+      }
+      if (req.has_param("mib")) options.usage_drain_mib = std::stoll(req.get_param_value("mib"));
+      int moved = 0;
+      if (req.get_param_value("step") == "1") moved = catalog.drain_usage(options.usage_drain_mib);
+      res.set_content(fmt::format("{{\"moved\":{}}}", moved), "application/json");
     });
     http.Post("/_sim/hide-fraction", [this](const httplib::Request& req, auto& res) {
       int hidden = catalog.hide_fraction(std::stod(req.get_param_value("fraction")));

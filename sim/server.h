@@ -51,6 +51,11 @@ struct ServerOptions {
   int past_end_status = 0;          // an unfiltered request past the last package answers this (0: [])
   std::int64_t max_offset = 0;      // an unfiltered request from this offset on answers 400 (0: none)
   bool wrapped_package = false;     // GET /packages/{id} answers {"package": {...}}, not the bare object
+  // SDK 1.0.10's counters in use: every walk of the unfiltered listing (a request at offset 0)
+  // first drains the counters of every ACTIVE package (Catalog::drain_usage), so they change
+  // between any two passes, as the real ones do. Needs render.sdk_fields to be seen.
+  bool usage_drain = false;
+  std::int64_t usage_drain_mib = 8;  // most MiB of data one ACTIVE package uses per walk
   // A second account on the same server: its user id (same key), and its own packages.
   std::string other_user_id;
 };

@@ -57,7 +57,14 @@ Package TypedReader::read() {
   p.created_date = optional_millis("created_date", fields_.created_date);
   p.activated_date = optional_millis("activated_date", fields_.activated_date);
   p.expiry_date = optional_millis("expiry_date", fields_.expiry_date);
+  p.data_usage_remaining = counter(fields_.data_usage_remaining);
+  p.voice_usage_remaining = counter(fields_.voice_usage_remaining);
+  p.sms_usage_remaining = counter(fields_.sms_usage_remaining);
   return p;
+}
+
+std::optional<std::int64_t> TypedReader::counter(std::string_view value) {
+  return is_number(value) ? as_int64(value) : std::nullopt;
 }
 
 void TypedReader::warn(const std::string& what) const {

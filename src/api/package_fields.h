@@ -29,6 +29,7 @@ std::optional<std::int64_t> as_int64(std::string_view number);
 // the last, as PostgreSQL's jsonb keeps it). Empty: absent.
 struct TypedFields {
   std::string_view id, status, sim, package_template, created_date, activated_date, expiry_date;
+  std::string_view data_usage_remaining, voice_usage_remaining, sms_usage_remaining;
 
   bool take(const std::string& key, std::string_view value) {
     std::string_view* slot = key == "id"                 ? &id
@@ -38,6 +39,9 @@ struct TypedFields {
                              : key == "created_date"     ? &created_date
                              : key == "activated_date"   ? &activated_date
                              : key == "expiry_date"      ? &expiry_date
+                             : key == "data_usage_remaining"  ? &data_usage_remaining
+                             : key == "voice_usage_remaining" ? &voice_usage_remaining
+                             : key == "sms_usage_remaining"   ? &sms_usage_remaining
                                                          : nullptr;
     if (slot != nullptr) *slot = value;
     return slot != nullptr;
@@ -68,6 +72,9 @@ class TypedReader {
   std::optional<std::string> optional_string(const char* key, std::string_view value) const;
   static std::string too_long(const std::string& text);
   std::optional<std::int64_t> optional_millis(const char* key, std::string_view value) const;
+  // A usage counter: a 64-bit integer, else absent (raw keeps whatever was sent; no warning:
+  // an undocumented field's odd value must not fill the log every pass).
+  static std::optional<std::int64_t> counter(std::string_view value);
   // An integer in the documented API; an object {"id": ..., "name": ...} in one SDK revision.
   std::optional<std::int64_t> template_id() const;
 

@@ -126,7 +126,7 @@ Page PackagesClient::fetch_filtered_page(std::int64_t offset, int count, const L
   const auto requested = std::chrono::steady_clock::now();
   HttpResponse response = exchange(page_request(offset, count, filter), bad_request_hint(filter, offset, count));
   const auto answered = std::chrono::steady_clock::now();
-  Page page = parse_packages_page(response.body, offset);
+  Page page = parse_packages_page(response.body, offset, settings_.volatile_fields);
   page.request_time = std::chrono::duration_cast<std::chrono::microseconds>(answered - requested);
   page.parse_time = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - answered);
   return page;
@@ -134,7 +134,8 @@ Page PackagesClient::fetch_filtered_page(std::int64_t offset, int count, const L
 
 std::optional<Package> PackagesClient::fetch_package(const std::string& id) {
   try {
-    return parse_package_body(exchange(package_request(id), " (the server rejected the package id)").body, id);
+    return parse_package_body(exchange(package_request(id), " (the server rejected the package id)").body, id,
+                              settings_.volatile_fields);
   } catch (const ApiError& e) {
     if (e.http_status() == 404) return std::nullopt;
     throw;

@@ -5,6 +5,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "api/http_transport.h"
 #include "api/page_source.h"
@@ -17,6 +18,8 @@ struct ApiSettings {
   std::string user_id;
   // Timeouts and limits copied onto every request (see HttpRequest).
   HttpRequest limits;
+  // sync.volatile_fields: each package notes where its text holds them (Package::volatile_spans).
+  std::vector<std::string> volatile_fields = {};
 };
 
 class PackagesClient final : public PageSource {

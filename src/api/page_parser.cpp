@@ -56,7 +56,8 @@ std::string_view without_bom(const std::string& body) {
 // One page, read in one pass: the envelope, then each element of "packages" as it comes.
 class PageReader {
  public:
-  PageReader(const std::string& body, std::int64_t offset) : body_(without_bom(body)), offset_(offset), json_(body_) {
+  PageReader(const std::string& body, std::int64_t offset, const std::vector<std::string>& volatile_fields)
+      : body_(without_bom(body)), offset_(offset), json_(body_), volatile_fields_(volatile_fields) {
     page_.offset = offset;
   }
 
@@ -128,6 +129,7 @@ class PageReader {
     const std::size_t start = json_.value_start();
     const std::size_t odd_before = json_.unstorable().size();
     std::vector<std::pair<std::string, std::size_t>> odd_fields;  // field, index into unstorable()
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> volatile_spans;  // in the package's own text
     json_.enter_object();
     for (;;) {
       const std::size_t odd_in_key = json_.unstorable().size();
@@ -143,6 +145,10 @@ class PageReader {
         }
       }
       fields_.take(field_, value);
+      if (is_volatile(field_) && value.data() >= body_.data() + start && value.data() < body_.data() + body_.size()) {
+        volatile_spans.emplace_back(static_cast<std::uint32_t>(value.data() - (body_.data() + start)),
+                                    static_cast<std::uint32_t>(value.size()));
+      }
       for (std::size_t i = odd_in_key; i < json_.unstorable().size(); ++i) odd_fields.emplace_back(field_, i);
     }
     in_package_ = false;
@@ -153,6 +159,7 @@ class PageReader {
       Package package = reader.read();
       if (odd_fields.empty()) {
         package.raw_json.assign(raw.data(), raw.size());
+        package.volatile_spans = std::move(volatile_spans);  // the text is as read: they hold
       } else {
         const auto& odd = json_.unstorable();
         package.raw_json = util::replace_unstorable(
@@ -186,6 +193,10 @@ class PageReader {
     }
   }
 
+  bool is_volatile(const std::string& field) const {
+    return std::find(volatile_fields_.begin(), volatile_fields_.end(), field) != volatile_fields_.end();
+  }
+
   void note_problem(const std::string& what) {
     if (!package_problem_) package_problem_ = what;
   }
@@ -216,15 +227,19 @@ class PageReader {
   std::size_t package_index_ = 0;
   TypedFields fields_;
   std::string field_;
+  const std::vector<std::string>& volatile_fields_;
 };
 
 }  // namespace
 
-Page parse_packages_page(const std::string& body, std::int64_t offset) { return PageReader(body, offset).read(); }
+Page parse_packages_page(const std::string& body, std::int64_t offset, const std::vector<std::string>& volatile_fields) {
+  return PageReader(body, offset, volatile_fields).read();
+}
 
 // Read as a page of one, so that a package read by id passes exactly the checks (and odd-value
 // replacements) of a listed one.
-Package parse_package_body(const std::string& body, const std::string& asked_id) {
+Package parse_package_body(const std::string& body, const std::string& asked_id,
+                           const std::vector<std::string>& volatile_fields) {
   std::string object = body;
   try {
     auto parsed = nlohmann::json::parse(body);
@@ -235,7 +250,7 @@ Package parse_package_body(const std::string& body, const std::string& asked_id)
     // Not JSON: the page reader below says what is wrong with it.
   }
   try {
-    Page page = parse_packages_page("{\"total\":1,\"packages\":[" + object + "]}", 0);
+    Page page = parse_packages_page("{\"total\":1,\"packages\":[" + object + "]}", 0, volatile_fields);
     if (page.packages.size() != 1) throw PayloadError("not one package object");
     return std::move(page.packages.front());
   } catch (const PayloadError& e) {

@@ -4,6 +4,7 @@
 // types are read, and each package keeps the text the API sent as its raw JSON, not a re-dump.
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "domain/failure.h"
 #include "domain/package.h"
@@ -29,11 +30,15 @@ class PayloadError : public Failure {
 // escape, a number beyond numeric) are replaced in the raw JSON and the typed fields (U+FFFD,
 // null) with a warning naming the package and field; a number beyond 64 bits in a typed field
 // is NULL with a warning. Only a wrong shape fails the page.
-Page parse_packages_page(const std::string& body, std::int64_t offset);
+// volatile_fields (sync.volatile_fields) names the top-level fields whose values each package
+// notes in Package::volatile_spans.
+Page parse_packages_page(const std::string& body, std::int64_t offset,
+                         const std::vector<std::string>& volatile_fields = {});
 
 // The body of GET /packages/{id}: the package object itself, or {"package": {...}}. The
 // message of a PayloadError names the id asked for.
-Package parse_package_body(const std::string& body, const std::string& asked_id);
+Package parse_package_body(const std::string& body, const std::string& asked_id,
+                           const std::vector<std::string>& volatile_fields = {});
 
 // An id as shown in messages: at most 80 characters.
 std::string shown_id(const std::string& id);

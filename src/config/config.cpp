@@ -96,6 +96,7 @@ class ConfigReader {
     return "";
   }
   static std::string convert(const ConfigKey& key, const std::string& text, int& out) {
+    if (key.type == KeyType::kDays) return convert_days(key, text, out);
     try {
       std::size_t used = 0;
       const long parsed = std::stol(text, &used);
@@ -123,6 +124,26 @@ class ConfigReader {
     const auto least = static_cast<std::uint64_t>(key.min);
     if (*parsed < least) return "must be at least " + util::format_size(least) + ", got " + text;
     out = *parsed;
+    return "";
+  }
+  // Whole days, "400d", or "off" (0): a retention.
+  static std::string convert_days(const ConfigKey& key, const std::string& text, int& out) {
+    if (text == "off") {
+      out = 0;
+      return "";
+    }
+    std::size_t used = 0;
+    long days = -1;
+    try {
+      days = std::stol(text, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used + 1 != text.size() || text[used] != 'd' || days < key.min || days > key.max) {
+      return "must be whole days from " + std::to_string(key.min) + "d to " + std::to_string(key.max) +
+             "d, or off, got \"" + text + "\"";
+    }
+    out = static_cast<int>(days);
     return "";
   }
   static std::string convert(const ConfigKey&, const std::string& text, bool& out) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "domain/package.h"
 #include "util/env_expand.h"
 
 namespace esim {
@@ -44,7 +45,26 @@ struct SyncConfig {
   // At most this many removal candidates are checked by a lookup of their SIM in one pass;
   // the rest are removed only if the next walk lacks them too.
   int max_removal_lookups = 1000;
+
+  // Top-level fields of the API's package whose changes alone make no version, transition or
+  // package_changes row: the current row takes their latest values in place. Comma-separated
+  // (volatile_field_list splits it); never a typed field. Default: the usage counters.
+  std::string volatile_fields = default_volatile_fields();
+  // Whole months of esim.package_usage (and its daily rollup) older than this many days are
+  // dropped (0, "off": kept for ever).
+  int usage_retention_days = 400;
+  // esim.sync_runs rows that started longer ago than this many days are deleted (0: for ever).
+  int run_retention_days = 400;
+
+  static std::string default_volatile_fields() {
+    std::string out;
+    for (const std::string& field : usage_counter_fields()) out += (out.empty() ? "" : ",") + field;
+    return out;
+  }
 };
+
+// sync.volatile_fields as a list ("" gives none).
+std::vector<std::string> volatile_field_list(const std::string& text);
 
 struct ScheduleConfig {
   std::chrono::milliseconds interval{std::chrono::minutes(15)};

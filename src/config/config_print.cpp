@@ -18,6 +18,7 @@ const char* type_name(KeyType type) {
     case KeyType::kSize: return "size";
     case KeyType::kBoolean: return "boolean";
     case KeyType::kFraction: return "fraction";
+    case KeyType::kDays: return "days";
   }
   return "text";
 }

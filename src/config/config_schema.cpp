@@ -43,6 +43,24 @@ std::string check_listen(std::string& listen) {
   return "";
 }
 
+// A comma-separated list of top-level package fields: each named once, none that the mirror
+// types (a change of those always makes a version). Spaces around the commas are dropped.
+std::string check_volatile_fields(std::string& text) {
+  const std::vector<std::string> fields = volatile_field_list(text);
+  std::string normal;
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    const std::string& field = fields[i];
+    if (field.empty()) return "must be field names separated by commas, got an empty name in \"" + text + "\"";
+    if (is_typed_field(field)) return "\"" + field + "\" is a field the mirror types: its changes always make a version";
+    if (std::find(fields.begin(), fields.begin() + static_cast<std::ptrdiff_t>(i), field) != fields.begin() + static_cast<std::ptrdiff_t>(i)) {
+      return "\"" + field + "\" is listed twice";
+    }
+    normal += (normal.empty() ? "" : ",") + field;
+  }
+  text = normal;
+  return "";
+}
+
 constexpr long long kSecond = 1000;
 
 std::vector<ConfigKey> make_keys() {
@@ -96,6 +114,16 @@ std::vector<ConfigKey> make_keys() {
       {"sync.max_removal_lookups", KeyType::kInteger, field<&C::sync, &SyncConfig::max_removal_lookups>(), 0,
        1'000'000, false, Shown::kAsIs, NeededBy::kEveryCommand, nullptr, "the next pass",
        "Removal candidates looked up by id in one pass."},
+      {"sync.volatile_fields", KeyType::kText, field<&C::sync, &SyncConfig::volatile_fields>(), 0, 0, false,
+       Shown::kAsIs, NeededBy::kEveryCommand, check_volatile_fields,
+       "the next pass (a changed list makes it compare every changed package once)",
+       "Package fields, comma-separated, whose changes alone make no version: the row is updated in place."},
+      {"sync.usage_retention", KeyType::kDays, field<&C::sync, &SyncConfig::usage_retention_days>(), 1, 36500, false,
+       Shown::kAsIs, NeededBy::kEveryCommand, nullptr, "the next pass",
+       "Whole months of esim.package_usage and package_usage_daily older than this are dropped (off: never)."},
+      {"sync.run_retention", KeyType::kDays, field<&C::sync, &SyncConfig::run_retention_days>(), 1, 36500, false,
+       Shown::kAsIs, NeededBy::kEveryCommand, nullptr, "the next pass",
+       "esim.sync_runs rows older than this are deleted before a pass (off: never)."},
       {"schedule.interval", KeyType::kDuration, field<&C::schedule, &ScheduleConfig::interval>(), 1 * kSecond, 0,
        false, Shown::kAsIs, NeededBy::kEveryCommand, nullptr, "the next pass, counted from the last one's start",
        "Time between the starts of two passes of run."},
@@ -165,11 +193,28 @@ std::string show_value(const ConfigKey& key, const Config& config) {
           return value ? "true" : "false";
         } else if constexpr (std::is_same_v<T, double>) {
           return format_fraction(value);
+        } else if constexpr (std::is_same_v<T, int>) {
+          if (key.type == KeyType::kDays) return value == 0 ? "off" : std::to_string(value) + "d";
+          return std::to_string(value);
         } else {
           return std::to_string(value);
         }
       },
       key.target);
+}
+
+std::vector<std::string> volatile_field_list(const std::string& text) {
+  std::vector<std::string> out;
+  if (text.find_first_not_of(" \t") == std::string::npos) return out;
+  std::size_t from = 0;
+  for (;;) {
+    const std::size_t comma = text.find(',', from);
+    std::string field = text.substr(from, comma == std::string::npos ? std::string::npos : comma - from);
+    const std::size_t first = field.find_first_not_of(" \t"), last = field.find_last_not_of(" \t");
+    out.push_back(first == std::string::npos ? "" : field.substr(first, last - first + 1));
+    if (comma == std::string::npos) return out;
+    from = comma + 1;
+  }
 }
 
 std::string default_value(const ConfigKey& key) {

@@ -22,6 +22,7 @@ enum class KeyType {
   kSize,      // 512KiB, 64MiB; at least `min` bytes
   kBoolean,   // true or false
   kFraction,  // a number from 0 to 1
+  kDays,      // whole days ("400d") in an int, or off (0); at least `min`, at most `max` days
 };
 
 // How check-config shows a value.

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace esim {
@@ -19,7 +20,20 @@ struct Package {
   std::optional<std::int64_t> activated_date;
   std::optional<std::int64_t> expiry_date;
   std::string raw_json;  // the object as sent, unknown fields included
+  // SDK 1.0.10's usage counters, when sent as 64-bit integers (else absent; raw_json keeps them).
+  // (Default member initializers: a brace-initialised Package may leave them out.)
+  std::optional<std::int64_t> data_usage_remaining = std::nullopt, voice_usage_remaining = std::nullopt,
+                              sms_usage_remaining = std::nullopt;
+  // Where raw_json holds the values of the volatile fields (sync.volatile_fields): byte offset
+  // and length of each, left out of the stable fingerprint. Empty when it holds none, or when
+  // raw_json was altered after reading (an odd value replaced): then the store compares.
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> volatile_spans = {};
 };
+
+// The usage counters: the default of sync.volatile_fields, and the columns of esim.package_usage.
+const std::vector<std::string>& usage_counter_fields();
+// The fields the mirror types: never volatile (a change of any of them is a version).
+bool is_typed_field(const std::string& field);
 
 struct Page {
   std::int64_t offset = 0;  // the offset we asked for

@@ -44,6 +44,7 @@ PassOutcome Service::run_pass() {
   const auto started_at = clock_.now();
   const long long retries_before = client_.retries();
   metrics_.pass_started();
+  store_->set_history_policy(history_policy(config_));
   PassOutcome outcome = SyncPass(client_, *store_, clock_, settings).run();
   outcome.retries = client_.retries() - retries_before;
   // The counts first, then the pass's result: whoever sees the pass succeed (/healthz, a

@@ -11,6 +11,7 @@ ApiSettings api_settings(const Config& config) {
   settings.limits.low_speed_limit = config.api.low_speed_limit;
   settings.limits.low_speed_time = config.api.low_speed_time;
   settings.limits.max_response_size = config.api.max_response_size;
+  settings.volatile_fields = volatile_field_list(config.sync.volatile_fields);
   return settings;
 }
 
@@ -34,6 +35,12 @@ SyncSettings sync_settings(const Config& config, bool allow_mass_removal) {
   const BaseUrlParts url = base_url_parts(config.api.base_url);
   s.account = MirroredAccount{url.host, url.path, config.api.user_id};
   return s;
+}
+
+HistoryPolicy history_policy(const Config& config) {
+  return HistoryPolicy{volatile_field_list(config.sync.volatile_fields),
+                       std::chrono::hours(24 * config.sync.usage_retention_days),
+                       std::chrono::hours(24 * config.sync.run_retention_days)};
 }
 
 }  // namespace esim

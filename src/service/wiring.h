@@ -4,6 +4,7 @@
 #include "api/packages_client.h"
 #include "api/retrying_transport.h"
 #include "config/config.h"
+#include "store/history_policy.h"
 #include "sync/sync_pass.h"
 
 namespace esim {
@@ -11,5 +12,6 @@ namespace esim {
 ApiSettings api_settings(const Config& config);
 RetryPolicy retry_policy(const Config& config);
 SyncSettings sync_settings(const Config& config, bool allow_mass_removal);
+HistoryPolicy history_policy(const Config& config);
 
 }  // namespace esim

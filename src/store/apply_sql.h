@@ -3,6 +3,8 @@
 // once inside PostgreSQL, so the cost does not depend on round trips per package.
 // Parameters: $1 the pass's timestamp (timestamptz text), $2 the run id.
 
+#include "store/history_sql.h"
+
 namespace esim::apply_sql {
 
 // Session-lifetime tables: filled by COPY in short transactions while the pager waits on the
@@ -21,17 +23,19 @@ namespace esim::apply_sql {
 inline constexpr const char* kCreateStaging = R"sql(
 CREATE TEMP TABLE IF NOT EXISTS esim_staging (
     seq bigint NOT NULL, id text NOT NULL, sim text, package_template bigint, status text NOT NULL,
-    created_ms bigint, activated_ms bigint, expiry_ms bigint, raw text NOT NULL, fingerprint uuid NOT NULL
+    created_ms bigint, activated_ms bigint, expiry_ms bigint, raw text NOT NULL, fingerprint uuid NOT NULL,
+    stable_fingerprint uuid NOT NULL, data_remaining bigint, voice_remaining bigint, sms_remaining bigint
 );
 CREATE TEMP TABLE IF NOT EXISTS esim_gone (id text PRIMARY KEY);
 CREATE TEMP TABLE IF NOT EXISTS esim_diff (
     seq bigint, id text NOT NULL, known boolean NOT NULL, live boolean NOT NULL,
     sim text, package_template bigint, status text, created_ms bigint, activated_ms bigint, expiry_ms bigint, raw text,
-    fingerprint uuid
+    fingerprint uuid, stable_fingerprint uuid, data_remaining bigint, voice_remaining bigint, sms_remaining bigint
 );
 CREATE TEMP TABLE IF NOT EXISTS esim_changed (
     id text NOT NULL, sim text, package_template bigint, status text NOT NULL, created_date timestamptz,
-    activated_date timestamptz, expiry_date timestamptz, raw jsonb NOT NULL, fingerprint uuid NOT NULL
+    activated_date timestamptz, expiry_date timestamptz, raw jsonb NOT NULL, fingerprint uuid NOT NULL,
+    stable_fingerprint uuid NOT NULL, data_remaining bigint, voice_remaining bigint, sms_remaining bigint
 );
 CREATE INDEX IF NOT EXISTS esim_diff_id_idx ON esim_diff (id);
 TRUNCATE esim_staging, esim_gone, esim_diff, esim_changed;
@@ -58,22 +62,25 @@ TRUNCATE esim_staging, esim_gone, esim_diff, esim_changed;
   "id, sim, package_template, status, " ESIM_MS_TO_TIMESTAMPTZ("created_ms") " AS created_date, " \
   ESIM_MS_TO_TIMESTAMPTZ("activated_ms") " AS activated_date, "                                   \
   ESIM_MS_TO_TIMESTAMPTZ("expiry_ms") " AS expiry_date"
+// The columns after raw, in esim_changed's order: the fingerprints and the usage counters.
+#define ESIM_AFTER_RAW "fingerprint, stable_fingerprint, data_remaining, voice_remaining, sms_remaining"
 
 // A first load (an empty mirror) inserts the whole listing straight from staging: no diff, no
 // copy in between. With duplicates (the listing shifted while paging) the later sighting of an
 // id wins, being the fresher.
 inline constexpr const char* kFirstLoadView =
     "CREATE OR REPLACE TEMP VIEW esim_first_load AS SELECT " ESIM_TYPED_COLUMNS
-    ", raw::jsonb AS raw, fingerprint FROM esim_staging";
+    ", raw::jsonb AS raw, " ESIM_AFTER_RAW " FROM esim_staging";
 inline constexpr const char* kDedupedFirstLoadView =
     "CREATE OR REPLACE TEMP VIEW esim_first_load AS SELECT DISTINCT ON (id) " ESIM_TYPED_COLUMNS
-    ", raw::jsonb AS raw, fingerprint FROM esim_staging ORDER BY id, seq DESC";
+    ", raw::jsonb AS raw, " ESIM_AFTER_RAW " FROM esim_staging ORDER BY id, seq DESC";
 
 // The staged rows that differ, typed (and their JSON parsed) once for every statement after.
 inline constexpr const char* kPickChanged =
     "INSERT INTO esim_changed SELECT " ESIM_TYPED_COLUMNS
-    ", raw::jsonb, fingerprint FROM esim_diff WHERE seq IS NOT NULL";
+    ", raw::jsonb, " ESIM_AFTER_RAW " FROM esim_diff WHERE seq IS NOT NULL";
 
+#undef ESIM_AFTER_RAW
 #undef ESIM_TYPED_COLUMNS
 #undef ESIM_MS_TO_TIMESTAMPTZ
 
@@ -82,9 +89,10 @@ inline constexpr const char* kPickChanged =
 // instead of a million.
 inline constexpr const char* kDiff = R"sql(
 INSERT INTO esim_diff (seq, id, known, live, sim, package_template, status, created_ms, activated_ms, expiry_ms, raw,
-                       fingerprint)
+                       fingerprint, stable_fingerprint, data_remaining, voice_remaining, sms_remaining)
 SELECT s.seq, coalesce(s.id, p.id), p.id IS NOT NULL, p.removed_at IS NULL, s.sim, s.package_template, s.status,
-       s.created_ms, s.activated_ms, s.expiry_ms, s.raw, s.fingerprint
+       s.created_ms, s.activated_ms, s.expiry_ms, s.raw, s.fingerprint, s.stable_fingerprint, s.data_remaining,
+       s.voice_remaining, s.sms_remaining
   FROM esim_staging s FULL JOIN esim.packages p ON p.id = s.id
  WHERE CASE WHEN s.id IS NULL THEN p.removed_at IS NULL
             WHEN p.id IS NULL THEN true
@@ -117,21 +125,31 @@ DELETE FROM esim_staging s
 )sql";
 inline constexpr const char* kClearDiff = "TRUNCATE esim_diff";
 
-// Known packages that changed in any field, or came back after removal: rewrite them, keep the
-// row they replace as a version (valid from its updated_at, the pass that made it current, to
-// this pass), and record a transition when the status moved (old to new) or the package
-// reappeared (NULL to new). A fingerprint that differs while the fields and the jsonb are equal
-// (the same JSON written with other whitespace or key order) is only refreshed: nothing changed.
-// All CTEs read the same snapshot, so `versions` still reads the old rows that `rewritten`
-// replaces.
+// Known packages whose text differs (their fingerprint of the whole text did), or that came back
+// after removal. A package changed when it came back, or when its text without the volatile
+// fields ($3, sync.volatile_fields) differs: the stable fingerprint (of that text) says so at
+// once when it is the same; else the typed fields and the jsonb without those fields are
+// compared (the same JSON written with other whitespace or key order is equal there).
+// - changed: rewritten, the row it replaces kept as a version (valid from its updated_at, the
+//   pass that made it current, to this pass), and a transition when the status moved (old to
+//   new) or the package reappeared (NULL to new);
+// - the others (only volatile fields, or only the way the JSON is written): updated in place,
+//   raw, fingerprints and counters, with no version, no transition, and updated_at kept (it
+//   is when the current version began, which packages_as_of reads).
+// Either way a usage counter that moved is a row of the usage series and of its daily rollups
+// (history_sql.h has their shape). All CTEs read the same snapshot, so `versions` still reads
+// the old rows that `rewritten` replaces.
 inline constexpr const char* kApplyChanges = R"sql(
 WITH compared AS (
     SELECT c.*, p.status AS old_status, p.removed_at IS NOT NULL AS reappeared,
            p.sim AS old_sim, p.package_template AS old_package_template, p.created_date AS old_created_date,
            p.activated_date AS old_activated_date, p.expiry_date AS old_expiry_date, p.updated_at AS old_updated_at,
+           p.data_usage_remaining AS old_data, p.voice_usage_remaining AS old_voice, p.sms_usage_remaining AS old_sms,
            p.removed_at IS NOT NULL
-           OR (p.sim, p.package_template, p.status, p.created_date, p.activated_date, p.expiry_date, p.raw)
-              IS DISTINCT FROM (c.sim, c.package_template, c.status, c.created_date, c.activated_date, c.expiry_date, c.raw)
+           OR (p.stable_fingerprint IS DISTINCT FROM c.stable_fingerprint
+               AND (p.sim, p.package_template, p.status, p.created_date, p.activated_date, p.expiry_date, p.raw - $3::text[])
+                   IS DISTINCT FROM
+                   (c.sim, c.package_template, c.status, c.created_date, c.activated_date, c.expiry_date, c.raw - $3::text[]))
            AS differs
       FROM esim_changed c
       JOIN esim.packages p ON p.id = c.id
@@ -142,13 +160,17 @@ WITH compared AS (
        SET sim = c.sim, package_template = c.package_template, status = c.status,
            created_date = c.created_date, activated_date = c.activated_date,
            expiry_date = c.expiry_date, raw = c.raw, raw_fingerprint = c.fingerprint,
+           stable_fingerprint = c.stable_fingerprint, data_usage_remaining = c.data_remaining,
+           voice_usage_remaining = c.voice_remaining, sms_usage_remaining = c.sms_remaining,
            updated_at = $1::timestamptz, removed_at = NULL
       FROM changed c
      WHERE p.id = c.id
     RETURNING 1
-), refingerprinted AS (
+), in_place AS (
     UPDATE esim.packages p
-       SET raw_fingerprint = c.fingerprint
+       SET raw = c.raw, raw_fingerprint = c.fingerprint, stable_fingerprint = c.stable_fingerprint,
+           data_usage_remaining = c.data_remaining, voice_usage_remaining = c.voice_remaining,
+           sms_usage_remaining = c.sms_remaining
       FROM compared c
      WHERE p.id = c.id AND NOT c.differs
 ), versions AS (
@@ -164,31 +186,51 @@ WITH compared AS (
       FROM changed c
      WHERE c.reappeared OR c.old_status IS DISTINCT FROM c.status
     RETURNING old_status
-)
+), used AS (
+    SELECT id, package_template, data_remaining, voice_remaining, sms_remaining,
+           greatest(old_data - data_remaining, 0) AS data_consumed,
+           greatest(old_voice - voice_remaining, 0) AS voice_consumed,
+           greatest(old_sms - sms_remaining, 0) AS sms_consumed
+      FROM compared
+     WHERE (old_data, old_voice, old_sms) IS DISTINCT FROM (data_remaining, voice_remaining, sms_remaining)
+), )sql" ESIM_USAGE_WRITES R"sql(
 SELECT (SELECT count(*) FROM rewritten),
-       (SELECT count(*) FROM transitions WHERE old_status IS NOT NULL)
+       (SELECT count(*) FROM transitions WHERE old_status IS NOT NULL),
+       (SELECT count(*) FROM series)
 )sql";
 
-// Packages never seen before: insert them with a first-sighting transition (NULL to status).
+// Packages never seen before: insert them with a first-sighting transition (NULL to status), and
+// their counters, if they have any, as their first observation in the usage series.
 // %s is the source: esim_changed (new ids among the rows that differ), or esim_first_load.
 #define ESIM_APPLY_INSERTS(source, only_new)                                                     \
   "WITH added AS ("                                                                              \
   "    INSERT INTO esim.packages (id, sim, package_template, status, created_date, activated_date," \
-  "                               expiry_date, raw, raw_fingerprint, first_seen_at, updated_at)"  \
+  "                               expiry_date, raw, raw_fingerprint, stable_fingerprint,"        \
+  "                               data_usage_remaining, voice_usage_remaining, sms_usage_remaining," \
+  "                               first_seen_at, updated_at)"                                    \
   "    SELECT s.id, s.sim, s.package_template, s.status, s.created_date, s.activated_date,"       \
-  "           s.expiry_date, s.raw, s.fingerprint, $1::timestamptz, $1::timestamptz"             \
+  "           s.expiry_date, s.raw, s.fingerprint, s.stable_fingerprint, s.data_remaining,"      \
+  "           s.voice_remaining, s.sms_remaining, $1::timestamptz, $1::timestamptz"              \
   "      FROM " source " s " only_new                                                            \
-  "    RETURNING id, status"                                                                     \
+  "    RETURNING id, status, package_template, data_usage_remaining, voice_usage_remaining,"     \
+  "              sms_usage_remaining"                                                            \
   "), transitions AS ("                                                                          \
   "    INSERT INTO esim.package_status_history (package_id, old_status, new_status, changed_at, run_id)" \
   "    SELECT id, NULL, status, $1::timestamptz, $2::bigint FROM added"                          \
   "    RETURNING 1"                                                                              \
-  ")"                                                                                            \
+  "), used AS ("                                                                                 \
+  "    SELECT id, package_template, data_usage_remaining AS data_remaining,"                     \
+  "           voice_usage_remaining AS voice_remaining, sms_usage_remaining AS sms_remaining,"   \
+  "           NULL::bigint AS data_consumed, NULL::bigint AS voice_consumed, NULL::bigint AS sms_consumed" \
+  "      FROM added"                                                                             \
+  "     WHERE coalesce(data_usage_remaining, voice_usage_remaining, sms_usage_remaining) IS NOT NULL" \
+  "), " ESIM_USAGE_WRITES                                                                        \
   "SELECT count(*) FROM added"
 inline constexpr const char* kApplyInserts =
     ESIM_APPLY_INSERTS("esim_changed", "WHERE NOT EXISTS (SELECT 1 FROM esim.packages p WHERE p.id = s.id)");
 inline constexpr const char* kApplyFirstLoad = ESIM_APPLY_INSERTS("esim_first_load", "");
 #undef ESIM_APPLY_INSERTS
+#undef ESIM_USAGE_WRITES
 
 // Live packages the pass did not list, and whose absence is proven: by a lookup of their SIM
 // (esim_gone), or by a previous complete walk that lacked them too (esim.removal_candidates), when
@@ -247,7 +289,7 @@ UPDATE esim.sync_runs
        updated = $4, unchanged = $5, removed = $6, status_changes = $7, warning = $8,
        listing_attempts = $9, lookups = $10, recovered_by_lookup = $11, removed_by_lookup = $12,
        removed_by_second_walk = $13, removals_deferred = $14, removals_held = $15, lookups_inconclusive = $16,
-       walk_complete = $17
+       walk_complete = $17, usage_changes = $18
  WHERE id = $1
 )sql";
 
@@ -265,10 +307,12 @@ SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
 )sql";
 
 // The history's foreign keys, checked set-wise once per pass instead of by a trigger per row:
-// every transition this pass wrote has its package. Anything else rolls the pass back.
+// every transition this pass wrote has its package. Anything else rolls the pass back. Found by
+// the pass's time ($2; every transition of the pass carries it), through an index: by the run
+// alone it was a scan of the whole history, which grows every day.
 inline constexpr const char* kOrphanTransitions = R"sql(
 SELECT count(*) FROM esim.package_status_history h
- WHERE h.run_id = $1 AND NOT EXISTS (SELECT 1 FROM esim.packages p WHERE p.id = h.package_id)
+ WHERE h.changed_at = $2::timestamptz AND h.run_id = $1 AND NOT EXISTS (SELECT 1 FROM esim.packages p WHERE p.id = h.package_id)
 )sql";
 
 // Candidates proven gone that the previous walk had missed too: no longer counted as waiting.

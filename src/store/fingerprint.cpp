@@ -5,8 +5,9 @@
 
 namespace esim {
 
-std::string fingerprint_uuid(std::string_view raw_json) {
-  const XXH128_hash_t hash = XXH3_128bits_withSeed(raw_json.data(), raw_json.size(), kFingerprintRules);
+namespace {
+
+std::string as_uuid(const XXH128_hash_t& hash) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out(36, '-');
   std::size_t at = 0;
@@ -19,6 +20,27 @@ std::string fingerprint_uuid(std::string_view raw_json) {
   put(hash.high64);
   put(hash.low64);
   return out;
+}
+
+}  // namespace
+
+std::string fingerprint_uuid(std::string_view raw_json) {
+  return as_uuid(XXH3_128bits_withSeed(raw_json.data(), raw_json.size(), kFingerprintRules));
+}
+
+std::string stable_fingerprint_uuid(std::string_view raw_json,
+                                    const std::vector<std::pair<std::uint32_t, std::uint32_t>>& volatile_spans) {
+  if (volatile_spans.empty()) return fingerprint_uuid(raw_json);
+  XXH3_state_t state{};  // zeroed: the reset reads fields before it sets them
+  XXH3_128bits_reset_withSeed(&state, kFingerprintRules);
+  std::size_t from = 0;
+  for (const auto& [at, length] : volatile_spans) {  // in text order, as the parser found them
+    if (at < from || at + static_cast<std::size_t>(length) > raw_json.size()) return fingerprint_uuid(raw_json);
+    XXH3_128bits_update(&state, raw_json.data() + from, at - from);
+    from = at + static_cast<std::size_t>(length);
+  }
+  XXH3_128bits_update(&state, raw_json.data() + from, raw_json.size() - from);
+  return as_uuid(XXH3_128bits_digest(&state));
 }
 
 }  // namespace esim

@@ -6,6 +6,9 @@
 // "compare the fields and the jsonb" (the same JSON may be written with other whitespace).
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
+#include <cstdint>
 
 namespace esim {
 
@@ -16,5 +19,13 @@ inline constexpr unsigned long long kFingerprintRules = 2;  // 2: a sim too long
 
 // "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", PostgreSQL's text form of a uuid.
 std::string fingerprint_uuid(std::string_view raw_json);
+
+// The stable fingerprint: of the text without the values of its volatile fields (the spans the
+// parser noted), so that a pass tells at once "only volatile fields changed" from a change that
+// makes a version. Equal stable fingerprints mean equal text outside those values (a gap is
+// always right after a key's colon, which valid JSON never leaves empty, so two texts cannot
+// meet by shifting a gap); without spans it is the fingerprint of the whole text.
+std::string stable_fingerprint_uuid(std::string_view raw_json,
+                                    const std::vector<std::pair<std::uint32_t, std::uint32_t>>& volatile_spans);
 
 }  // namespace esim

@@ -1,6 +1,7 @@
 #include <spdlog/spdlog.h>
 
 #include "store/apply_sql.h"
+#include "store/history_sql.h"
 #include "store/pg_pass_diff.h"
 #include "store/writer_lock.h"
 #include "util/escape.h"
@@ -31,9 +32,10 @@ PassCounts PgPassDiff::commit(const ApplyOptions& options) {
     tx.exec(apply_sql::kPickChanged);
     tx.exec(apply_sql::kAnalyzeChanged);
     timer.step("pick");
-    pqxx::row changed = tx.exec_params1(apply_sql::kApplyChanges, at, context_.run);
+    pqxx::row changed = tx.exec_params1(apply_sql::kApplyChanges, at, context_.run, context_.volatile_fields);
     counts.updated = changed[0].as<std::int64_t>();
     counts.status_changes = changed[1].as<std::int64_t>();
+    counts.usage_changes = changed[2].as<std::int64_t>();
     timer.step("changes");
     counts.inserted = tx.exec_params1(apply_sql::kApplyInserts, at, context_.run)[0].as<std::int64_t>();
     timer.step("inserts");
@@ -57,10 +59,11 @@ PassCounts PgPassDiff::commit(const ApplyOptions& options) {
   counts.lookups_inconclusive = options.lookups_inconclusive;
   // A first load's transitions come from the very rows it inserted (its INSERT's RETURNING):
   // checking a million of them again would prove nothing new.
-  if (auto orphans = first_load_ ? 0 : tx.exec_params1(apply_sql::kOrphanTransitions, context_.run)[0].as<std::int64_t>();
+  if (auto orphans = first_load_ ? 0 : tx.exec_params1(apply_sql::kOrphanTransitions, context_.run, at)[0].as<std::int64_t>();
       orphans != 0) {
     throw std::runtime_error(std::to_string(orphans) + " transitions of this pass have no package; rolled back");
   }
+  tx.exec_params(history_sql::kRollUpStatusStock, at, context_.run);
   counts.unchanged = counts.packages_seen - counts.inserted - counts.updated;
   // The lock is the session's: if this session is not the one that took it, another
   // esim-sync may be applying a pass too. Roll back rather than write twice.
@@ -74,7 +77,7 @@ PassCounts PgPassDiff::commit(const ApplyOptions& options) {
                  counts.unchanged, counts.removed, counts.status_changes, warning, options.listing_attempts,
                  counts.lookups, counts.recovered_by_lookup, counts.removed_by_lookup,
                  counts.removed_by_second_walk, counts.removals_deferred, !options.apply_removals,
-                 counts.lookups_inconclusive, options.walk_complete);
+                 counts.lookups_inconclusive, options.walk_complete, counts.usage_changes);
   timer.step("checks");
   commit_or_resolve(tx);
   timer.step("commit");

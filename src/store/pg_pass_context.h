@@ -19,6 +19,8 @@ struct PgPassContext {
   // The run's status as another session reads it ("" when it cannot), asked when the
   // connection was lost at the apply's COMMIT.
   std::function<std::string(RunId)> status_after_loss;
+  // sync.volatile_fields as a PostgreSQL text[] literal (history_upkeep.h), for the apply.
+  std::string volatile_fields = "{}";
 };
 
 // One package as a line of esim_staging (in its column order): the walk's sightings and the

@@ -26,7 +26,11 @@ void make_fresh_staging(pqxx::connection& connection) {
 void staging_line(util::CopyLine& line, std::int64_t seq, const Package& p) {
   line.integer(seq).text(p.id).text(p.sim).integer(p.package_template).text(p.status);
   line.integer(p.created_date).integer(p.activated_date).integer(p.expiry_date);
-  line.text(p.raw_json).text(fingerprint_uuid(p.raw_json));
+  // Without volatile fields in the text, the stable fingerprint is the whole text's: hashed once.
+  const std::string fingerprint = fingerprint_uuid(p.raw_json);
+  line.text(p.raw_json).text(fingerprint);
+  line.text(p.volatile_spans.empty() ? fingerprint : stable_fingerprint_uuid(p.raw_json, p.volatile_spans));
+  line.integer(p.data_usage_remaining).integer(p.voice_usage_remaining).integer(p.sms_usage_remaining);
 }
 
 PgPassStaging::PgPassStaging(PgPassContext context)

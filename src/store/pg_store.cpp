@@ -1,5 +1,7 @@
 #include "store/pg_store.h"
 
+#include "store/history_upkeep.h"
+
 #include <unistd.h>
 
 #include <optional>
@@ -140,6 +142,7 @@ std::map<std::string, std::int64_t> PgStore::live_counts() {
 }
 
 RunId PgStore::start_run(TimePoint started_at, std::chrono::seconds interval) {
+  prepare_history(session(), started_at, history_);  // the partition the pass writes to, first
   pqxx::work tx(session(), "start_run");
   RunId run = tx.exec_params1(
                     "INSERT INTO esim.sync_runs (started_at, status, interval_seconds) "
@@ -152,7 +155,8 @@ RunId PgStore::start_run(TimePoint started_at, std::chrono::seconds interval) {
 
 std::unique_ptr<PassStaging> PgStore::open_pass(RunId run) {
   return std::make_unique<PgPassStaging>(
-      PgPassContext{session(), run, holds_writer_lock_, [this](RunId lost) { return run_status_after_loss(lost); }});
+      PgPassContext{session(), run, holds_writer_lock_, [this](RunId lost) { return run_status_after_loss(lost); },
+                    volatile_fields_array(history_)});
 }
 
 std::string PgStore::run_status_after_loss(RunId run) {

@@ -7,6 +7,7 @@
 #include <pqxx/pqxx>
 #include <string>
 
+#include "store/history_policy.h"
 #include "store/migrator.h"
 #include "store/status_report.h"
 #include "store/store.h"
@@ -46,6 +47,8 @@ class PgStore final : public Store {
   void require_utf8();  // MigrationError naming the encoding and the fix, unless UTF-8
   // A reload that keeps the session: the new statement_timeout applies to it from now on.
   void set_statement_timeout(std::chrono::milliseconds timeout);
+  // What the passes keep of the history, and for how long (from the next pass on).
+  void set_history_policy(HistoryPolicy policy) { history_ = std::move(policy); }
   // Live packages by status, for metrics and `esim-sync status`.
   std::map<std::string, std::int64_t> live_counts();
   // The read side for operators (pg_store_reads.cpp). status_report is nullopt before the
@@ -81,6 +84,7 @@ class PgStore final : public Store {
   util::CancelToken::HookId cancel_hook_ = 0;
   bool holds_writer_lock_ = false;  // taken by this pass (and so to be checked at its apply)
   bool clock_skew_told_ = false;    // the local clock's distance from the database's, said once
+  HistoryPolicy history_;
 };
 
 }  // namespace esim

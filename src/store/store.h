@@ -25,6 +25,7 @@ struct PassCounts {
   std::int64_t unchanged = 0;       // listed, identical: not written at all
   std::int64_t removed = 0;         // no longer listed, so removed_at was set
   std::int64_t status_changes = 0;  // listed before and now, with a different status
+  std::int64_t usage_changes = 0;   // listed before and now, with other usage counters (esim.package_usage)
   // How the removals were proven (removed = by_lookup + by_second_walk), and what waits.
   std::int64_t removed_by_lookup = 0;
   std::int64_t removed_by_second_walk = 0;

@@ -316,7 +316,10 @@ TEST_F(PgStoreTest, WithheldRemovalsLeaveAWarningOnTheRun) {
 }
 
 TEST_F(PgStoreTest, FirstLargeLoadEndsWithEveryIndexInPlace) {
-  const std::string indexes = "SELECT string_agg(indexdef, ';' ORDER BY indexname) FROM pg_indexes WHERE schemaname = 'esim'";
+  // Every index but those of the usage series' monthly partitions (and its daily rollup's),
+  // which the pass's upkeep makes for its own month (migration 0010): they are new, not rebuilt.
+  const std::string indexes = "SELECT string_agg(indexdef, ';' ORDER BY indexname) FROM pg_indexes WHERE schemaname = 'esim' "
+                              "AND tablename !~ '^package_usage(_daily)?_[0-9]{4}_[0-9]{2}$'";
   const std::string before = db.scalar(indexes);
   std::vector<Package> all;
   for (int i = 0; i < 6000; ++i) all.push_back(pkg("p" + std::to_string(i), "ACTIVE", "sim" + std::to_string(i)));

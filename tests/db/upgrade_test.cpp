@@ -129,3 +129,110 @@ TEST(Upgrade, Migration6KeepsEveryRowAndVersionsStartFromTheRowsFound) {
                       "ORDER BY package_id, field) FROM esim.package_changes"),
             "a expiry_date 2024-11-02T00:00:00.000Z -> 2024-12-02T00:00:00.000Z, b listed false -> true");
 }
+
+// Migration 0010 upgrades a mirror that release 0.3 (migrations 0001-0009) filled: every row and
+// every version stays, the daily stock reads the same from its new rollup, the counters the rows
+// already hold are typed, and the first passes after it version only what is not volatile.
+TEST(Upgrade, Migration10KeepsEveryVersionAndTheDailyStock) {
+  TestDatabase db;
+  {
+    pqxx::connection c(db.url());
+    const auto& all = esim::embedded_migrations();
+    ASSERT_GE(all.size(), 10u);
+    ASSERT_EQ(std::string(all[9].file_name), "0010_usage_and_growth.sql");
+    esim::migrate(c, std::vector<esim::Migration>(all.begin(), all.begin() + 9));
+  }
+  // What 0.3 wrote: passes on 2024-10-04 and -05; b's expiry extended (a version); c with
+  // counters in raw (an SDK 1.0.10 server), removed on the 5th.
+  db.exec(R"sql(
+INSERT INTO esim.sync_runs (started_at, finished_at, status, packages_seen, inserted, updated, interval_seconds)
+VALUES ('2024-10-04 12:00Z', '2024-10-04 12:00:05Z', 'succeeded', 3, 3, 0, 900),
+       ('2024-10-05 12:00Z', '2024-10-05 12:00:05Z', 'succeeded', 3, 0, 2, 900);
+INSERT INTO esim.packages (id, sim, package_template, status, created_date, activated_date, expiry_date, raw,
+                           raw_fingerprint, first_seen_at, updated_at, removed_at)
+VALUES ('a', '8914a', 7, 'ACTIVE', '2024-09-01Z', NULL, NULL, '{"id":"a","status":"ACTIVE"}', NULL,
+        '2024-10-04 12:00Z', '2024-10-05 12:00Z', NULL),
+       ('b', '8914b', 7, 'ACTIVE', '2024-09-01Z', NULL, '2024-12-01Z', '{"id":"b","status":"ACTIVE","expiry_date":1733011200000}',
+        NULL, '2024-10-04 12:00Z', '2024-10-05 12:00Z', NULL),
+       ('c', '8914c', 8, 'ACTIVE', '2024-09-03Z', NULL, NULL,
+        '{"id":"c","status":"ACTIVE","data_usage_remaining":5000,"voice_usage_remaining":1e2,"sms_usage_remaining":"x"}',
+        NULL, '2024-10-04 12:00Z', '2024-10-04 12:00Z', NULL);
+INSERT INTO esim.package_versions (package_id, sim, package_template, status, created_date, activated_date, expiry_date,
+                                   raw, listed, valid_from, valid_to, run_id)
+VALUES ('a', '8914a', 7, 'NOT_ACTIVE', '2024-09-01Z', NULL, NULL, '{"id":"a","status":"NOT_ACTIVE"}', true,
+        '2024-10-04 12:00Z', '2024-10-05 12:00Z', 2),
+       ('b', '8914b', 7, 'ACTIVE', '2024-09-01Z', NULL, '2024-11-01Z', '{"id":"b","status":"ACTIVE","expiry_date":1730419200000}',
+        true, '2024-10-04 12:00Z', '2024-10-05 12:00Z', 2);
+INSERT INTO esim.package_status_history (package_id, old_status, new_status, changed_at, run_id)
+VALUES ('a', NULL, 'NOT_ACTIVE', '2024-10-04 12:00Z', 1), ('b', NULL, 'ACTIVE', '2024-10-04 12:00Z', 1),
+       ('c', NULL, 'ACTIVE', '2024-10-04 12:00Z', 1), ('a', 'NOT_ACTIVE', 'ACTIVE', '2024-10-05 12:00Z', 2);
+)sql");
+  const auto release3 = column_counts(db);
+  const std::string before = every_row(db, release3);
+  const char* kVersions = "SELECT string_agg(v::text, E'\\n' ORDER BY v::text) FROM esim.package_versions v";
+  const std::string versions_before = db.scalar(kVersions);
+  const char* kStock = "SELECT string_agg(day || ' ' || status || '=' || packages, ', ' ORDER BY day, status) "
+                       "FROM esim.status_counts_daily WHERE day <= '2024-10-07'";
+  const std::string stock_before = db.scalar(kStock);
+  ASSERT_EQ(stock_before, "2024-10-04 ACTIVE=2, 2024-10-04 NOT_ACTIVE=1, 2024-10-05 ACTIVE=3, 2024-10-05 NOT_ACTIVE=0, "
+                          "2024-10-06 ACTIVE=3, 2024-10-06 NOT_ACTIVE=0, 2024-10-07 ACTIVE=3, 2024-10-07 NOT_ACTIVE=0");
+
+  PgStore store(db.url());
+  auto result = store.migrate();
+  ASSERT_EQ(result.applied.size(), esim::embedded_migrations().size() - 9);
+  EXPECT_EQ(result.applied[0], "0010_usage_and_growth.sql");
+  EXPECT_EQ(every_row(db, release3), before);
+  EXPECT_EQ(db.scalar(kVersions), versions_before);
+  EXPECT_EQ(db.scalar(kStock), stock_before);
+  EXPECT_EQ(db.scalar("SELECT concat_ws(',', data_usage_remaining, voice_usage_remaining, "
+                      "coalesce(sms_usage_remaining::text, 'NULL')) FROM esim.packages WHERE id = 'c'"),
+            "5000,100,NULL");
+
+  // Passes after the upgrade: c's counters fall (in place, a row of the series), then a's
+  // status moves as its counters appear (one version, one transition).
+  auto pass = [&](esim::TimePoint at, const Package& changing) {
+    Package a{"a", std::string("8914a"), 7, "ACTIVE", 1725148800000, std::nullopt, std::nullopt,
+              R"({"id":"a","status":"ACTIVE"})"};
+    Package b{"b", std::string("8914b"), 7, "ACTIVE", 1725148800000, std::nullopt, 1733011200000,
+              R"({"id":"b","status":"ACTIVE","expiry_date":1733011200000})"};
+    std::vector<Package> listing{a, b};
+    for (auto& p : listing) {
+      if (p.id == changing.id) p = changing;
+    }
+    if (changing.id == "c") listing.push_back(changing);
+    auto run = store.start_run(at, 900s);
+    auto staging = store.open_pass(run);
+    staging->stage(listing);
+    return esim::PassDiff::apply(esim::PassStaging::diff(std::move(staging)), {at, true, 1, ""});
+  };
+  Package c{"c", std::string("8914c"), 8, "ACTIVE", 1725321600000, std::nullopt, std::nullopt,
+            R"({"id":"c","status":"ACTIVE","data_usage_remaining":4000,"voice_usage_remaining":1e2,"sms_usage_remaining":"x"})"};
+  c.data_usage_remaining = 4000;
+  c.voice_usage_remaining = 100;
+  c.volatile_spans = {{static_cast<std::uint32_t>(c.raw_json.find("4000")), 4}};
+  const auto day8 = esim::TimePoint(std::chrono::hours(24 * 20'004) + 12h);  // 2024-10-08 12:00 UTC
+  auto counts = pass(day8, c);
+  EXPECT_EQ(counts.updated, 0);
+  EXPECT_EQ(counts.usage_changes, 1);
+  EXPECT_EQ(db.scalar(kVersions), versions_before);
+  EXPECT_EQ(db.scalar("SELECT concat_ws(' ', data_usage_remaining, raw->>'data_usage_remaining', esim.utc_text(updated_at)) "
+                      "FROM esim.packages WHERE id = 'c'"),
+            "4000 4000 2024-10-04T12:00:00.000Z");
+  EXPECT_EQ(db.scalar("SELECT string_agg(concat_ws(' ', package_id, data_remaining, voice_remaining), ',') "
+                      "FROM esim.package_usage"),
+            "c 4000 100");
+  EXPECT_EQ(db.scalar("SELECT concat_ws(' ', day, data_remaining, data_consumed) FROM esim.package_usage_daily"),
+            "2024-10-08 4000 1000");
+
+  Package a{"a", std::string("8914a"), 7, "SUSPENDED", 1725148800000, std::nullopt, std::nullopt,
+            R"({"id":"a","status":"SUSPENDED","data_usage_remaining":10})"};
+  a.data_usage_remaining = 10;
+  a.volatile_spans = {{static_cast<std::uint32_t>(a.raw_json.find("10}")), 2}};
+  counts = pass(day8 + 24h, a);
+  EXPECT_EQ(counts.updated, 1);
+  EXPECT_EQ(counts.status_changes, 1);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM esim.package_versions WHERE package_id = 'a'"), "2");
+  EXPECT_EQ(db.scalar("SELECT string_agg(day || ' ' || status || '=' || packages, ', ' ORDER BY day, status) "
+                      "FROM esim.status_counts_daily WHERE day BETWEEN '2024-10-08' AND '2024-10-09' AND packages > 0"),
+            "2024-10-08 ACTIVE=3, 2024-10-09 ACTIVE=2, 2024-10-09 SUSPENDED=1");
+}

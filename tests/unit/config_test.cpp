@@ -425,3 +425,35 @@ TEST(ConfigSchema, TheDatabaseOnlyScopeSkipsTheApiCredentialsByKey) {
   }
   EXPECT_NO_THROW(parse_config("database:\n  url: x\n", "t.yaml", env({}), esim::ConfigScope::kDatabaseOnly));
 }
+
+TEST(Config, HistoryKeysAreReadAndValidated) {
+  const std::string head = "api:\n  api_key: k\n  user_id: u\ndatabase:\n  url: x\nsync:\n";
+  Config defaults = parse_config(head + "  max_repaging: 2\n", "t.yaml", env({}));
+  EXPECT_EQ(esim::volatile_field_list(defaults.sync.volatile_fields),
+            (std::vector<std::string>{"data_usage_remaining", "voice_usage_remaining", "sms_usage_remaining"}));
+  EXPECT_EQ(defaults.sync.usage_retention_days, 400);
+  EXPECT_EQ(defaults.sync.run_retention_days, 400);
+
+  Config c = parse_config(head + "  volatile_fields: data_usage_remaining , time_allowance\n"
+                                 "  usage_retention: 90d\n  run_retention: off\n",
+                          "t.yaml", env({}));
+  EXPECT_EQ(esim::volatile_field_list(c.sync.volatile_fields),
+            (std::vector<std::string>{"data_usage_remaining", "time_allowance"}));
+  EXPECT_EQ(c.sync.usage_retention_days, 90);
+  EXPECT_EQ(c.sync.run_retention_days, 0);
+  const std::string shown = esim::describe_config(c);
+  EXPECT_NE(shown.find("volatile_fields: data_usage_remaining,time_allowance"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("usage_retention: 90d"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("run_retention: off"), std::string::npos) << shown;
+  EXPECT_TRUE(esim::volatile_field_list(parse_config(head + "  volatile_fields: \"\"\n", "t.yaml", env({}))
+                                            .sync.volatile_fields)
+                  .empty());
+
+  EXPECT_TRUE(any_contains(problems(head + "  volatile_fields: x,status\n"),
+                           "test.yaml:7: sync.volatile_fields: \"status\" is a field the mirror types"));
+  EXPECT_TRUE(any_contains(problems(head + "  volatile_fields: x,x\n"), "\"x\" is listed twice"));
+  EXPECT_TRUE(any_contains(problems(head + "  volatile_fields: x,,y\n"), "an empty name"));
+  EXPECT_TRUE(any_contains(problems(head + "  usage_retention: 400\n"),
+                           "test.yaml:7: sync.usage_retention: must be whole days from 1d to 36500d, or off"));
+  EXPECT_TRUE(any_contains(problems(head + "  run_retention: 0d\n"), "sync.run_retention: must be whole days"));
+}
