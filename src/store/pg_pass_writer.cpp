@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "store/apply_sql.h"
+#include "store/change_feed.h"
 #include "store/fingerprint.h"
 #include "store/writer_lock.h"
 #include "util/escape.h"
@@ -253,6 +254,8 @@ PassCounts PgPassWriter::commit(const ApplyOptions& options) {
   if (must_hold_lock_ && !tx.exec_params1(apply_sql::kHoldsWriterLock, kWriterLockKey)[0].as<bool>()) {
     throw std::runtime_error("this session no longer holds the writer lock; rolled back");
   }
+  change_feed::record(tx, at, run_);  // the events consumers follow, and their wake-up
+  timer.step("change feed");
   // The warning may quote an API's error page (a failed lookup): PostgreSQL takes only UTF-8.
   std::optional<std::string> warning;
   if (!options.warning.empty()) warning = util::valid_utf8(options.warning);
