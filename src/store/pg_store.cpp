@@ -9,7 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "store/pg_pass_writer.h"
+#include "store/pg_pass_staging.h"
 #include "store/writer_lock.h"
 
 #include "util/conninfo.h"
@@ -150,9 +150,9 @@ RunId PgStore::start_run(TimePoint started_at, std::chrono::seconds interval) {
   return run;
 }
 
-std::unique_ptr<PassWriter> PgStore::open_pass(RunId run) {
-  return std::make_unique<PgPassWriter>(session(), run, holds_writer_lock_,
-                                        [this](RunId lost) { return run_status_after_loss(lost); });
+std::unique_ptr<PassStaging> PgStore::open_pass(RunId run) {
+  return std::make_unique<PgPassStaging>(
+      PgPassContext{session(), run, holds_writer_lock_, [this](RunId lost) { return run_status_after_loss(lost); }});
 }
 
 std::string PgStore::run_status_after_loss(RunId run) {

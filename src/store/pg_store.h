@@ -33,7 +33,7 @@ class PgStore final : public Store {
   ~PgStore() override;
 
   RunId start_run(TimePoint started_at, std::chrono::seconds interval) override;
-  std::unique_ptr<PassWriter> open_pass(RunId run) override;
+  std::unique_ptr<PassStaging> open_pass(RunId run) override;
   void fail_run(RunId run, const std::string& error) override;
   bool try_lock_writer() override;
   void unlock_writer() override;

@@ -89,16 +89,37 @@ struct ApplyOptions {
   std::function<void()> heartbeat = nullptr;
 };
 
-// The packages of one pass on their way into the database. Nothing of them is visible to
-// readers until commit(), which applies the whole pass in one transaction; destroying the
-// writer without commit() leaves the database as it was.
-class PassWriter {
+// A pass in the store goes through two phases, each an object that the transition out of it
+// consumes, so their order is a fact the compiler checks rather than a rule in a comment:
+//
+//   Store::open_pass -> PassStaging --PassStaging::diff--> PassDiff --PassDiff::apply--> PassCounts
+//
+// Nothing of a pass is visible to readers until apply(), which applies the whole pass in one
+// transaction; destroying either phase instead leaves the database as it was.
+class PassDiff;
+
+// Phase 1, the walk: packages go in as the pager hands them over. Nothing can be asked of the
+// staged listing yet; that is the diff's.
+class PassStaging {
  public:
-  virtual ~PassWriter() = default;
+  virtual ~PassStaging() = default;
   virtual void stage(const std::vector<Package>& packages) = 0;
   // How far the walk got (packages so far), for `status` while the pass runs.
   virtual void record_progress(std::int64_t packages_seen) = 0;
-  virtual StagingSummary summary() = 0;
+  // The walk is over: staging ends (what is left is sent, and nothing more can be staged) and
+  // the staged listing is diffed against the mirror.
+  static std::unique_ptr<PassDiff> diff(std::unique_ptr<PassStaging> staging) { return staging->finish(); }
+
+ private:
+  virtual std::unique_ptr<PassDiff> finish() = 0;
+};
+
+// Phase 2: the staged listing diffed against the mirror. The removal proof asks it questions and
+// adds what the lookups found; then it is applied, once.
+class PassDiff {
+ public:
+  virtual ~PassDiff() = default;
+  virtual const StagingSummary& summary() const = 0;
   // Up to `limit` live packages that the staged listing lacks, in id order.
   virtual std::vector<RemovalCandidate> removal_candidates(std::size_t limit) = 0;
   // Up to `n` ids that this walk saw, of `status` (of any status when empty), picked afresh
@@ -106,10 +127,13 @@ class PassWriter {
   virtual std::vector<std::string> seen_packages(const std::string& status, std::size_t n) = 0;
   // What the lookups found: packages they listed (sightings, staged like the walk's) and the
   // candidates they proved are no longer listed. Returns the summary with both counted.
-  virtual StagingSummary add_proof(const std::vector<Package>& listed, const std::vector<std::string>& gone) = 0;
-  // Diffs the staged packages against the mirror, writes only what changed, records the
-  // transitions, applies the proven removals (unless options say no), remembers the unproven
-  // candidates for the next walk and marks the run succeeded, all in one transaction.
+  virtual const StagingSummary& add_proof(const std::vector<Package>& listed, const std::vector<std::string>& gone) = 0;
+  // Writes only what changed, records the transitions, applies the proven removals (unless
+  // options say no), remembers the unproven candidates for the next walk and marks the run
+  // succeeded, all in one transaction.
+  static PassCounts apply(std::unique_ptr<PassDiff> diff, const ApplyOptions& options) { return diff->commit(options); }
+
+ private:
   virtual PassCounts commit(const ApplyOptions& options) = 0;
 };
 
@@ -132,9 +156,9 @@ class Store {
   // Records a run as 'running' (committed at once, so a crash leaves a trace), with the
   // schedule interval in force, which esim.sync_health judges staleness by.
   virtual RunId start_run(TimePoint started_at, std::chrono::seconds interval) = 0;
-  // Starts a pass's staging afresh (also to page the listing again); the previous writer of
-  // the run must be gone.
-  virtual std::unique_ptr<PassWriter> open_pass(RunId run) = 0;
+  // Starts a pass's staging afresh (also to page the listing again); the previous phase of the
+  // run must be gone.
+  virtual std::unique_ptr<PassStaging> open_pass(RunId run) = 0;
   // Records a run as failed with its error; the pass's data was not applied. Neither this nor
   // abort_run touches a run that is no longer 'running' (its commit went through after all).
   virtual void fail_run(RunId run, const std::string& error) = 0;

@@ -123,7 +123,7 @@ std::string SyncPass::hold_removals(const StagingSummary& staged, PassOutcome& o
 }
 
 std::string SyncPass::deferral_warning(const Walk& walk, const ProofResult& proof, bool complete) {
-  const StagingSummary& staged = walk.staged;
+  const StagingSummary& staged = walk.staged();
   const std::int64_t waiting =
       staged.removal_candidates - staged.proven_gone - (complete ? staged.missed_before : 0);
   if (waiting <= 0) return "";
@@ -156,18 +156,19 @@ PassOutcome SyncPass::run() {
   const auto started = std::chrono::steady_clock::now();
   PassOutcome outcome;
   TimePoint started_at = clock_.now();
-  // 1-3. Take the writer lock, mark dead runs aborted, record this run as running.
+  // The steps are numbered as in ARCHITECTURE.md, "One pass, as a story".
+  // 1. Take the writer lock, check the account, mark dead runs aborted, record this run.
   if (begin(outcome, started_at)) {
     util::LogFields fields{{"run_id", outcome.run}};
     spdlog::info("pass {} started", outcome.run);
     try {
-      Walk walk = walk_listing(outcome);                          // 4. the listing into staging
-      std::string held = hold_removals(walk.staged, outcome);     // 5. the guard: what the walk lost
-      ProofResult proof = held.empty() ? prove_removals(walk, outcome) : ProofResult{};  // 6. lookups
-      decide_removals(walk, proof, std::move(held), outcome);     // 7. deferred, held
-      apply(walk, proof, started_at, outcome);                    // 8. one transaction
+      Walk walk = walk_listing(outcome);                          // 2. the listing into staging; 3. its diff
+      std::string held = hold_removals(walk.staged(), outcome);   // 4. the guard: what the walk lost
+      ProofResult proof = held.empty() ? prove_removals(walk, outcome) : ProofResult{};  // 5. lookups
+      decide_removals(walk, proof, std::move(held), outcome);     //    what is removed now, what waits
+      apply(std::move(walk), proof, started_at, outcome);         // 6. one transaction
     } catch (const std::exception& e) {
-      // A stop request interrupts wherever the pass is: between pages (Cancelled), or inside a
+      // 7. Or fail, having applied nothing. A stop request interrupts wherever the pass is: between pages (Cancelled), or inside a
       // query that the store cancelled (then the database reports "canceling statement").
       if (dynamic_cast<const util::Cancelled*>(&e) != nullptr ||
           (settings_.cancel != nullptr && settings_.cancel->cancelled())) {
@@ -178,7 +179,7 @@ PassOutcome SyncPass::run() {
     }
   }
   outcome.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-  // 9. In `run`, the lock stays with the session: it is the leadership of a standby pair. A
+  // 8. In `run`, the lock stays with the session: it is the leadership of a standby pair. A
   //    pass that was locked out holds nothing to release.
   if (!settings_.hold_writer_lock && outcome.result != PassResult::kLockedOut) release_lock();
   return outcome;
@@ -226,31 +227,31 @@ SyncPass::Walk SyncPass::walk_listing(PassOutcome& outcome) {
   Walk walk;
   OddValues odd_values;  // a few named, the rest counted: a line per package would be 200,000
   for (outcome.listing_attempts = 1;; ++outcome.listing_attempts) {
-    walk.writer.reset();
-    walk.writer = store_.open_pass(outcome.run);
-    Progress progress(outcome.run, *walk.writer);
+    walk.diff.reset();  // the previous walk's phase goes before the next one opens
+    std::unique_ptr<PassStaging> staging = store_.open_pass(outcome.run);
+    Progress progress(outcome.run, *staging);
     walk.paged = Pager(source_, settings_.page_size, settings_.concurrency).run([&](const Page& page) {
       const auto handed = std::chrono::steady_clock::now();
       beat();
       warn_about_unknown_statuses(page.packages);
       if (outcome.listing_attempts == 1) odd_values.add(page.warnings);  // a walk again finds the same
-      walk.writer->stage(page.packages);
+      staging->stage(page.packages);
       progress.page(page, std::chrono::steady_clock::now() - handed);
     });
     const auto walked = std::chrono::steady_clock::now();
     if (outcome.listing_attempts == 1) odd_values.summarise(outcome.run);
-    walk.staged = walk.writer->summary();
+    walk.diff = PassStaging::diff(std::move(staging));
     spdlog::debug("pass {}: {}; summary (the diff) {} ms", outcome.run, progress.breakdown(walked),
                   std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - walked).count());
-    walk.moved = movement(walk.paged, walk.staged);
+    walk.moved = movement(walk.paged, walk.staged());
     if (walk.moved.empty()) break;
     spdlog::info("pass {}: the listing moved while paging ({})", outcome.run, walk.moved);
-    if (walk.staged.removal_candidates <= settings_.max_removal_lookups ||
+    if (walk.staged().removal_candidates <= settings_.max_removal_lookups ||
         outcome.listing_attempts > settings_.max_repaging) {
       break;
     }
     spdlog::warn("pass {}: {} removal candidates, more than sync.max_removal_lookups; paging again", outcome.run,
-                 walk.staged.removal_candidates);
+                 walk.staged().removal_candidates);
   }
   outcome.listing_moved = !walk.moved.empty();
   return walk;
@@ -261,19 +262,19 @@ ProofResult SyncPass::prove_removals(Walk& walk, const PassOutcome& outcome) {
   // has no such package while it finds the packages the walk has just seen. One it finds was
   // skipped by the walk and is applied as seen.
   ProofResult proof;
-  if (walk.staged.removal_candidates == 0) return proof;
+  if (walk.staged().removal_candidates == 0) return proof;
   const auto started = std::chrono::steady_clock::now();
   beat();
-  PassWriter& writer = *walk.writer;
-  proof = RemovalProof(source_, [&writer](const std::string& status, std::size_t n) { return writer.seen_packages(status, n); },
+  PassDiff& diff = *walk.diff;
+  proof = RemovalProof(source_, [&diff](const std::string& status, std::size_t n) { return diff.seen_packages(status, n); },
                        settings_.concurrency, [this] { beat(); })
-              .settle(writer.removal_candidates(static_cast<std::size_t>(settings_.max_removal_lookups)));
+              .settle(diff.removal_candidates(static_cast<std::size_t>(settings_.max_removal_lookups)));
   if (proof.inconclusive > 0) {
     spdlog::warn("pass {}: {} removal lookup(s) proved nothing: {}", outcome.run, proof.inconclusive,
                  proof.why_inconclusive);
   }
   warn_about_unknown_statuses(proof.listed);
-  walk.staged = writer.add_proof(proof.listed, proof.gone);
+  diff.add_proof(proof.listed, proof.gone);
   spdlog::debug("pass {}: proof {} ms ({} lookups)", outcome.run,
                 std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count(),
                 proof.lookups);
@@ -296,7 +297,7 @@ void SyncPass::decide_removals(const Walk& walk, const ProofResult& proof, std::
   outcome.warning = fmt::format("{}", fmt::join(warnings, "; "));
 }
 
-void SyncPass::apply(Walk& walk, const ProofResult& proof, TimePoint started_at, PassOutcome& outcome) {
+void SyncPass::apply(Walk walk, const ProofResult& proof, TimePoint started_at, PassOutcome& outcome) {
   beat();
   ApplyOptions apply{started_at, outcome.removals_applied, outcome.listing_attempts, outcome.warning};
   apply.lookups = proof.lookups;
@@ -306,15 +307,16 @@ void SyncPass::apply(Walk& walk, const ProofResult& proof, TimePoint started_at,
   apply.heartbeat = [this] {
     if (settings_.heartbeat) settings_.heartbeat();
   };
-  outcome.counts = walk.writer->commit(apply);
+  const StagingSummary staged = walk.staged();  // the diff goes with the apply
+  outcome.counts = PassDiff::apply(std::move(walk.diff), apply);
   outcome.result = PassResult::kSucceeded;
   // A first load finds duplicates only as it inserts (the summary of an empty mirror assumes none).
   // Not after lookups: they stage every package of a SIM, the walk's own sightings included, and
   // the summary that counted them was a diff, whose distinct ids are exact.
-  if (!outcome.listing_moved && proof.listed.empty() && outcome.counts.packages_seen != walk.staged.rows) {
+  if (!outcome.listing_moved && proof.listed.empty() && outcome.counts.packages_seen != staged.rows) {
     outcome.listing_moved = true;
     spdlog::info("pass {}: the listing moved while paging ({} package(s) came twice)", outcome.run,
-                 walk.staged.rows - outcome.counts.packages_seen);
+                 staged.rows - outcome.counts.packages_seen);
   }
   const PassCounts& c = outcome.counts;
   util::LogFields fields{{"packages_seen", c.packages_seen}, {"inserted", c.inserted}, {"updated", c.updated},
@@ -364,7 +366,7 @@ void SyncPass::record_failure(PassOutcome& outcome, const std::exception& e) {
 
 // Says how a long walk is going: a log line and the run row's packages_seen, every few
 // seconds (the row in a short transaction of its own, so `status` shows a running pass).
-SyncPass::Progress::Progress(RunId run, PassWriter& writer) : run_(run), writer_(writer) {}
+SyncPass::Progress::Progress(RunId run, PassStaging& staging) : run_(run), store_(staging) {}
 
 void SyncPass::Progress::page(const Page& page, std::chrono::steady_clock::duration staging) {
   ++pages_;
@@ -378,7 +380,7 @@ void SyncPass::Progress::page(const Page& page, std::chrono::steady_clock::durat
   const double seconds = std::chrono::duration<double>(now - started_).count();
   spdlog::info("pass {}: {} pages, {} packages so far ({:.0f} packages/s)", run_, pages_, packages_,
                static_cast<double>(packages_) / seconds);
-  writer_.record_progress(packages_);
+  store_.record_progress(packages_);
 }
 
 // Where a walk's time went: waiting for pages (the API, or parsing, was slower than staging),

@@ -75,19 +75,19 @@ class SyncPass {
   PassOutcome run();
 
  private:
-  // One walk of the listing, staged, and what it implies.
+  // One walk of the listing, staged and diffed against the mirror: what it implies.
   struct Walk {
-    std::unique_ptr<PassWriter> writer;
+    std::unique_ptr<PassDiff> diff;
     PagerResult paged;
-    StagingSummary staged;
     std::string moved;  // the first sign that the listing moved under it
+    const StagingSummary& staged() const { return diff->summary(); }
     // Ended at an empty page with no sign of movement (and, SyncPass adds, no lookup found a
     // package it lacked): the two-walk rule may count it.
     bool complete() const { return paged.ended_at_empty_page && moved.empty(); }
   };
   class Progress {
    public:
-    Progress(RunId run, PassWriter& writer);
+    Progress(RunId run, PassStaging& staging);
     void page(const Page& page, std::chrono::steady_clock::duration staging);
     std::string breakdown(std::chrono::steady_clock::time_point walked) const;
     std::chrono::steady_clock::time_point started() const { return started_; }
@@ -95,7 +95,7 @@ class SyncPass {
    private:
     static constexpr std::chrono::seconds kEvery{5};
     RunId run_;
-    PassWriter& writer_;
+    PassStaging& store_;  // where the progress is recorded
     std::int64_t pages_ = 0, packages_ = 0;
     std::chrono::microseconds requests_{0}, parsing_{0};
     std::chrono::steady_clock::duration staging_{0};
@@ -110,7 +110,7 @@ class SyncPass {
   std::string hold_removals(const StagingSummary& staged, PassOutcome& outcome) const;
   ProofResult prove_removals(Walk& walk, const PassOutcome& outcome);
   void decide_removals(const Walk& walk, const ProofResult& proof, std::string held, PassOutcome& outcome);
-  void apply(Walk& walk, const ProofResult& proof, TimePoint started_at, PassOutcome& outcome);
+  void apply(Walk walk, const ProofResult& proof, TimePoint started_at, PassOutcome& outcome);
   // The watchdog's ping, and the point where a stop request ends the pass.
   void beat();
 

@@ -51,16 +51,17 @@ class BiViews : public ::testing::Test {
 
   void pass(const std::vector<Package>& packages, esim::TimePoint at, std::chrono::seconds interval = 900s) {
     auto run = store.start_run(at, interval);
-    auto writer = store.open_pass(run);
-    writer->stage(packages);
+    auto staging = store.open_pass(run);
+    staging->stage(packages);
+    auto diff = esim::PassStaging::diff(std::move(staging));
     // Every live package this pass does not list is gone (as a lookup would prove).
     std::vector<std::string> gone;
     for (const auto& row : db.query("SELECT id FROM esim.packages WHERE removed_at IS NULL")) {
       const std::string id = row[0].c_str();
       if (std::none_of(packages.begin(), packages.end(), [&](const Package& p) { return p.id == id; })) gone.push_back(id);
     }
-    writer->add_proof({}, gone);
-    writer->commit({at, true, 1, ""});
+    diff->add_proof({}, gone);
+    esim::PassDiff::apply(std::move(diff), {at, true, 1, ""});
   }
 
   // Runs sql as the read-only role; returns the error text, or "" when it succeeded.

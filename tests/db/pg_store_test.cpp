@@ -42,10 +42,11 @@ class PgStoreTest : public ::testing::Test {
   PassCounts pass(const std::vector<Package>& packages, int when, bool removals = true,
                   const std::vector<std::string>& gone = {}) {
     auto run = store.start_run(at(when), 900s);
-    auto writer = store.open_pass(run);
-    writer->stage(packages);
-    writer->add_proof({}, gone);
-    return writer->commit({at(when), removals, 1, ""});
+    auto staging = store.open_pass(run);
+    staging->stage(packages);
+    auto diff = esim::PassStaging::diff(std::move(staging));
+    diff->add_proof({}, gone);
+    return esim::PassDiff::apply(std::move(diff), {at(when), removals, 1, ""});
   }
 
   // History as "id:old>new" lines in insertion order, NULL shown as -.
@@ -223,9 +224,9 @@ TEST_F(PgStoreTest, UncommittedPassLeavesTheDatabaseAsItWas) {
   pass({pkg("a", "ACTIVE")}, 0);
   auto run = store.start_run(at(60), 900s);
   {
-    auto writer = store.open_pass(run);
-    writer->stage({pkg("a", "TERMINATED"), pkg("new", "ACTIVE")});
-  }  // dropped without commit, as when the API fails halfway
+    auto staging = store.open_pass(run);
+    staging->stage({pkg("a", "TERMINATED"), pkg("new", "ACTIVE")});
+  }  // dropped without an apply, as when the API fails halfway
   store.fail_run(run, "GET ... offset=100: HTTP 500");
   EXPECT_EQ(db.scalar("SELECT status FROM esim.packages WHERE id = 'a'"), "ACTIVE");
   EXPECT_EQ(db.scalar("SELECT count(*) FROM esim.packages"), "1");
@@ -282,20 +283,20 @@ TEST_F(PgStoreTest, ManyPagesAcrossSeveralCopyBatches) {
   std::vector<Package> all;
   for (int i = 0; i < 12'345; ++i) all.push_back(pkg("p" + std::to_string(i), i % 2 ? "ACTIVE" : "NOT_ACTIVE"));
   auto run = store.start_run(at(0), 900s);
-  auto writer = store.open_pass(run);
+  auto staging = store.open_pass(run);
   for (std::size_t i = 0; i < all.size(); i += 100) {
-    writer->stage(std::vector<Package>(all.begin() + i, all.begin() + std::min(all.size(), i + 100)));
+    staging->stage(std::vector<Package>(all.begin() + i, all.begin() + std::min(all.size(), i + 100)));
   }
-  PassCounts c = writer->commit({at(0), true, 1, ""});
+  PassCounts c = esim::PassDiff::apply(esim::PassStaging::diff(std::move(staging)), {at(0), true, 1, ""});
   EXPECT_EQ(c.inserted, 12'345);
   EXPECT_EQ(db.scalar("SELECT count(*) FROM esim.package_status_history"), "12345");
 }
 
 TEST_F(PgStoreTest, SummaryCountsDuplicatesAndRemovalCandidates) {
   pass({pkg("a", "ACTIVE"), pkg("b", "ACTIVE"), pkg("c", "ACTIVE")}, 0);
-  auto writer = store.open_pass(store.start_run(at(60), 900s));
-  writer->stage({pkg("a", "ACTIVE"), pkg("a", "ACTIVE"), pkg("d", "ACTIVE")});
-  esim::StagingSummary s = writer->summary();
+  auto staging = store.open_pass(store.start_run(at(60), 900s));
+  staging->stage({pkg("a", "ACTIVE"), pkg("a", "ACTIVE"), pkg("d", "ACTIVE")});
+  esim::StagingSummary s = esim::PassStaging::diff(std::move(staging))->summary();
   EXPECT_EQ(s.rows, 3);
   EXPECT_EQ(s.distinct_ids, 2);
   EXPECT_EQ(s.removal_candidates, 2);  // b and c
@@ -305,9 +306,9 @@ TEST_F(PgStoreTest, SummaryCountsDuplicatesAndRemovalCandidates) {
 TEST_F(PgStoreTest, WithheldRemovalsLeaveAWarningOnTheRun) {
   pass({pkg("a", "ACTIVE"), pkg("b", "ACTIVE")}, 0);
   auto run = store.start_run(at(60), 900s);
-  auto writer = store.open_pass(run);
-  writer->stage({pkg("a", "ACTIVE")});
-  writer->commit({at(60), false, 3, "removal guard: test"});
+  auto staging = store.open_pass(run);
+  staging->stage({pkg("a", "ACTIVE")});
+  esim::PassDiff::apply(esim::PassStaging::diff(std::move(staging)), {at(60), false, 3, "removal guard: test"});
   EXPECT_EQ(db.scalar("SELECT concat_ws(',', status, removed, listing_attempts, warning, coalesce(error, '-')) "
                       "FROM esim.sync_runs WHERE id = " + std::to_string(run)),
             "succeeded,0,3,removal guard: test,-");

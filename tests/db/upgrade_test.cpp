@@ -111,9 +111,9 @@ TEST(Upgrade, Migration6KeepsEveryRowAndVersionsStartFromTheRowsFound) {
             R"({"id":"c","status":"NOT_ACTIVE"})"};
   const auto at = esim::TimePoint(std::chrono::hours(24 * 20'004) + 12h);  // 2024-10-08 12:00 UTC
   auto run = store.start_run(at, 900s);
-  auto writer = store.open_pass(run);
-  writer->stage({a, b, c});
-  auto counts = writer->commit({at, true, 1, ""});
+  auto staging = store.open_pass(run);
+  staging->stage({a, b, c});
+  auto counts = esim::PassDiff::apply(esim::PassStaging::diff(std::move(staging)), {at, true, 1, ""});
   EXPECT_EQ(counts.updated, 2);
   EXPECT_EQ(counts.unchanged, 1);
   EXPECT_EQ(db.scalar("SELECT string_agg(concat_ws(' ', package_id, listed, esim.utc_text(valid_from), esim.utc_text(valid_to)), ', ' "

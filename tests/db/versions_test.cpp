@@ -74,12 +74,13 @@ class Versions : public ::testing::Test {
   // in model.provable, else left to the two-walk rule.
   std::pair<esim::RunId, PassCounts> pass(const Model& model, esim::TimePoint at) {
     auto run = store.start_run(at, 900s);
-    auto writer = store.open_pass(run);
+    auto staging = store.open_pass(run);
     std::vector<Package> packages;
     for (const auto& [id, p] : model.listed) packages.push_back(p);
-    writer->stage(packages);
-    writer->add_proof({}, std::vector<std::string>(model.provable.begin(), model.provable.end()));
-    return {run, writer->commit({at, true, 1, ""})};
+    staging->stage(packages);
+    auto diff = esim::PassStaging::diff(std::move(staging));
+    diff->add_proof({}, std::vector<std::string>(model.provable.begin(), model.provable.end()));
+    return {run, esim::PassDiff::apply(std::move(diff), {at, true, 1, ""})};
   }
 
   std::map<std::string, State> states() {

@@ -29,14 +29,15 @@ TEST(WriterLock, AnApplyWhoseSessionLostTheLockRollsBack) {
   store.migrate();
   ASSERT_TRUE(store.try_lock_writer());
   auto run = store.start_run(std::chrono::system_clock::now(), std::chrono::seconds(900));
-  auto writer = store.open_pass(run);
-  writer->stage({package("a")});
+  auto staging = store.open_pass(run);
+  staging->stage({package("a")});
+  auto diff = esim::PassStaging::diff(std::move(staging));
   {  // as if the session had been replaced: the lock is gone
     pqxx::nontransaction tx(esim::PgStoreProbe::session(store));
     tx.exec("SELECT pg_advisory_unlock_all()");
   }
   try {
-    writer->commit({std::chrono::system_clock::now(), true, 1, ""});
+    esim::PassDiff::apply(std::move(diff), {std::chrono::system_clock::now(), true, 1, ""});
     FAIL() << "the apply went ahead without the writer lock";
   } catch (const std::exception& e) {
     EXPECT_NE(std::string(e.what()).find("no longer holds the writer lock"), std::string::npos) << e.what();

@@ -141,10 +141,10 @@ class FakeStore : public Store {
     runs_started.push_back(at);
     return static_cast<RunId>(runs_started.size());
   }
-  std::unique_ptr<PassWriter> open_pass(RunId) override {
+  std::unique_ptr<PassStaging> open_pass(RunId) override {
     staged_ids.clear();
     gone_ids.clear();
-    return std::make_unique<Writer>(*this);
+    return std::make_unique<Staging>(*this);
   }
   void fail_run(RunId run, const std::string& error) override { failures.emplace_back(run, error); }
   bool try_lock_writer() override {
@@ -172,13 +172,20 @@ class FakeStore : public Store {
   std::vector<std::pair<RunId, std::string>> aborts;
 
  private:
-  struct Writer : PassWriter {
-    explicit Writer(FakeStore& s) : store(s) {}
+  struct Staging : PassStaging {
+    explicit Staging(FakeStore& s) : store(s) {}
     void stage(const std::vector<Package>& packages) override {
       for (const auto& p : packages) store.staged_ids.push_back(p.id);
     }
     void record_progress(std::int64_t packages_seen) override { store.progress.push_back(packages_seen); }
-    StagingSummary summary() override {
+    std::unique_ptr<PassDiff> finish() override { return std::make_unique<Diff>(store); }
+    FakeStore& store;
+  };
+  struct Diff : PassDiff {
+    explicit Diff(FakeStore& s) : store(s) { take(); }
+    // The live packages the staged ids lack are the candidates; those proven gone, or missed by
+    // an earlier walk, are counted as the store would.
+    void take() {
       std::set<std::string> distinct(store.staged_ids.begin(), store.staged_ids.end());
       StagingSummary s;
       s.rows = static_cast<std::int64_t>(store.staged_ids.size());
@@ -191,8 +198,9 @@ class FakeStore : public Store {
         s.proven_gone += gone ? 1 : 0;
         s.missed_before += !gone && store.missed_before.count(id) ? 1 : 0;
       }
-      return s;
+      summary_ = s;
     }
+    const StagingSummary& summary() const override { return summary_; }
     std::vector<RemovalCandidate> removal_candidates(std::size_t limit) override {
       std::set<std::string> distinct(store.staged_ids.begin(), store.staged_ids.end());
       std::vector<RemovalCandidate> out;
@@ -210,10 +218,11 @@ class FakeStore : public Store {
       }
       return out;
     }
-    StagingSummary add_proof(const std::vector<Package>& listed, const std::vector<std::string>& gone) override {
-      stage(listed);
+    const StagingSummary& add_proof(const std::vector<Package>& listed, const std::vector<std::string>& gone) override {
+      for (const auto& p : listed) store.staged_ids.push_back(p.id);
       store.gone_ids.insert(store.gone_ids.end(), gone.begin(), gone.end());
-      return summary();
+      take();
+      return summary_;
     }
     PassCounts commit(const ApplyOptions& options) override {
       if (store.fail_on_commit) throw std::runtime_error("could not serialize access");
@@ -223,6 +232,7 @@ class FakeStore : public Store {
       return counts;
     }
     FakeStore& store;
+    StagingSummary summary_;
   };
 };
 

@@ -1,0 +1,152 @@
+#include <spdlog/spdlog.h>
+
+#include "store/apply_sql.h"
+#include "store/change_feed.h"
+#include "store/pg_pass_diff.h"
+#include "store/writer_lock.h"
+#include "util/escape.h"
+#include "util/step_timer.h"
+#include "util/time_format.h"
+
+// The apply: the last step of a pass in PostgreSQL, one transaction (ARCHITECTURE.md, step 6).
+namespace esim {
+
+namespace {
+
+// A first load of at least this many rows drops the secondary indexes and builds them after
+// the data: cheaper than maintaining them row by row, but not for a handful of rows.
+constexpr std::int64_t kRebuildIndexesFrom = 5000;
+
+}  // namespace
+
+PassCounts PgPassDiff::commit(const ApplyOptions& options) {
+  const std::string at = util::format_utc_iso8601(options.seen_at);
+  PassCounts counts;
+  util::StepTimer timer(options.heartbeat);
+  pqxx::work tx(context_.connection, "apply_pass");
+  counts.packages_seen = summary_.distinct_ids;
+  if (first_load_) {
+    counts.inserted = load_first(tx, at, timer);
+    counts.packages_seen = counts.inserted;  // duplicates counted once
+  } else {
+    tx.exec(apply_sql::kPickChanged);
+    tx.exec(apply_sql::kAnalyzeChanged);
+    timer.step("pick");
+    pqxx::row changed = tx.exec_params1(apply_sql::kApplyChanges, at, context_.run);
+    counts.updated = changed[0].as<std::int64_t>();
+    counts.status_changes = changed[1].as<std::int64_t>();
+    timer.step("changes");
+    counts.inserted = tx.exec_params1(apply_sql::kApplyInserts, at, context_.run)[0].as<std::int64_t>();
+    timer.step("inserts");
+  }
+  // The summary already counted the candidates under the writer lock: none, nothing to scan for.
+  // What an earlier walk lacked proves something only next to a complete walk; a held pass
+  // (its walk lost too much to be believed) is no walk to count on either way.
+  const bool second_walk_counts = options.walk_complete && options.apply_removals;
+  const std::int64_t provable = summary_.proven_gone + (second_walk_counts ? summary_.missed_before : 0);
+  if (options.apply_removals && provable > 0) {
+    pqxx::row gone = tx.exec_params1(apply_sql::kApplyRemovals, at, context_.run, second_walk_counts);
+    counts.removed = gone[0].as<std::int64_t>();
+    counts.removed_by_lookup = gone[1].as<std::int64_t>();
+    counts.removed_by_second_walk = counts.removed - counts.removed_by_lookup;
+    timer.step("removals");
+  }
+  counts.removals_deferred = summary_.removal_candidates - counts.removed;
+  remember_candidates(tx, at, second_walk_counts ? counts.removals_deferred : 0);
+  counts.lookups = options.lookups;
+  counts.recovered_by_lookup = options.recovered_by_lookup;
+  counts.lookups_inconclusive = options.lookups_inconclusive;
+  // A first load's transitions come from the very rows it inserted (its INSERT's RETURNING):
+  // checking a million of them again would prove nothing new.
+  if (auto orphans = first_load_ ? 0 : tx.exec_params1(apply_sql::kOrphanTransitions, context_.run)[0].as<std::int64_t>();
+      orphans != 0) {
+    throw std::runtime_error(std::to_string(orphans) + " transitions of this pass have no package; rolled back");
+  }
+  counts.unchanged = counts.packages_seen - counts.inserted - counts.updated;
+  // The lock is the session's: if this session is not the one that took it, another
+  // esim-sync may be applying a pass too. Roll back rather than write twice.
+  if (context_.must_hold_lock && !tx.exec_params1(apply_sql::kHoldsWriterLock, kWriterLockKey)[0].as<bool>()) {
+    throw std::runtime_error("this session no longer holds the writer lock; rolled back");
+  }
+  change_feed::record(tx, at, context_.run);  // the events consumers follow, and their wake-up
+  timer.step("change feed");
+  // The warning may quote an API's error page (a failed lookup): PostgreSQL takes only UTF-8.
+  std::optional<std::string> warning;
+  if (!options.warning.empty()) warning = util::valid_utf8(options.warning);
+  tx.exec_params(apply_sql::kFinishRun, context_.run, counts.packages_seen, counts.inserted, counts.updated,
+                 counts.unchanged, counts.removed, counts.status_changes, warning, options.listing_attempts,
+                 counts.lookups, counts.recovered_by_lookup, counts.removed_by_lookup,
+                 counts.removed_by_second_walk, counts.removals_deferred, !options.apply_removals,
+                 counts.lookups_inconclusive, options.walk_complete);
+  timer.step("checks");
+  commit_or_resolve(tx);
+  timer.step("commit");
+  spdlog::debug("apply: {}; staging took {} ms in {} COPY batches, the diff {} ms", timer.report(),
+                staged_.copy_ms, staged_.copy_batches, diff_ms_);
+  return counts;
+}
+
+// The COMMIT went out and the connection died before its answer came: the pass may or may not
+// be in. The run row was marked succeeded in this very transaction, so whether it says so now
+// is the answer; a guess either way would record transitions as failed, or lose them.
+void PgPassDiff::commit_or_resolve(pqxx::work& tx) {
+  try {
+    tx.commit();
+  } catch (const pqxx::in_doubt_error& e) {
+    const std::string status = context_.status_after_loss ? context_.status_after_loss(context_.run) : "";
+    if (status != "succeeded") {
+      throw std::runtime_error(std::string(e.what()) + (status.empty() ? " (and the run could not be read to tell)"
+                                                                       : " (the run is '" + status + "': not applied)"));
+    }
+    spdlog::warn("pass {}: the connection was lost while committing; the run row says the pass was applied", context_.run);
+  }
+}
+
+// A first load: every staged package straight into the empty mirror, with its first-sighting
+// transition, and the secondary indexes built once after the data instead of row by row.
+// Duplicates (the listing shifted while paging) meet the primary key; then the load is taken
+// again with each id's last sighting, which costs a sort that the usual load never pays.
+std::int64_t PgPassDiff::load_first(pqxx::work& tx, const std::string& at, util::StepTimer& timer) {
+  std::vector<std::string> rebuild;
+  if (empty_history_ && staged_.rows >= kRebuildIndexesFrom) {
+    tx.exec("SET LOCAL maintenance_work_mem = '256MB'");
+    for (const auto& index : tx.exec(apply_sql::kSecondaryIndexes)) {
+      tx.exec("DROP INDEX " + index[0].as<std::string>());
+      rebuild.push_back(index[1].as<std::string>());
+    }
+  }
+  std::int64_t inserted = 0;
+  tx.exec(apply_sql::kFirstLoadView);
+  // A savepoint by hand: libpqxx 6.4's subtransaction left the transaction aborted here.
+  bool duplicates = false;
+  tx.exec("SAVEPOINT first_load");
+  try {
+    inserted = tx.exec_params1(apply_sql::kApplyFirstLoad, at, context_.run)[0].as<std::int64_t>();
+    tx.exec("RELEASE SAVEPOINT first_load");
+  } catch (const pqxx::unique_violation&) {
+    tx.exec("ROLLBACK TO SAVEPOINT first_load");
+    duplicates = true;
+  }
+  if (duplicates) {
+    tx.exec(apply_sql::kDedupedFirstLoadView);
+    inserted = tx.exec_params1(apply_sql::kApplyFirstLoad, at, context_.run)[0].as<std::int64_t>();
+  }
+  timer.step("inserts");
+  for (const std::string& definition : rebuild) tx.exec(definition);
+  if (!rebuild.empty()) timer.step("index builds");
+  // Statistics for the planner now, not when autovacuum gets round to it: the next pass's
+  // queries by status were planned for an empty table and took a second each at a million.
+  tx.exec("ANALYZE esim.packages");
+  timer.step("analyze");
+  return inserted;
+}
+
+// The two-walk rule's memory, kept only while there is something to remember: a pass with
+// no candidates over an empty table writes nothing here. Candidates listed again (or removed)
+// are forgotten by any pass; only a complete walk remembers new ones (still_missing 0 else).
+void PgPassDiff::remember_candidates(pqxx::work& tx, const std::string& at, std::int64_t still_missing) {
+  if (tx.exec1(apply_sql::kAnyRemembered)[0].as<bool>()) tx.exec(apply_sql::kForgetCandidates);
+  if (still_missing > 0) tx.exec_params(apply_sql::kRememberCandidates, at, context_.run);
+}
+
+}  // namespace esim

@@ -1,0 +1,28 @@
+#pragma once
+// What both phases of a pass in PostgreSQL (PgPassStaging, PgPassDiff) work with: the session,
+// the run, and how the apply checks its lock and resolves a commit lost in flight.
+#include <functional>
+#include <string>
+
+#include <pqxx/pqxx>
+
+#include "store/store.h"
+#include "util/copy_text.h"
+
+namespace esim {
+
+struct PgPassContext {
+  pqxx::connection& connection;
+  RunId run;
+  // The pass took the writer lock, so its apply checks that it still holds it.
+  bool must_hold_lock;
+  // The run's status as another session reads it ("" when it cannot), asked when the
+  // connection was lost at the apply's COMMIT.
+  std::function<std::string(RunId)> status_after_loss;
+};
+
+// One package as a line of esim_staging (in its column order): the walk's sightings and the
+// lookups' are staged alike.
+void staging_line(util::CopyLine& line, std::int64_t seq, const Package& package);
+
+}  // namespace esim
