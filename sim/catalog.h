@@ -87,6 +87,9 @@ class Catalog {
   // Moves `fraction` of the packages one lifecycle step, adds new ones at the front of the
   // listing and lets a few vanish.
   ChurnStats churn(double fraction);
+  // Extends the expiry of this share of the ACTIVE packages by `days` (a top-up); returns how
+  // many. Defined in sim/topups.cpp.
+  int top_up(double fraction, int days);
 
   bool set_status(const std::string& id, const std::string& status);
   bool hide(const std::string& id);    // no longer listed

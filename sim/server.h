@@ -51,6 +51,7 @@ struct ServerOptions {
   int past_end_status = 0;          // an unfiltered request past the last package answers this (0: [])
   std::int64_t max_offset = 0;      // an unfiltered request from this offset on answers 400 (0: none)
   bool wrapped_package = false;     // GET /packages/{id} answers {"package": {...}}, not the bare object
+  bool sdk_templates = false;       // GET /package-templates in the SDK 1.0.10 shape, not the REST doc's
   // A second account on the same server: its user id (same key), and its own packages.
   std::string other_user_id;
 };

@@ -3,17 +3,20 @@
 // events that consumers follow with esim.changes_since, the daily stock per plan, and the
 // NOTIFY that wakes them. See docs/bi.md, "Following changes".
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include <pqxx/pqxx>
 
+#include "domain/package_template.h"
 #include "store/store.h"
 
 namespace esim::change_feed {
 
-// Writes the events of the packages the pass `run` (stamped `at`) changed, and notifies
-// esim_changes if there were any (or if `other_changes`, e.g. templates, were written).
-// Returns the number of package events.
-std::int64_t record(pqxx::work& tx, const std::string& at, RunId run, std::int64_t other_changes = 0);
+// Applies the pass's walk of the plan catalogue, if it made one (its events come first), writes
+// the events of the packages the pass `run` (stamped `at`) changed, and notifies esim_changes
+// if there were any. Returns the number of events.
+std::int64_t record(pqxx::work& tx, const std::string& at, RunId run,
+                    const std::optional<TemplateListing>& templates = std::nullopt);
 
 }  // namespace esim::change_feed

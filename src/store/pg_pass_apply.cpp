@@ -68,7 +68,7 @@ PassCounts PgPassDiff::commit(const ApplyOptions& options) {
   if (context_.must_hold_lock && !tx.exec_params1(apply_sql::kHoldsWriterLock, kWriterLockKey)[0].as<bool>()) {
     throw std::runtime_error("this session no longer holds the writer lock; rolled back");
   }
-  change_feed::record(tx, at, context_.run);  // the events consumers follow, and their wake-up
+  change_feed::record(tx, at, context_.run, options.templates);  // the events consumers follow, and their wake-up
   timer.step("change feed");
   // The warning may quote an API's error page (a failed lookup): PostgreSQL takes only UTF-8.
   std::optional<std::string> warning;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "domain/package.h"
+#include "domain/package_template.h"
 
 namespace esim {
 
@@ -87,6 +88,8 @@ struct ApplyOptions {
   bool walk_complete = true;
   // Called between the apply's statements: a long apply still feeds the watchdog.
   std::function<void()> heartbeat = nullptr;
+  // A walk of the plan catalogue to apply with the pass (sync.templates_every); none: not walked.
+  std::optional<TemplateListing> templates = std::nullopt;
 };
 
 // A pass in the store goes through two phases, each an object that the transition out of it
