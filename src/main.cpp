@@ -85,6 +85,9 @@ int main(int argc, char** argv) {
   CLI::App* check = add("check-config", "Validate the configuration and print it, secrets redacted");
   bool check_connect = false;
   check->add_flag("--connect", check_connect, "Also reach the database and one page of the API, and report both");
+  bool check_keys = false;
+  check->add_flag("--keys", check_keys,
+                  "List every key a configuration may set (type, default, when a reload applies it), read no file");
   CLI::App* status = add("status", "Show the last passes and the live packages by status, from the database");
   int status_passes = 10;
   status->add_option("-n,--passes", status_passes, "How many passes to list")->check(CLI::Range(1, 1000))
@@ -120,6 +123,7 @@ int main(int argc, char** argv) {
   if (*once) return esim::command_once(config_path, allow_mass_removal, adopt_account);
   if (*run) return esim::command_run(config_path);
   if (*migrate) return esim::command_migrate(config_path);
+  if (*check && check_keys) return esim::command_config_keys();
   if (*check) return esim::command_check_config(config_path, check_connect);
   if (*fetch) return esim::command_fetch(config_path, fetch_options);
   if (*status) return esim::command_status(config_path, status_passes);

@@ -58,6 +58,11 @@ bool migrate_or_log(PgStore& store, const Config& config) {
 
 }  // namespace
 
+int command_config_keys() {
+  std::cout << describe_config_keys();
+  return exit_code::kOk;
+}
+
 int command_check_config(const std::string& config_path, bool connect) {
   std::optional<Config> config = load_or_explain(config_path);
   if (!config) return exit_code::kBadConfig;

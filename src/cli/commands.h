@@ -9,6 +9,8 @@ namespace esim {
 
 // connect: also reach the database and one page of the API, and report both.
 int command_check_config(const std::string& config_path, bool connect = false);
+// check-config --keys: the configuration schema, a key a line.
+int command_config_keys();
 int command_migrate(const std::string& config_path);
 // allow_mass_removal: apply removals even above sync.max_removed_fraction (an operator's call).
 int command_once(const std::string& config_path, bool allow_mass_removal = false, bool adopt_account = false);

@@ -7,29 +7,26 @@
 #include <cstring>
 #include <fstream>
 #include <regex>
-#include <sys/stat.h>
-#include <functional>
-#include <map>
 #include <sstream>
+#include <sys/stat.h>
 
 #include "config/base_url.h"
+#include "config/config_schema.h"
 #include "util/duration.h"
-#include "util/redact.h"
-#include "util/size.h"
 #include "util/edit_distance.h"
+#include "util/size.h"
 
 namespace esim {
 
 namespace {
 
 // "unknown key", and the nearest known key when one is at most two edits away.
-template <typename Map>
-std::string unknown_key(const std::string& key, const std::string& prefix, const Map& known) {
+std::string unknown_key(const std::string& key, const std::string& prefix, const std::vector<std::string>& known) {
   std::string closest;
   std::size_t best = 3;
-  for (const auto& entry : known) {
-    const std::size_t d = util::edit_distance(key, entry.first);
-    if (d < best) best = d, closest = entry.first;
+  for (const auto& name : known) {
+    const std::size_t d = util::edit_distance(key, name);
+    if (d < best) best = d, closest = name;
   }
   return closest.empty() ? "unknown key" : "unknown key; did you mean " + prefix + closest + "?";
 }
@@ -40,8 +37,14 @@ std::string join_lines(const std::vector<std::string>& lines) {
   return out;
 }
 
-// Walks the YAML tree section by section, collecting every problem instead of stopping at
-// the first, so an operator fixes a file in one round.
+// A problem and the key it is about, so that a scope can leave out the keys it does not need.
+struct Problem {
+  std::string key;
+  std::string text;  // "file:line: key: message"
+};
+
+// Reads values by the schema, collecting every problem instead of stopping at the first, so
+// an operator fixes a file in one round.
 class ConfigReader {
  public:
   ConfigReader(std::string source, const util::EnvLookup& env) : source_(std::move(source)), env_(env) {}
@@ -49,26 +52,7 @@ class ConfigReader {
   void problem(const YAML::Node& at, const std::string& key, const std::string& message) {
     std::string where = source_;
     if (at.IsDefined() && at.Mark().line >= 0) where += ":" + std::to_string(at.Mark().line + 1);
-    problems_.push_back(where + ": " + key + ": " + message);
-  }
-
-  // A section handler takes (key path, value node) for each known key.
-  using Field = std::function<void(const std::string& key, const YAML::Node& value)>;
-
-  void section(const YAML::Node& root, const std::string& name,
-               const std::map<std::string, Field>& fields) {
-    YAML::Node node = root[name];
-    if (!node.IsDefined() || node.IsNull()) return;
-    if (!node.IsMap()) return problem(node, name, "must be a mapping");
-    for (const auto& entry : node) {
-      std::string key = entry.first.as<std::string>();
-      auto field = fields.find(key);
-      if (field == fields.end()) {
-        problem(entry.first, name + "." + key, unknown_key(key, name + ".", fields));
-        continue;
-      }
-      field->second(name + "." + key, entry.second);
-    }
+    problems_.push_back({key, where + ": " + key + ": " + message});
   }
 
   // A scalar with ${VAR}s expanded; nullopt (and a problem) when that is impossible.
@@ -90,82 +74,175 @@ class ConfigReader {
     return expanded.value;
   }
 
-  // Returns false when the value could not be read (the problem is already recorded).
-  bool string_field(const std::string& key, const YAML::Node& node, std::string& out) {
-    auto value = scalar(key, node);
-    if (value) out = *value;
-    return value.has_value();
+  // One key's value into the config, as its row says. False when it could not be read (the
+  // problem is recorded).
+  bool read(const ConfigKey& key, const YAML::Node& node, Config& config) {
+    std::optional<std::string> value = scalar(key.name, node);
+    if (!value) return false;
+    const std::string why = std::visit([&](auto target) { return convert(key, *value, target(config)); }, key.target);
+    if (!why.empty()) problem(node, key.name, why);
+    return why.empty();
   }
 
-  void int_field(const std::string& key, const YAML::Node& node, int& out, int min, int max) {
-    auto value = scalar(key, node);
-    if (!value) return;
-    try {
-      std::size_t used = 0;
-      long parsed = std::stol(*value, &used);
-      if (used != value->size()) throw std::invalid_argument("trailing text");
-      if (parsed < min || parsed > max) {
-        return problem(node, key, "must be between " + std::to_string(min) + " and " +
-                                      std::to_string(max) + ", got " + *value);
-      }
-      out = static_cast<int>(parsed);
-    } catch (const std::exception&) {
-      problem(node, key, "must be a whole number, got \"" + *value + "\"");
-    }
-  }
-
-  void duration_field(const std::string& key, const YAML::Node& node,
-                      std::chrono::milliseconds& out, std::chrono::milliseconds min) {
-    auto value = scalar(key, node);
-    if (!value) return;
-    auto parsed = util::parse_duration(*value);
-    if (!parsed) {
-      return problem(node, key, "must be a duration such as 30s, 15m or 1h, got \"" + *value + "\"");
-    }
-    if (*parsed < min) {
-      return problem(node, key, "must be at least " + util::format_duration(min) + ", got " + *value);
-    }
-    out = *parsed;
-  }
-
-  void size_field(const std::string& key, const YAML::Node& node, std::uint64_t& out, std::uint64_t min) {
-    auto value = scalar(key, node);
-    if (!value) return;
-    auto parsed = util::parse_size(*value);
-    if (!parsed) return problem(node, key, "must be a size such as 512KiB or 64MiB, got \"" + *value + "\"");
-    if (*parsed < min) return problem(node, key, "must be at least " + util::format_size(min) + ", got " + *value);
-    out = *parsed;
-  }
-
-  void bool_field(const std::string& key, const YAML::Node& node, bool& out) {
-    auto value = scalar(key, node);
-    if (!value) return;
-    if (*value == "true") out = true;
-    else if (*value == "false") out = false;
-    else problem(node, key, "must be true or false, got \"" + *value + "\"");
-  }
-
-  void fraction_field(const std::string& key, const YAML::Node& node, double& out) {
-    auto value = scalar(key, node);
-    if (!value) return;
-    try {
-      std::size_t used = 0;
-      double parsed = std::stod(*value, &used);
-      if (used != value->size() || !(parsed >= 0.0 && parsed <= 1.0)) throw std::invalid_argument("range");
-      out = parsed;
-    } catch (const std::exception&) {
-      problem(node, key, "must be a number from 0 to 1, got \"" + *value + "\"");
-    }
-  }
-
-  const std::vector<std::string>& problems() const { return problems_; }
-  const std::string& source() const { return source_; }
+  std::vector<Problem>& problems() { return problems_; }
 
  private:
+  // Each returns why the text is refused, "" when it was stored.
+  static std::string convert(const ConfigKey& key, std::string& text, std::string& out) {
+    if (key.check != nullptr) {
+      if (std::string why = key.check(text); !why.empty()) return why;
+    }
+    out = text;
+    return "";
+  }
+  static std::string convert(const ConfigKey& key, const std::string& text, int& out) {
+    try {
+      std::size_t used = 0;
+      const long parsed = std::stol(text, &used);
+      if (used != text.size()) throw std::invalid_argument("trailing text");
+      if (parsed < key.min || parsed > key.max) {
+        return "must be between " + std::to_string(key.min) + " and " + std::to_string(key.max) + ", got " + text;
+      }
+      out = static_cast<int>(parsed);
+      return "";
+    } catch (const std::exception&) {
+      return "must be a whole number, got \"" + text + "\"";
+    }
+  }
+  static std::string convert(const ConfigKey& key, const std::string& text, std::chrono::milliseconds& out) {
+    const auto parsed = util::parse_duration(text);
+    if (!parsed) return "must be a duration such as 30s, 15m or 1h, got \"" + text + "\"";
+    const std::chrono::milliseconds least(key.min);
+    if (*parsed < least) return "must be at least " + util::format_duration(least) + ", got " + text;
+    out = *parsed;
+    return "";
+  }
+  static std::string convert(const ConfigKey& key, const std::string& text, std::uint64_t& out) {
+    const auto parsed = util::parse_size(text);
+    if (!parsed) return "must be a size such as 512KiB or 64MiB, got \"" + text + "\"";
+    const auto least = static_cast<std::uint64_t>(key.min);
+    if (*parsed < least) return "must be at least " + util::format_size(least) + ", got " + text;
+    out = *parsed;
+    return "";
+  }
+  static std::string convert(const ConfigKey&, const std::string& text, bool& out) {
+    if (text != "true" && text != "false") return "must be true or false, got \"" + text + "\"";
+    out = text == "true";
+    return "";
+  }
+  static std::string convert(const ConfigKey&, const std::string& text, double& out) {
+    try {
+      std::size_t used = 0;
+      const double parsed = std::stod(text, &used);
+      if (used != text.size() || !(parsed >= 0.0 && parsed <= 1.0)) throw std::invalid_argument("range");
+      out = parsed;
+      return "";
+    } catch (const std::exception&) {
+      return "must be a number from 0 to 1, got \"" + text + "\"";
+    }
+  }
+
   std::string source_;
   const util::EnvLookup& env_;
-  std::vector<std::string> problems_;
+  std::vector<Problem> problems_;
 };
+
+// One reading of a document: the config, its problems, and the nodes that the rules between
+// keys and load_config_file's checks of files point at.
+struct Document {
+  Config config;
+  std::vector<Problem> problems;
+  YAML::Node api_key;       // as written (a literal key draws a warning in a readable file)
+  YAML::Node api_key_file;
+  bool read_key_file = false;  // api.api_key_file names the key: load_config_file reads it
+};
+
+YAML::Node parse_yaml(const std::string& text, const std::string& source) {
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError({source + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                       ": YAML syntax error: " + e.msg});
+  }
+}
+
+// Every key of every section by the schema, then the rules between keys. Reads no file.
+// (root by value: a const node throws on a missing key where a mutable one answers "undefined".)
+Document read_document(YAML::Node root, const std::string& source, const util::EnvLookup& env) {
+  if (!root.IsMap()) {
+    throw ConfigError({source + ": the file must be a YAML mapping with api, database, schedule and logging sections"});
+  }
+  ConfigReader reader(source, env);
+  Document doc;
+  const std::vector<std::string> sections = config_sections();
+  for (const auto& entry : root) {
+    const std::string section = entry.first.as<std::string>();
+    if (std::find(sections.begin(), sections.end(), section) == sections.end()) {
+      reader.problem(entry.first, section, unknown_key(section, "", sections));
+    }
+  }
+  bool api_key_given = false, api_key_readable = false, api_key_file_given = false, api_key_file_readable = false;
+  for (const std::string& section : sections) {
+    YAML::Node node = root[section];
+    if (!node.IsDefined() || node.IsNull()) continue;
+    if (!node.IsMap()) {
+      reader.problem(node, section, "must be a mapping");
+      continue;
+    }
+    std::vector<std::string> known;
+    for (const ConfigKey& key : config_keys()) {
+      if (std::string(key.name).rfind(section + ".", 0) == 0) known.push_back(key.name + section.size() + 1);
+    }
+    for (const auto& entry : node) {
+      const std::string name = section + "." + entry.first.as<std::string>();
+      const ConfigKey* key = find_config_key(name);
+      if (key == nullptr) {
+        reader.problem(entry.first, name, unknown_key(entry.first.as<std::string>(), section + ".", known));
+        continue;
+      }
+      const bool read = reader.read(*key, entry.second, doc.config);
+      if (name == "api.api_key") doc.api_key = entry.second, api_key_given = true, api_key_readable = read;
+      if (name == "api.api_key_file") doc.api_key_file = entry.second, api_key_file_given = true, api_key_file_readable = read;
+    }
+  }
+
+  // Rules between keys, each pointed at the most useful line.
+  const Config& c = doc.config;
+  YAML::Node api = root["api"];
+  if (std::string why = base_url_problem(c.api.base_url, c.api.allow_insecure_http); !why.empty()) {
+    reader.problem(api.IsMap() ? api["base_url"] : api, "api.base_url", why);
+  }
+  if (!c.api.api_key.empty() && !c.api.api_key_file.empty()) {
+    reader.problem(doc.api_key_file, "api.api_key_file", "set either api.api_key or api.api_key_file, not both");
+  } else if (!c.api.api_key_file.empty()) {
+    doc.read_key_file = true;
+  } else if (!api_key_given && !(api_key_file_given && !api_key_file_readable)) {
+    reader.problem(api, "api.api_key", "is required (or api.api_key_file)");  // (an unexpandable file has its problem)
+  } else if (c.api.api_key.empty() && api_key_readable) {
+    reader.problem(doc.api_key, "api.api_key", "must not be empty");
+  }
+  for (const ConfigKey& key : config_keys()) {
+    if (!key.required) continue;
+    const std::string name = key.name;
+    const std::size_t dot = name.find('.');
+    YAML::Node section = root[name.substr(0, dot)];
+    if (!(section.IsMap() && section[name.substr(dot + 1)].IsDefined())) reader.problem(section, name, "is required");
+  }
+  doc.problems = std::move(reader.problems());
+  return doc;
+}
+
+// Throws with the problems the scope needs to hear of, or returns the config.
+Config finish(Document doc, ConfigScope scope) {
+  std::vector<std::string> problems;
+  for (const Problem& p : doc.problems) {
+    const ConfigKey* key = find_config_key(p.key);
+    if (scope == ConfigScope::kDatabaseOnly && key != nullptr && key->needed_by == NeededBy::kApiCommands) continue;
+    problems.push_back(p.text);
+  }
+  if (!problems.empty()) throw ConfigError(problems);
+  return std::move(doc.config);
+}
 
 std::string read_secret_file(const std::string& path, std::string& error) {
   std::ifstream in(path, std::ios::binary);
@@ -198,7 +275,41 @@ std::optional<std::string> passfile_of(const std::string& conninfo) {
   return value;
 }
 
-const std::vector<std::string> kLogLevels = {"trace", "debug", "info", "warn", "error"};
+bool readable_by_others(const std::string& path, mode_t others) {
+  struct stat info {};
+  return stat(path.c_str(), &info) == 0 && (info.st_mode & others);
+}
+
+// What the file system says of the secrets the document names: api.api_key_file's key, and
+// files that others can read (a literal key in the config file itself among them).
+void check_secret_files(Document& doc, const std::string& path) {
+  Config& config = doc.config;
+  if (doc.read_key_file) {
+    std::string error;
+    config.api.api_key = read_secret_file(config.api.api_key_file, error);
+    if (!error.empty()) {
+      const std::string line = doc.api_key_file.Mark().line >= 0 ? ":" + std::to_string(doc.api_key_file.Mark().line + 1) : "";
+      doc.problems.push_back({"api.api_key_file", path + line + ": api.api_key_file: " + error});
+    }
+  }
+  // A literal key (not ${VAR}, not api_key_file) in a file others can read is a leak waiting.
+  if (doc.api_key.IsDefined() && doc.api_key.IsScalar() && doc.api_key.Scalar().find("${") == std::string::npos &&
+      readable_by_others(path, S_IROTH)) {
+    config.warnings.push_back(path + ":" + std::to_string(doc.api_key.Mark().line + 1) +
+                              ": api.api_key is written in a file that every user can read; use ${VAR}, "
+                              "api.api_key_file, or chmod o-r " + path);
+  }
+  // A secret file others can read leaks the same way, wherever the config names it.
+  if (!config.api.api_key_file.empty() && readable_by_others(config.api.api_key_file, S_IROTH)) {
+    config.warnings.push_back("api.api_key_file: " + config.api.api_key_file +
+                              " can be read by every user; chmod o-r " + config.api.api_key_file);
+  }
+  if (auto passfile = passfile_of(config.database.url); passfile && readable_by_others(*passfile, S_IRWXG | S_IRWXO)) {
+    config.warnings.push_back("database.url: the passfile " + *passfile +
+                              " can be read by group or others, and libpq ignores a password file like that; "
+                              "chmod 0600 " + *passfile);
+  }
+}
 
 }  // namespace
 
@@ -211,159 +322,9 @@ std::vector<std::string> Config::secrets() const {
   return out;
 }
 
-namespace {
-
-// The API's credentials, which a database-only command does without.
-bool about_api_secrets(const std::string& problem) {
-  for (const char* key : {": api.api_key:", ": api.api_key_file:", ": api.user_id:"}) {
-    if (problem.find(key) != std::string::npos) return true;
-  }
-  return false;
-}
-
-}  // namespace
-
-Config parse_config(const std::string& yaml_text, const std::string& source_name,
-                    const util::EnvLookup& env, ConfigScope scope) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml_text);
-  } catch (const YAML::ParserException& e) {
-    throw ConfigError({source_name + ":" + std::to_string(e.mark.line + 1) + ":" +
-                       std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg});
-  }
-  ConfigReader reader(source_name, env);
-  Config config;
-  YAML::Node api_key_node, api_key_file_node;
-  bool api_key_given = false, api_key_readable = false, api_key_file_unreadable = false;
-
-  if (!root.IsMap()) {
-    throw ConfigError({source_name + ": the file must be a YAML mapping with api, database, "
-                                     "schedule and logging sections"});
-  }
-  const std::map<std::string, bool> sections = {
-      {"api", true}, {"database", true}, {"schedule", true}, {"logging", true}, {"sync", true}, {"metrics", true}};
-  for (const auto& entry : root) {
-    std::string key = entry.first.as<std::string>();
-    if (!sections.count(key)) reader.problem(entry.first, key, unknown_key(key, "", sections));
-  }
-
-  reader.section(root, "api", {
-      {"base_url", [&](auto& k, auto& v) { reader.string_field(k, v, config.api.base_url); }},
-      {"api_key", [&](auto& k, auto& v) {
-         api_key_node = v;
-         api_key_given = true;
-         api_key_readable = reader.string_field(k, v, config.api.api_key);
-       }},
-      {"api_key_file", [&](auto& k, auto& v) {
-         api_key_file_node = v;
-         api_key_file_unreadable = !reader.string_field(k, v, config.api.api_key_file); }},
-      {"user_id", [&](auto& k, auto& v) { reader.string_field(k, v, config.api.user_id); }},
-      {"page_size", [&](auto& k, auto& v) { reader.int_field(k, v, config.api.page_size, 1, 10000); }},
-      {"timeout", [&](auto& k, auto& v) {
-         reader.duration_field(k, v, config.api.timeout, std::chrono::seconds(1)); }},
-      {"connect_timeout", [&](auto& k, auto& v) {
-         reader.duration_field(k, v, config.api.connect_timeout, std::chrono::milliseconds(100)); }},
-      {"low_speed_limit", [&](auto& k, auto& v) { reader.size_field(k, v, config.api.low_speed_limit, 1); }},
-      {"low_speed_time", [&](auto& k, auto& v) {
-         reader.duration_field(k, v, config.api.low_speed_time, std::chrono::seconds(1)); }},
-      {"max_response_size", [&](auto& k, auto& v) {
-         reader.size_field(k, v, config.api.max_response_size, 1024); }},
-      {"max_retries", [&](auto& k, auto& v) { reader.int_field(k, v, config.api.max_retries, 0, 20); }},
-      {"max_retry_wait", [&](auto& k, auto& v) {
-         reader.duration_field(k, v, config.api.max_retry_wait, std::chrono::milliseconds(0)); }},
-      {"allow_insecure_http", [&](auto& k, auto& v) { reader.bool_field(k, v, config.api.allow_insecure_http); }},
-      {"concurrency", [&](auto& k, auto& v) { reader.int_field(k, v, config.api.concurrency, 1, 64); }},
-      {"rate_limit", [&](auto& k, auto& v) {
-         int rate = 0;
-         reader.int_field(k, v, rate, 0, 100000);
-         config.api.rate_limit = rate; }},
-  });
-  reader.section(root, "database", {
-      {"url", [&](auto& k, auto& v) { reader.string_field(k, v, config.database.url); }},
-      {"statement_timeout", [&](auto& k, auto& v) {
-         reader.duration_field(k, v, config.database.statement_timeout, std::chrono::seconds(1)); }},
-  });
-  reader.section(root, "sync", {
-      {"max_removed_fraction", [&](auto& k, auto& v) {
-         reader.fraction_field(k, v, config.sync.max_removed_fraction); }},
-      {"max_repaging", [&](auto& k, auto& v) { reader.int_field(k, v, config.sync.max_repaging, 0, 10); }},
-      {"max_removal_lookups", [&](auto& k, auto& v) {
-         reader.int_field(k, v, config.sync.max_removal_lookups, 0, 1'000'000); }},
-  });
-  reader.section(root, "schedule", {
-      {"interval", [&](auto& k, auto& v) {
-         reader.duration_field(k, v, config.schedule.interval, std::chrono::seconds(1)); }},
-      {"jitter", [&](auto& k, auto& v) {
-         reader.duration_field(k, v, config.schedule.jitter, std::chrono::milliseconds(0)); }},
-  });
-  reader.section(root, "metrics", {
-      {"listen", [&](auto& k, auto& v) {
-         std::string listen;
-         if (!reader.string_field(k, v, listen) || listen.empty()) return;
-         // ":9187" (no host, as Prometheus exporters take it) listens on every IPv4 address.
-         static const std::regex shape(R"(^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):([0-9]{1,5})$)");
-         std::smatch m;
-         if (!std::regex_match(listen, m, shape) || std::stoi(m[2].str()) > 65535) {
-           reader.problem(v, k, "must be host:port or :port, e.g. 127.0.0.1:9187 or :9187 (every address), got \"" +
-                                    listen + "\"");
-         } else {
-           config.metrics.listen = m[1].length() == 0 ? "0.0.0.0" + listen : listen;
-         }
-       }},
-  });
-  reader.section(root, "logging", {
-      {"level", [&](auto& k, auto& v) {
-         std::string level;
-         reader.string_field(k, v, level);
-         if (level.empty()) return;
-         if (level == "warning") level = "warn";  // syslog's and journalctl's word for it
-         if (std::find(kLogLevels.begin(), kLogLevels.end(), level) == kLogLevels.end()) {
-           reader.problem(v, k, "must be one of trace, debug, info, warn (or warning), error, got \"" + level + "\"");
-         } else {
-           config.logging.level = level;
-         }
-       }},
-      {"format", [&](auto& k, auto& v) {
-         std::string format;
-         reader.string_field(k, v, format);
-         if (format == "text" || format == "json") {
-           config.logging.format = format;
-         } else if (!format.empty()) {
-           reader.problem(v, k, "must be text or json, got \"" + format + "\"");
-         }
-       }},
-  });
-
-  // Cross-field rules, each pointed at the most useful line.
-  YAML::Node api = root["api"];
-  if (std::string why = base_url_problem(config.api.base_url, config.api.allow_insecure_http); !why.empty()) {
-    reader.problem(api.IsMap() ? api["base_url"] : api, "api.base_url", why);
-  }
-  if (!config.api.api_key.empty() && !config.api.api_key_file.empty()) {
-    reader.problem(api_key_file_node, "api.api_key_file", "set either api.api_key or api.api_key_file, not both");
-  } else if (!config.api.api_key_file.empty()) {
-    std::string error;
-    config.api.api_key = read_secret_file(config.api.api_key_file, error);
-    if (!error.empty()) reader.problem(api_key_file_node, "api.api_key_file", error);
-  } else if (!api_key_given && !api_key_file_unreadable) {  // (an unexpandable file has its problem)
-    reader.problem(api, "api.api_key", "is required (or api.api_key_file)");
-  } else if (config.api.api_key.empty() && api_key_readable) {
-    reader.problem(api_key_node, "api.api_key", "must not be empty");
-  }
-  if (config.api.user_id.empty() && !(api.IsMap() && api["user_id"].IsDefined())) {
-    reader.problem(api, "api.user_id", "is required");
-  }
-  if (config.database.url.empty() && !(root["database"].IsMap() && root["database"]["url"].IsDefined())) {
-    reader.problem(root["database"], "database.url", "is required");
-  }
-
-  std::vector<std::string> problems = reader.problems();
-  if (scope == ConfigScope::kDatabaseOnly) {
-    problems.erase(std::remove_if(problems.begin(), problems.end(), about_api_secrets), problems.end());
-  }
-  if (!problems.empty()) throw ConfigError(problems);
-  return config;
+Config parse_config(const std::string& yaml_text, const std::string& source_name, const util::EnvLookup& env,
+                    ConfigScope scope) {
+  return finish(read_document(parse_yaml(yaml_text, source_name), source_name, env), scope);
 }
 
 Config load_config_file(const std::string& path, const util::EnvLookup& env, ConfigScope scope) {
@@ -376,30 +337,9 @@ Config load_config_file(const std::string& path, const util::EnvLookup& env, Con
   }
   std::stringstream buffer;
   buffer << in.rdbuf();
-  Config config = parse_config(buffer.str(), path, env, scope);
-  // A literal key (not ${VAR}, not api_key_file) in a file others can read is a leak waiting.
-  struct stat info {};
-  YAML::Node root = YAML::Load(buffer.str());
-  YAML::Node key = root["api"].IsMap() ? root["api"]["api_key"] : YAML::Node();
-  if (key.IsScalar() && key.Scalar().find("${") == std::string::npos && stat(path.c_str(), &info) == 0 &&
-      (info.st_mode & S_IROTH)) {
-    config.warnings.push_back(path + ":" + std::to_string(key.Mark().line + 1) +
-                              ": api.api_key is written in a file that every user can read; use ${VAR}, "
-                              "api.api_key_file, or chmod o-r " + path);
-  }
-  // A secret file others can read leaks the same way, wherever the config names it.
-  if (!config.api.api_key_file.empty() && stat(config.api.api_key_file.c_str(), &info) == 0 &&
-      (info.st_mode & S_IROTH)) {
-    config.warnings.push_back("api.api_key_file: " + config.api.api_key_file +
-                              " can be read by every user; chmod o-r " + config.api.api_key_file);
-  }
-  if (auto passfile = passfile_of(config.database.url);
-      passfile && stat(passfile->c_str(), &info) == 0 && (info.st_mode & (S_IRWXG | S_IRWXO))) {
-    config.warnings.push_back("database.url: the passfile " + *passfile +
-                              " can be read by group or others, and libpq ignores a password file like that; "
-                              "chmod 0600 " + *passfile);
-  }
-  return config;
+  Document doc = read_document(parse_yaml(buffer.str(), path), path, env);
+  check_secret_files(doc, path);
+  return finish(std::move(doc), scope);
 }
 
 }  // namespace esim

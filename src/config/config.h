@@ -26,7 +26,7 @@ struct ApiConfig {
   std::chrono::milliseconds max_retry_wait{std::chrono::minutes(2)};  // all waits of one request
   bool allow_insecure_http = false;               // http:// to a non-loopback host
   int concurrency = 4;                            // requests in flight once total is known
-  double rate_limit = 0;                          // requests per second, all told (0: none)
+  int rate_limit = 0;                             // requests per second, all told (0: none)
 };
 
 struct DatabaseConfig {
@@ -90,15 +90,21 @@ class ConfigError : public std::runtime_error {
 // run without the API's secrets (an unset ${BETATEL_API_KEY}, an unreadable api_key_file).
 enum class ConfigScope { kEverything, kDatabaseOnly };
 
-// source_name is how messages name the file ("config.yaml").
+// source_name is how messages name the file ("config.yaml"). Reads no file: api.api_key_file
+// stays a path, its key unread (load_config_file reads it).
 Config parse_config(const std::string& yaml_text, const std::string& source_name,
                     const util::EnvLookup& env = util::process_environment(),
                     ConfigScope scope = ConfigScope::kEverything);
+// parse_config of the file, then what the file system says: api.api_key_file's key read, and
+// warnings about secrets in files that others can read.
 Config load_config_file(const std::string& path,
                         const util::EnvLookup& env = util::process_environment(),
                         ConfigScope scope = ConfigScope::kEverything);
 
 // The effective configuration as YAML, with secrets redacted (for check-config).
 std::string describe_config(const Config& config);
+// Every key the file may set, a line each (key, type, default, required, when a reload applies
+// it, meaning), tab-separated: `check-config --keys`.
+std::string describe_config_keys();
 
 }  // namespace esim

@@ -1,49 +1,56 @@
-// describe_config: the effective configuration as an operator reads it, secrets redacted.
+// describe_config: the effective configuration as an operator reads it, secrets redacted; and
+// the schema itself, for `check-config --keys`. Both print by the schema (config_schema.h).
 #include <sstream>
 
 #include "config/config.h"
-#include "util/duration.h"
+#include "config/config_schema.h"
 #include "util/redact.h"
-#include "util/size.h"
 
 namespace esim {
 
+namespace {
+
+const char* type_name(KeyType type) {
+  switch (type) {
+    case KeyType::kText: return "text";
+    case KeyType::kInteger: return "integer";
+    case KeyType::kDuration: return "duration";
+    case KeyType::kSize: return "size";
+    case KeyType::kBoolean: return "boolean";
+    case KeyType::kFraction: return "fraction";
+  }
+  return "text";
+}
+
+}  // namespace
+
 std::string describe_config(const Config& config) {
   std::ostringstream out;
-  const std::string key_source =
-      config.api.api_key_file.empty() ? "[REDACTED]" : "[REDACTED] (from api_key_file)";
-  out << "api:\n"
-      << "  base_url: " << util::redact_url_userinfo(config.api.base_url) << "\n"
-      << "  api_key: " << key_source << "\n";
-  if (!config.api.api_key_file.empty()) out << "  api_key_file: " << config.api.api_key_file << "\n";
-  out << "  user_id: " << config.api.user_id << "\n"
-      << "  page_size: " << config.api.page_size << "\n"
-      << "  timeout: " << util::format_duration(config.api.timeout) << "\n"
-      << "  connect_timeout: " << util::format_duration(config.api.connect_timeout) << "\n"
-      << "  low_speed_limit: " << util::format_size(config.api.low_speed_limit) << "\n"
-      << "  low_speed_time: " << util::format_duration(config.api.low_speed_time) << "\n"
-      << "  max_response_size: " << util::format_size(config.api.max_response_size) << "\n"
-      << "  max_retries: " << config.api.max_retries << "\n"
-      << "  max_retry_wait: " << util::format_duration(config.api.max_retry_wait) << "\n"
-      << "  allow_insecure_http: " << (config.api.allow_insecure_http ? "true" : "false") << "\n"
-      << "  concurrency: " << config.api.concurrency << "\n"
-      << "  rate_limit: " << config.api.rate_limit << "\n"
-      << "database:\n"
-      << "  url: " << util::redact_connection_string(config.database.url) << "\n"
-      << "  statement_timeout: " << util::format_duration(config.database.statement_timeout) << "\n"
-      << "sync:\n"
-      << "  max_removed_fraction: " << config.sync.max_removed_fraction << "\n"
-      << "  max_repaging: " << config.sync.max_repaging << "\n"
-      << "  max_removal_lookups: " << config.sync.max_removal_lookups << "\n"
-      << "schedule:\n"
-      << "  interval: " << util::format_duration(config.schedule.interval) << "\n"
-      << "  jitter: " << util::format_duration(config.schedule.jitter) << "\n"
-      << "logging:\n"
-      << "  level: " << config.logging.level << "\n"
-      << "  format: " << config.logging.format << "\n"
-      << "metrics:\n"
-      << "  listen: " << (config.metrics.listen.empty() ? "(off)" : config.metrics.listen) << "\n";
+  std::string section;
+  for (const ConfigKey& key : config_keys()) {
+    const std::string name = key.name;
+    const std::size_t dot = name.find('.');
+    if (name.compare(0, dot, section) != 0 || section.size() != dot) {
+      section = name.substr(0, dot);
+      out << section << ":\n";
+    }
+    const std::string value = show_value(key, config);
+    if (key.shown == Shown::kOnlyWhenSet && value.empty()) continue;
+    out << "  " << name.substr(dot + 1) << ": " << value << "\n";
+  }
   return util::redact(out.str(), config.secrets());
+}
+
+std::string describe_config_keys() {
+  std::ostringstream out;
+  out << "# key\ttype\tdefault\trequired\treload applies\tmeaning\n";
+  for (const ConfigKey& key : config_keys()) {
+    std::string fallback = default_value(key);
+    if (fallback.empty()) fallback = "-";
+    out << key.name << '\t' << type_name(key.type) << '\t' << fallback << '\t' << (key.required ? "yes" : "no")
+        << '\t' << key.reload << '\t' << key.doc << '\n';
+  }
+  return out.str();
 }
 
 }  // namespace esim

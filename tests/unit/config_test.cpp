@@ -1,4 +1,5 @@
 #include "config/config.h"
+#include "config/config_schema.h"
 
 #include <gtest/gtest.h>
 
@@ -8,6 +9,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <set>
 
 using esim::Config;
 using esim::ConfigError;
@@ -42,6 +44,33 @@ std::vector<std::string> problems(const std::string& text, std::map<std::string,
                                                                {"BETATEL_API_KEY", "k"}, {"BETATEL_USER_ID", "u"}}) {
   try {
     parse_config(text, "test.yaml", env(vars));
+    return {};
+  } catch (const ConfigError& e) {
+    return e.problems();
+  }
+}
+
+// A config text as load_config_file reads it from a file of its own (which it then removes).
+Config load_text(const std::string& text, esim::ConfigScope scope = esim::ConfigScope::kEverything) {
+  char path[] = "/tmp/esim-config-XXXXXX";
+  const int fd = mkstemp(path);
+  if (fd < 0) throw std::runtime_error("mkstemp failed");
+  close(fd);
+  std::ofstream(path) << text;
+  try {
+    Config config = esim::load_config_file(path, env({}), scope);
+    std::remove(path);
+    return config;
+  } catch (...) {
+    std::remove(path);
+    throw;
+  }
+}
+
+// The problems of a config text read by load_config_file (which reads api.api_key_file).
+std::vector<std::string> load_problems(const std::string& text) {
+  try {
+    load_text(text);
     return {};
   } catch (const ConfigError& e) {
     return e.problems();
@@ -140,10 +169,13 @@ TEST(Config, ApiKeyFromFileWithTrailingNewlineTrimmed) {
   ASSERT_GE(fd, 0);
   close(fd);
   std::ofstream(path) << "file-secret\n";
-  Config c = parse_config(std::string("api:\n  api_key_file: ") + path + "\n  user_id: u\ndatabase:\n  url: x\n",
-                          "t.yaml", env({}));
+  const std::string text = std::string("api:\n  api_key_file: ") + path + "\n  user_id: u\ndatabase:\n  url: x\n";
+  Config parsed = parse_config(text, "t.yaml", env({}));
+  Config loaded = load_text(text);
   std::remove(path);
-  EXPECT_EQ(c.api.api_key, "file-secret");
+  EXPECT_EQ(parsed.api.api_key, "") << "parse_config reads no file";
+  EXPECT_EQ(parsed.api.api_key_file, path);
+  EXPECT_EQ(loaded.api.api_key, "file-secret");
 }
 
 TEST(Config, ApiKeyAndApiKeyFileTogetherIsAnError) {
@@ -299,7 +331,7 @@ TEST(Config, ReadErrorsSayWhy) {
     EXPECT_NE(std::string(e.what()).find("/tmp: cannot read the configuration file: Is a directory"),
               std::string::npos) << e.what();
   }
-  auto missing_key = problems("api:\n  api_key_file: /nonexistent/key\n  user_id: u\ndatabase:\n  url: x\n");
+  auto missing_key = load_problems("api:\n  api_key_file: /nonexistent/key\n  user_id: u\ndatabase:\n  url: x\n");
   ASSERT_EQ(missing_key.size(), 1u);
   EXPECT_NE(missing_key[0].find("cannot read /nonexistent/key: No such file or directory"), std::string::npos)
       << missing_key[0];
@@ -308,7 +340,7 @@ TEST(Config, ReadErrorsSayWhy) {
     int fd = mkstemp(path);
     close(fd);
     chmod(path, 0);
-    auto denied = problems(std::string("api:\n  api_key_file: ") + path + "\n  user_id: u\ndatabase:\n  url: x\n");
+    auto denied = load_problems(std::string("api:\n  api_key_file: ") + path + "\n  user_id: u\ndatabase:\n  url: x\n");
     unlink(path);
     ASSERT_EQ(denied.size(), 1u);
     EXPECT_NE(denied[0].find("Permission denied"), std::string::npos) << denied[0];
@@ -349,4 +381,47 @@ TEST(Config, AnUnsetCredentialsDirectorySaysWhereItComesFrom) {
 TEST(Config, AnEmptyApiKeyFileStillNeedsAKey) {
   auto found = problems("api:\n  api_key_file: \"\"\n  user_id: u\ndatabase:\n  url: x\n");
   EXPECT_TRUE(any_contains(found, "api.api_key: is required")) << (found.empty() ? "(valid)" : found[0]);
+}
+
+// One schema drives reading and printing: what check-config prints reads back as the same
+// configuration (the redacted key and an unset listener aside).
+TEST(ConfigSchema, WhatCheckConfigPrintsReadsBackTheSame) {
+  Config c = parse_config(std::string(kValid) + "metrics:\n  listen: 127.0.0.1:9187\nsync:\n  max_removed_fraction: 0.05\n",
+                          "test.yaml", env({{"BETATEL_API_KEY", "the-key"}, {"BETATEL_USER_ID", "42"}}));
+  const std::string printed = esim::describe_config(c);
+  std::string again = printed;
+  again.replace(again.find("[REDACTED]"), 10, "the-key");
+  Config reread = parse_config(again, "printed.yaml", env({}));
+  EXPECT_EQ(esim::describe_config(reread), printed);
+  for (const esim::ConfigKey& key : esim::config_keys()) {
+    const std::string name = key.name;
+    const std::string short_name = name.substr(name.find('.') + 1);
+    if (key.shown != esim::Shown::kOnlyWhenSet) {
+      EXPECT_NE(printed.find("  " + short_name + ": "), std::string::npos) << name << " is not printed";
+    }
+  }
+}
+
+TEST(ConfigSchema, KeysAreUniqueAndEachHasItsMeaning) {
+  std::set<std::string> names;
+  for (const esim::ConfigKey& key : esim::config_keys()) {
+    EXPECT_TRUE(names.insert(key.name).second) << key.name << " twice";
+    EXPECT_NE(std::string(key.doc), "") << key.name;
+    EXPECT_EQ(esim::find_config_key(key.name), &key);
+  }
+  EXPECT_EQ(esim::find_config_key("api.page_sise"), nullptr);
+}
+
+// status and migrate need only the database: the API's credentials may be missing or broken,
+// and every other key is still checked.
+TEST(ConfigSchema, TheDatabaseOnlyScopeSkipsTheApiCredentialsByKey) {
+  const std::string text = "api:\n  api_key: ${UNSET}\n  page_size: 0\ndatabase:\n  url: x\n";
+  try {
+    parse_config(text, "t.yaml", env({}), esim::ConfigScope::kDatabaseOnly);
+    FAIL() << "api.page_size: 0 was accepted";
+  } catch (const ConfigError& e) {
+    ASSERT_EQ(e.problems().size(), 1u) << e.what();
+    EXPECT_NE(e.problems()[0].find("api.page_size: must be between 1 and 10000"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(parse_config("database:\n  url: x\n", "t.yaml", env({}), esim::ConfigScope::kDatabaseOnly));
 }
