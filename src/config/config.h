@@ -44,6 +44,9 @@ struct SyncConfig {
   // At most this many removal candidates are checked by a lookup of their SIM in one pass;
   // the rest are removed only if the next walk lacks them too.
   int max_removal_lookups = 1000;
+  // The plan catalogue is walked with every this many passes (by run id; 0: never): a request
+  // per page of templates.
+  int templates_every = 1;
 };
 
 struct ScheduleConfig {

@@ -2,6 +2,10 @@
 
 #include <set>
 
+#include <spdlog/spdlog.h>
+
+#include "api/page_parser.h"
+
 namespace esim {
 
 TemplateListing walk_templates(TemplateSource& source, int page_size, std::int64_t max_pages) {
@@ -30,6 +34,23 @@ TemplateListing walk_templates(TemplateSource& source, int page_size, std::int64
   listing.complete = !ids.empty() && !duplicates && totals.size() == 1 &&
                      static_cast<std::int64_t>(ids.size()) == *totals.begin();
   return listing;
+}
+
+std::optional<TemplateListing> walk_templates_if_due(const TemplateWalkSettings& settings, std::int64_t run,
+                                                     std::string& warning) {
+  if (settings.source == nullptr || !templates_due(run, settings.every)) return std::nullopt;
+  try {
+    TemplateListing listing = walk_templates(*settings.source, settings.page_size);
+    spdlog::debug("pass {}: the plan catalogue lists {} templates{}", run, listing.templates.size(),
+                  listing.complete ? "" : " (an incomplete walk: it removes nothing)");
+    return listing;
+  } catch (const ApiError& e) {
+    warning += std::string(warning.empty() ? "" : "; ") + "the plan catalogue was not read: " + e.what();
+  } catch (const PayloadError& e) {
+    warning += std::string(warning.empty() ? "" : "; ") + "the plan catalogue was not read: " + e.what();
+  }
+  spdlog::warn("pass {}: {}", run, warning);
+  return std::nullopt;
 }
 
 }  // namespace esim
