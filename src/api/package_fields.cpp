@@ -13,11 +13,8 @@ namespace esim {
 
 namespace json_text {
 
-std::string shortened(std::string_view text, std::size_t max) {
-  return text.size() <= max ? std::string(text) : util::shortened(text, max - 3);
-}
 
-std::string describe(std::string_view raw) { return shortened(raw, 60); }
+std::string describe(std::string_view raw) { return util::shortened(raw, 60); }
 
 bool absent(std::string_view value) { return value.empty() || value == "null"; }
 bool is_number(std::string_view value) { return !value.empty() && (value[0] == '-' || (value[0] >= '0' && value[0] <= '9')); }
@@ -122,7 +119,7 @@ std::optional<std::int64_t> TypedReader::template_id() const {
     object.enter_object();
     std::string key;
     while (object.next_field(key)) {
-      std::string_view value = object.skip_value(kMaxPackageNesting);
+      std::string_view value = object.raw_value(kMaxPackageNesting);
       if (key == "id") id = value;
     }
     if (absent(id)) return std::nullopt;

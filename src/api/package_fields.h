@@ -14,8 +14,6 @@ namespace esim {
 
 namespace json_text {
 
-// At most `max` bytes of `text` (UTF-8), "..." included, cut before a character (util::shortened).
-std::string shortened(std::string_view text, std::size_t max);
 // A value as shown in a message: at most 60 bytes of its JSON.
 std::string describe(std::string_view raw);
 bool absent(std::string_view value);  // missing, or null

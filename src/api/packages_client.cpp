@@ -28,7 +28,7 @@ std::string error_body_summary(const std::string& body) {
   for (char& c : text) {
     if (c == '\n' || c == '\r' || c == '\t') c = ' ';
   }
-  return util::shortened(text, 200);
+  return util::shortened(text, 203);  // 200 bytes of the body and "..."
 }
 
 namespace {

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/package_fields.h"
+#include "util/utf8.h"
 #include "util/json_reader.h"
 #include "util/time_format.h"
 
@@ -80,7 +81,7 @@ class PageReader {
  private:
   void read_envelope() {
     if (json_.peek() != Type::kObject) {
-      std::string_view value = json_.skip_value(kEnvelopeFieldNesting + 1);
+      std::string_view value = json_.raw_value(kEnvelopeFieldNesting + 1);
       json_.finish();
       fail(offset_, "response is not a JSON object: " + describe(value));
     }
@@ -90,9 +91,9 @@ class PageReader {
       if (key == "packages") {
         read_packages();
       } else if (key == "total") {
-        total_ = json_.skip_value(kEnvelopeFieldNesting);
+        total_ = json_.raw_value(kEnvelopeFieldNesting);
       } else {
-        json_.skip_value(kEnvelopeFieldNesting);
+        json_.raw_value(kEnvelopeFieldNesting);
       }
     }
     json_.finish();
@@ -106,7 +107,7 @@ class PageReader {
     page_.packages.clear();
     page_.warnings.clear();
     if (json_.peek() != Type::kArray) {
-      packages_not_array_ = describe(json_.skip_value(kEnvelopeFieldNesting));
+      packages_not_array_ = describe(json_.raw_value(kEnvelopeFieldNesting));
       return;
     }
     json_.enter_array();
@@ -119,7 +120,7 @@ class PageReader {
     fields_ = TypedFields{};
     field_.clear();
     if (json_.peek() != Type::kObject) {
-      std::string_view value = json_.skip_value(kPackageElementNesting);
+      std::string_view value = json_.raw_value(kPackageElementNesting);
       note_problem("package #" + std::to_string(index) + " is not an object: " + describe(value));
       in_package_ = false;
       return;
@@ -131,7 +132,7 @@ class PageReader {
     for (;;) {
       const std::size_t odd_in_key = json_.unstorable().size();
       if (!json_.next_field(field_)) break;
-      std::string_view value = json_.skip_value(kMaxPackageNesting);
+      std::string_view value = json_.raw_value(kMaxPackageNesting);
       // A number PostgreSQL cannot hold is null in raw, and so in its typed column too (as a
       // date, 0e1073741823 would otherwise be 1970).
       if (json_.unstorable().size() > odd_in_key) {
@@ -242,6 +243,6 @@ Package parse_package_body(const std::string& body, const std::string& asked_id)
   }
 }
 
-std::string shown_id(const std::string& id) { return json_text::shortened(id, 80); }
+std::string shown_id(const std::string& id) { return util::shortened(id, 80); }
 
 }  // namespace esim

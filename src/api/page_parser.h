@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "domain/failure.h"
 #include "domain/package.h"
 
 namespace esim {
@@ -19,9 +20,9 @@ inline constexpr int kMaxPackageNesting = 64;
 inline constexpr std::size_t kMaxIndexedTextBytes = 2000;
 
 // A response that is not the documented shape. The message names the page offset.
-class PayloadError : public std::runtime_error {
+class PayloadError : public Failure {
  public:
-  using std::runtime_error::runtime_error;
+  explicit PayloadError(const std::string& message) : Failure(FailureKind::kPayload, message) {}
 };
 
 // Odd values that valid JSON may hold but PostgreSQL cannot (\u0000, an unpaired surrogate

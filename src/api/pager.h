@@ -5,7 +5,7 @@
 #include <functional>
 #include <string>
 
-#include "api/packages_client.h"
+#include "api/page_source.h"
 
 namespace esim {
 

@@ -120,20 +120,14 @@ int command_once(const std::string& config_path, bool allow_mass_removal, bool a
     spdlog::error("database not ready: {}", util::libpq_message(util::redact(e.what(), config->secrets())));
     return exit_code::kDatabase;
   }
-  exit_if_stuck_after_stop(kStopGrace, exit_code::kInterrupted);
+  arm_stop_deadline(kStopGrace, exit_code::kInterrupted);
   const PassOutcome outcome = service.run_pass();
-  switch (outcome.result) {
-    case PassResult::kSucceeded: return exit_code::kOk;
-    case PassResult::kAborted: return exit_code::kInterrupted;  // stopped on request; nothing applied
-    case PassResult::kLockedOut: {
-      const std::string holder = service.writer_holder();
-      std::cerr << "esim-sync: another esim-sync is syncing this database right now ("
-                << (holder.empty() ? "it holds the writer lock" : holder) << "); nothing done\n";
-      return exit_code::kLockedOut;
-    }
-    case PassResult::kFailed: break;
+  if (outcome.result == PassResult::kLockedOut) {
+    const std::string holder = service.writer_holder();
+    std::cerr << "esim-sync: another esim-sync is syncing this database right now ("
+              << (holder.empty() ? "it holds the writer lock" : holder) << "); nothing done\n";
   }
-  return outcome.error_kind == "account" ? exit_code::kWrongAccount : exit_code::kPassFailed;
+  return exit_code::of(outcome);
 }
 
 }  // namespace esim

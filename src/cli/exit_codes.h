@@ -1,5 +1,8 @@
 #pragma once
-// The process exit codes: a contract with operators and scripts (documented in esim-sync(8), EXIT STATUS).
+// The process exit codes: a contract with operators and scripts (documented in esim-sync(8),
+// EXIT STATUS). Every code is written here, and so is every mapping from how a command ended.
+#include "service/scheduler.h"
+#include "sync/sync_pass.h"
 
 namespace esim::exit_code {
 
@@ -11,5 +14,26 @@ inline constexpr int kDatabase = 4;        // PostgreSQL unreachable, or migrati
 inline constexpr int kLockedOut = 5;       // another esim-sync is syncing this database now
 inline constexpr int kInterrupted = 6;     // once: SIGINT/SIGTERM stopped the pass; nothing applied
 inline constexpr int kWrongAccount = 7;    // the database mirrors another account; nothing written
+
+// `once`: how its pass ended.
+inline int of(const PassOutcome& outcome) {
+  switch (outcome.result) {
+    case PassResult::kSucceeded: return kOk;
+    case PassResult::kAborted: return kInterrupted;  // stopped on request; nothing applied
+    case PassResult::kLockedOut: return kLockedOut;
+    case PassResult::kFailed: break;
+  }
+  return outcome.error_kind == FailureKind::kAccount ? kWrongAccount : kPassFailed;
+}
+
+// `run`: why the scheduler ended.
+inline int of(Scheduler::End end) {
+  switch (end) {
+    case Scheduler::End::kStopped: return kOk;
+    case Scheduler::End::kMigrationsFailed: return kDatabase;
+    case Scheduler::End::kWrongAccount: return kWrongAccount;
+  }
+  return kDatabase;
+}
 
 }  // namespace esim::exit_code

@@ -19,7 +19,7 @@
 namespace esim {
 
 int command_run(const std::string& config_path) {
-  exit_if_stuck_after_stop(kStopGrace, exit_code::kOk);
+  arm_stop_deadline(kStopGrace, exit_code::kOk);
   std::optional<Config> loaded = load_and_set_up_logging(config_path);
   if (!loaded) return exit_code::kBadConfig;
 
@@ -65,7 +65,7 @@ int command_run(const std::string& config_path) {
     metrics.set_interval(in_force.schedule.interval);
   });
   std::unique_ptr<PassRunner> first = std::make_unique<Service>(*loaded, metrics, notifier, options);
-  return scheduler.run(std::move(first), build, install);
+  return exit_code::of(scheduler.run(std::move(first), build, install));
 }
 
 }  // namespace esim

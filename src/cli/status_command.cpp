@@ -10,6 +10,8 @@
 #include "store/pg_store.h"
 #include "util/escape.h"
 #include "util/redact.h"
+#include "util/time_format.h"
+#include "util/utf8.h"
 
 namespace esim {
 
@@ -17,6 +19,8 @@ namespace {
 
 // Statuses and errors hold what the API sent: escaped, so each stays on its line.
 std::string cell(const std::string& text) { return util::escape_control(text); }
+
+constexpr std::size_t kNoteBytes = 83;  // 80 of the error or warning, and "..."
 
 void print(const StatusReport& r, const Config& config) {
   std::cout << "database: " << util::redact_connection_string(config.database.url) << "\n";
@@ -40,8 +44,12 @@ void print(const StatusReport& r, const Config& config) {
   const char* row = "{:>6}  {:<9}  {:<19}  {:>8}  {:>8}  {:>6}  {:>6}  {:>7}  {:>7}  {}\n";
   std::cout << fmt::format(row, "PASS", "STATUS", "STARTED (UTC)", "TOOK", "SEEN", "NEW", "UPD", "REMOVED", "CHANGES",
                            "NOTE");
-  for (const auto& run : r.runs) {
-    std::cout << fmt::format(row, run[0], run[1], run[2], run[3], run[4], run[5], run[6], run[7], run[8], cell(run[9]));
+  const auto count = [](const std::optional<std::int64_t>& n) { return n ? std::to_string(*n) : "-"; };
+  for (const RunSummary& run : r.runs) {
+    std::cout << fmt::format(row, run.id, cell(run.status), util::format_utc_seconds(run.started_ms),
+                             fmt::format("{:.1f}s", static_cast<double>(run.took.count()) / 1000.0),
+                             count(run.packages_seen), count(run.inserted), count(run.updated), count(run.removed),
+                             count(run.status_changes), cell(util::shortened(run.note, kNoteBytes)));
   }
 }
 

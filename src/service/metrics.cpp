@@ -57,7 +57,7 @@ void Metrics::pass_finished(const PassOutcome& outcome, std::chrono::duration<do
   if (outcome.result == PassResult::kLockedOut) return;
   last_duration_ = took.count();
   retries_ += outcome.retries;
-  if (outcome.result == PassResult::kFailed) ++failures_[outcome.error_kind];
+  if (outcome.result == PassResult::kFailed) ++failures_[to_string(outcome.error_kind)];
   if (!outcome.succeeded()) return;
   inserted_ += outcome.counts.inserted;
   removed_ += outcome.counts.removed;

@@ -31,13 +31,13 @@ Scheduler::Scheduler(const util::Clock& clock, const util::CancelToken& cancel, 
     : clock_(clock), cancel_(cancel), notifier_(notifier), reload_requested_(std::move(reload_requested)),
       random_(jitter_seed) {}
 
-int Scheduler::run(std::unique_ptr<PassRunner> runner, const Build& build, const Install& install) {
+Scheduler::End Scheduler::run(std::unique_ptr<PassRunner> runner, const Build& build, const Install& install) {
   runner_ = std::move(runner);
   build_ = &build;
   install_ = &install;
   // 1. The database may not be up yet (boot order, failover): keep trying.
-  int exit_code = 0;
-  if (!wait_for_database(*runner_, exit_code)) return exit_code;
+  End end = End::kStopped;
+  if (!wait_for_database(*runner_, end)) return end;
   // 2. Ready: systemd's start returns now.
   notifier_.ready();
   spdlog::info("esim-sync running: a pass every {}", util::format_duration(runner_->config().schedule.interval));
@@ -48,11 +48,11 @@ int Scheduler::run(std::unique_ptr<PassRunner> runner, const Build& build, const
     PassOutcome outcome = runner_->run_pass();
     notifier_.status(status_line(outcome));
     // The database mirrors another account than the configuration names: waiting cannot heal
-    // that, and a pass every interval would only say it again. Exit 7, as `once` does (the
-    // unit does not restart on it); the pass wrote nothing.
-    if (outcome.error_kind == "account") {
+    // that, and a pass every interval would only say it again. End, as `once` does (the unit
+    // does not restart on that exit code); the pass wrote nothing.
+    if (outcome.error_kind == FailureKind::kAccount) {
       notifier_.stopping();
-      return 7;
+      return End::kWrongAccount;
     }
     // The interval in force, also one that a reload during the wait brings.
     const auto spread = jitter();
@@ -61,19 +61,19 @@ int Scheduler::run(std::unique_ptr<PassRunner> runner, const Build& build, const
   // 4. Stopped (SIGTERM): a pass in flight was abandoned and recorded aborted.
   notifier_.stopping();
   spdlog::info("stop requested; exiting");
-  return 0;
+  return End::kStopped;
 }
 
-bool Scheduler::wait_for_database(PassRunner& runner, int& exit_code) {
+bool Scheduler::wait_for_database(PassRunner& runner, End& end) {
   for (std::chrono::milliseconds retry = kFirstRetry;; retry = std::min(retry * 2, kLongestRetry)) {
     notifier_.watchdog();
     try {
       runner.prepare();
       return true;
     } catch (const MigrationError& e) {
-      // An unknown or edited migration does not heal by waiting: exit 4, as `migrate` does.
+      // An unknown or edited migration does not heal by waiting: end, as `migrate` does.
       spdlog::error("migrations failed: {}", util::redact(e.what(), runner.config().secrets()));
-      exit_code = 4;
+      end = End::kMigrationsFailed;
       return false;
     } catch (const std::exception& e) {
       spdlog::error("database not ready ({}); trying again in {} ms", util::redact(e.what(), runner.config().secrets()),

@@ -43,9 +43,14 @@ class Scheduler {
   Scheduler(const util::Clock& clock, const util::CancelToken& cancel, Notifier& notifier,
             std::function<bool()> reload_requested, std::uint64_t jitter_seed);
 
-  // Runs until stopped; returns the exit code (0, 4 when the database holds migrations this
-  // binary does not know, 7 when it mirrors another account than the configuration names).
-  int run(std::unique_ptr<PassRunner> runner, const Build& build, const Install& install);
+  // Why run() returned; the command line turns it into an exit code (cli/exit_codes).
+  enum class End {
+    kStopped,           // SIGTERM or SIGINT (or stopped while waiting for the database)
+    kMigrationsFailed,  // the database holds migrations this binary does not know, or edited ones
+    kWrongAccount,      // the database mirrors another account than the configuration names
+  };
+  // Runs until stopped, or until waiting cannot help.
+  End run(std::unique_ptr<PassRunner> runner, const Build& build, const Install& install);
   // Told each reload's result (true: applied) and the configuration in force after it, for the
   // metrics.
   using ReloadReport = std::function<void(bool succeeded, const Config& in_force)>;
@@ -56,7 +61,8 @@ class Scheduler {
   static constexpr std::chrono::milliseconds kLongestRetry{30000};
 
  private:
-  bool wait_for_database(PassRunner& runner, int& exit_code);
+  // False when run() must end: stopped, or migrations failed (`end` says which).
+  bool wait_for_database(PassRunner& runner, End& end);
   // Waits until `deadline()` (or a stop), feeding the watchdog and taking reload requests. The
   // deadline is asked again after each check, so a reload that changes it counts at once.
   void wait_until(const std::function<util::Clock::time_point()>& deadline);

@@ -32,7 +32,7 @@ void start_stop_deadline() {
 }
 }  // namespace
 
-void exit_if_stuck_after_stop(std::chrono::milliseconds grace, int exit_code) {
+void arm_stop_deadline(std::chrono::milliseconds grace, int exit_code) {
   g_stuck_exit_code = exit_code;
   g_stop_grace_ms = grace.count();
 }

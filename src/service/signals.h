@@ -16,7 +16,7 @@ bool take_reload_request();
 // record the run aborted); if it has not exited by then (a database that answers nothing, not
 // even a cancel request), it exits with `exit_code` anyway. The next pass marks the run that
 // was left 'running' as aborted.
-void exit_if_stuck_after_stop(std::chrono::milliseconds grace, int exit_code);
+void arm_stop_deadline(std::chrono::milliseconds grace, int exit_code);
 
 // Well inside systemd's TimeoutStopSec (30 s in the unit), so a stop never ends in SIGKILL.
 inline constexpr std::chrono::seconds kStopGrace{8};

@@ -1,5 +1,7 @@
 #include "store/copy_pipe.h"
 
+#include "util/stopwatch.h"
+
 #include <chrono>
 
 #include <pqxx/tablewriter>
@@ -42,10 +44,9 @@ void CopyPipe::rethrow_failure() {
 
 void CopyPipe::push(std::vector<std::string> lines) {
   auto batch = [this, lines = std::move(lines)] {
-    const auto started = std::chrono::steady_clock::now();
+    const util::Stopwatch sending;
     send_(lines);
-    const auto ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    const auto ms = sending.elapsed_ms();
     std::lock_guard lock(mutex_);
     busy_ms_ += ms;
     ++batches_;

@@ -5,7 +5,7 @@
 #include "store/pg_pass_diff.h"
 #include "store/writer_lock.h"
 #include "util/escape.h"
-#include "util/step_timer.h"
+#include "util/stopwatch.h"
 #include "util/time_format.h"
 
 // The apply: the last step of a pass in PostgreSQL, one transaction (ARCHITECTURE.md, step 6).

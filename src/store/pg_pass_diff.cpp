@@ -2,16 +2,9 @@
 
 #include "store/apply_sql.h"
 #include "store/copy_pipe.h"
+#include "util/stopwatch.h"
 
 namespace esim {
-
-namespace {
-
-long long elapsed_ms(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - since).count();
-}
-
-}  // namespace
 
 PgPassDiff::PgPassDiff(PgPassContext context, StagedListing staged)
     : context_(std::move(context)), staged_(staged) {
@@ -21,7 +14,7 @@ PgPassDiff::PgPassDiff(PgPassContext context, StagedListing staged)
 // The diff of the staged listing against the mirror, and what it implies. Over an empty mirror
 // there is nothing to diff: every package is new, and the apply loads them straight from staging.
 void PgPassDiff::take_diff() {
-  const auto started = std::chrono::steady_clock::now();
+  const util::Stopwatch diffing;
   pqxx::work tx(context_.connection, "summary");
   pqxx::row empty = tx.exec1(apply_sql::kEmptyMirror);
   first_load_ = empty[0].as<bool>();
@@ -44,7 +37,7 @@ void PgPassDiff::take_diff() {
     }
   }
   tx.commit();
-  diff_ms_ += elapsed_ms(started);
+  diff_ms_ += diffing.elapsed_ms();
   summary_ = s;
 }
 

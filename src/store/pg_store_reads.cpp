@@ -70,15 +70,18 @@ std::optional<StatusReport> PgStore::status_report(int passes) {
   report.lookups_inconclusive = last[1].as<std::int64_t>();
   auto holder = tx.exec_params(kWriterHolder, writer_lock_key());
   if (!holder.empty()) report.writer = holder[0][0].as<std::string>();
+  const auto count = [](const pqxx::field& f) {
+    return f.is_null() ? std::nullopt : std::optional<std::int64_t>(f.as<std::int64_t>());
+  };
   for (const auto& r : tx.exec_params(
-           "SELECT id, status, to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), "
-           "round(extract(epoch FROM coalesce(finished_at, clock_timestamp()) - started_at)::numeric, 1) || 's', "
-           "packages_seen, inserted, updated, removed, status_changes, left(coalesce(error, warning, ''), 80) "
+           "SELECT id, status, (extract(epoch FROM started_at) * 1000)::bigint, "
+           "(extract(epoch FROM coalesce(finished_at, clock_timestamp()) - started_at) * 1000)::bigint, "
+           "packages_seen, inserted, updated, removed, status_changes, coalesce(error, warning, '') "
            "FROM esim.sync_runs ORDER BY id DESC LIMIT $1",
            passes)) {
-    std::vector<std::string> row;
-    for (const auto& f : r) row.push_back(cell(f));
-    report.runs.push_back(std::move(row));
+    report.runs.push_back({r[0].as<std::int64_t>(), r[1].as<std::string>(), r[2].as<std::int64_t>(),
+                           std::chrono::milliseconds(r[3].as<std::int64_t>()), count(r[4]), count(r[5]),
+                           count(r[6]), count(r[7]), count(r[8]), r[9].as<std::string>()});
   }
   return report;
 }

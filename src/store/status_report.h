@@ -1,10 +1,23 @@
 #pragma once
-// What `esim-sync status` shows, as the store reads it: plain text cells, NULL as "-".
+// What `esim-sync status` shows, as the store reads it; the command line formats it.
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace esim {
+
+// One row of esim.sync_runs, typed. A count is empty when the run recorded none (it failed, or
+// was aborted, before counting).
+struct RunSummary {
+  std::int64_t id = 0;
+  std::string status;                      // running, succeeded, failed, aborted
+  std::int64_t started_ms = 0;             // epoch milliseconds
+  std::chrono::milliseconds took{0};       // so far, while running
+  std::optional<std::int64_t> packages_seen, inserted, updated, removed, status_changes;
+  std::string note;                        // the error, else the warning, whole ("" when none)
+};
 
 struct StatusReport {
   bool stale = false;
@@ -14,8 +27,7 @@ struct StatusReport {
   std::int64_t removals_deferred = 0;
   std::int64_t lookups_inconclusive = 0;  // of the last succeeded pass
   std::string writer;  // who holds the writer lock now ("" when nobody)
-  // id, status, started, took, seen, new, updated, removed, changes, note; newest first.
-  std::vector<std::vector<std::string>> runs;
+  std::vector<RunSummary> runs;  // newest first
 };
 
 }  // namespace esim

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "domain/failure.h"
 #include "domain/package.h"
 #include "domain/package_template.h"
 
@@ -68,9 +69,9 @@ struct MirroredAccount {
 };
 
 // The database mirrors another account than the configuration names (bind_account).
-class WrongAccount : public std::runtime_error {
+class WrongAccount : public Failure {
  public:
-  using std::runtime_error::runtime_error;
+  explicit WrongAccount(const std::string& message) : Failure(FailureKind::kAccount, message) {}
 };
 
 // How the apply step is to treat the staged pass.

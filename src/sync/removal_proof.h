@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "api/packages_client.h"
+#include "api/page_source.h"
 #include "store/store.h"
 
 namespace esim {

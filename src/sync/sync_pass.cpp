@@ -11,6 +11,7 @@
 #include "sync/removal_proof.h"
 #include "util/log_fields.h"
 #include "util/redact.h"
+#include "util/stopwatch.h"
 
 namespace esim {
 
@@ -153,7 +154,7 @@ void SyncPass::release_lock() {
 }
 
 PassOutcome SyncPass::run() {
-  const auto started = std::chrono::steady_clock::now();
+  const util::Stopwatch whole_pass;
   PassOutcome outcome;
   TimePoint started_at = clock_.now();
   // The steps are numbered as in ARCHITECTURE.md, "One pass, as a story".
@@ -167,18 +168,15 @@ PassOutcome SyncPass::run() {
       ProofResult proof = held.empty() ? prove_removals(walk, outcome) : ProofResult{};  // 5. lookups
       decide_removals(walk, proof, std::move(held), outcome);     //    what is removed now, what waits
       apply(std::move(walk), proof, started_at, outcome);         // 6. one transaction
+    } catch (const util::Cancelled& e) {  // 7. Or stop, or fail, having applied nothing.
+      record_abort(outcome, e);
+    } catch (const Failure& e) {
+      stopped_or_failed(outcome, e, e.kind());
     } catch (const std::exception& e) {
-      // 7. Or fail, having applied nothing. A stop request interrupts wherever the pass is: between pages (Cancelled), or inside a
-      // query that the store cancelled (then the database reports "canceling statement").
-      if (dynamic_cast<const util::Cancelled*>(&e) != nullptr ||
-          (settings_.cancel != nullptr && settings_.cancel->cancelled())) {
-        record_abort(outcome, e);
-      } else {
-        record_failure(outcome, e);
-      }
+      stopped_or_failed(outcome, e, FailureKind::kDatabase);
     }
   }
-  outcome.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  outcome.duration = std::chrono::milliseconds(whole_pass.elapsed_ms());
   // 8. In `run`, the lock stays with the session: it is the leadership of a standby pair. A
   //    pass that was locked out holds nothing to release.
   if (!settings_.hold_writer_lock && outcome.result != PassResult::kLockedOut) release_lock();
@@ -206,16 +204,16 @@ bool SyncPass::begin(PassOutcome& outcome, TimePoint& started_at) {
     return true;
   } catch (const WrongAccount& e) {
     outcome.error = util::redact(e.what(), settings_.secrets);
-    outcome.error_kind = "account";
+    outcome.error_kind = e.kind();
     util::LogFields fields;
-    fields.add("error_kind", outcome.error_kind);
+    fields.add("error_kind", to_string(outcome.error_kind));
     spdlog::error("refused: {}", outcome.error);
     return false;
   } catch (const std::exception& e) {
     outcome.error = util::redact(std::string("cannot start the run: ") + e.what(), settings_.secrets);
-    outcome.error_kind = "database";
+    outcome.error_kind = FailureKind::kDatabase;
     util::LogFields fields;
-    fields.add("error_kind", outcome.error_kind);
+    fields.add("error_kind", to_string(outcome.error_kind));
     spdlog::error("sync pass failed: {}", outcome.error);
     return false;
   }
@@ -231,18 +229,18 @@ SyncPass::Walk SyncPass::walk_listing(PassOutcome& outcome) {
     std::unique_ptr<PassStaging> staging = store_.open_pass(outcome.run);
     Progress progress(outcome.run, *staging);
     walk.paged = Pager(source_, settings_.page_size, settings_.concurrency).run([&](const Page& page) {
-      const auto handed = std::chrono::steady_clock::now();
-      beat();
+      const util::Stopwatch handed;
+      checkpoint();
       warn_about_unknown_statuses(page.packages);
       if (outcome.listing_attempts == 1) odd_values.add(page.warnings);  // a walk again finds the same
       staging->stage(page.packages);
-      progress.page(page, std::chrono::steady_clock::now() - handed);
+      progress.page(page, handed.elapsed());
     });
-    const auto walked = std::chrono::steady_clock::now();
+    const util::Stopwatch since_walked;
     if (outcome.listing_attempts == 1) odd_values.summarise(outcome.run);
     walk.diff = PassStaging::diff(std::move(staging));
-    spdlog::debug("pass {}: {}; summary (the diff) {} ms", outcome.run, progress.breakdown(walked),
-                  std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - walked).count());
+    spdlog::debug("pass {}: {}; summary (the diff) {} ms", outcome.run, progress.breakdown(since_walked.started()),
+                  since_walked.elapsed_ms());
     walk.moved = movement(walk.paged, walk.staged());
     if (walk.moved.empty()) break;
     spdlog::info("pass {}: the listing moved while paging ({})", outcome.run, walk.moved);
@@ -263,11 +261,11 @@ ProofResult SyncPass::prove_removals(Walk& walk, const PassOutcome& outcome) {
   // skipped by the walk and is applied as seen.
   ProofResult proof;
   if (walk.staged().removal_candidates == 0) return proof;
-  const auto started = std::chrono::steady_clock::now();
-  beat();
+  const util::Stopwatch proving;
+  checkpoint();
   PassDiff& diff = *walk.diff;
   proof = RemovalProof(source_, [&diff](const std::string& status, std::size_t n) { return diff.seen_packages(status, n); },
-                       settings_.concurrency, [this] { beat(); })
+                       settings_.concurrency, [this] { checkpoint(); })
               .settle(diff.removal_candidates(static_cast<std::size_t>(settings_.max_removal_lookups)));
   if (proof.inconclusive > 0) {
     spdlog::warn("pass {}: {} removal lookup(s) proved nothing: {}", outcome.run, proof.inconclusive,
@@ -276,7 +274,7 @@ ProofResult SyncPass::prove_removals(Walk& walk, const PassOutcome& outcome) {
   warn_about_unknown_statuses(proof.listed);
   diff.add_proof(proof.listed, proof.gone);
   spdlog::debug("pass {}: proof {} ms ({} lookups)", outcome.run,
-                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count(),
+                proving.elapsed_ms(),
                 proof.lookups);
   return proof;
 }
@@ -298,7 +296,7 @@ void SyncPass::decide_removals(const Walk& walk, const ProofResult& proof, std::
 }
 
 void SyncPass::apply(Walk walk, const ProofResult& proof, TimePoint started_at, PassOutcome& outcome) {
-  beat();
+  checkpoint();
   auto templates = walk_templates_if_due(settings_.templates, outcome.run, outcome.warning);  // every Nth pass
   ApplyOptions apply{started_at, outcome.removals_applied, outcome.listing_attempts, outcome.warning};
   apply.templates = std::move(templates);
@@ -332,7 +330,7 @@ void SyncPass::apply(Walk walk, const ProofResult& proof, TimePoint started_at, 
       c.recovered_by_lookup);
 }
 
-void SyncPass::beat() {
+void SyncPass::checkpoint() {
   if (settings_.heartbeat) settings_.heartbeat();
   if (settings_.cancel != nullptr && settings_.cancel->cancelled()) throw util::Cancelled("stop requested");
 }
@@ -349,14 +347,23 @@ void SyncPass::record_abort(PassOutcome& outcome, const std::exception& e) {
   }
 }
 
-void SyncPass::record_failure(PassOutcome& outcome, const std::exception& e) {
+// A stop request interrupts wherever the pass is: between pages (Cancelled), or inside a query
+// that the store cancelled (then the database reports "canceling statement", a failure that
+// the stop caused).
+void SyncPass::stopped_or_failed(PassOutcome& outcome, const std::exception& e, FailureKind kind) {
+  if (settings_.cancel != nullptr && settings_.cancel->cancelled()) {
+    record_abort(outcome, e);
+  } else {
+    record_failure(outcome, e, kind);
+  }
+}
+
+void SyncPass::record_failure(PassOutcome& outcome, const std::exception& e, FailureKind kind) {
   outcome.result = PassResult::kFailed;
   outcome.error = util::redact(e.what(), settings_.secrets);
-  outcome.error_kind = dynamic_cast<const ApiError*>(&e) != nullptr       ? "api"
-                       : dynamic_cast<const PayloadError*>(&e) != nullptr ? "payload"
-                                                                          : "database";
+  outcome.error_kind = kind;
   util::LogFields fields;
-  fields.add("error_kind", outcome.error_kind);
+  fields.add("error_kind", to_string(kind));
   spdlog::error("pass {} failed, nothing applied: {}", outcome.run, outcome.error);
   try {
     store_.fail_run(outcome.run, outcome.error);

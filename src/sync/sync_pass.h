@@ -7,7 +7,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "api/packages_client.h"
+#include "api/page_source.h"
 #include "api/pager.h"
 #include "store/store.h"
 #include "sync/removal_proof.h"
@@ -38,10 +38,9 @@ struct PassOutcome {
   bool listing_moved = false;     // the walk saw signs that the listing moved under it
   std::string warning;  // what was deferred or held back, when something was
   std::string error;    // why the pass failed, when it did (secrets redacted)
-  // What failed: "api" (HTTP, or a listing that never ends), "payload" (what the API sent),
-  // "account" (the database mirrors another account: nothing was written), "database"
-  // (everything else); empty unless failed.
-  std::string error_kind;
+  // What failed (kAccount: the database mirrors another account, nothing was written);
+  // kNone unless the pass failed, or could not start.
+  FailureKind error_kind = FailureKind::kNone;
   std::chrono::milliseconds duration{0};
 };
 
@@ -114,13 +113,14 @@ class SyncPass {
   void decide_removals(const Walk& walk, const ProofResult& proof, std::string held, PassOutcome& outcome);
   void apply(Walk walk, const ProofResult& proof, TimePoint started_at, PassOutcome& outcome);
   // The watchdog's ping, and the point where a stop request ends the pass.
-  void beat();
+  void checkpoint();
 
   void warn_about_unknown_statuses(const std::vector<Package>& packages);
   void release_lock();
   // Records how the pass ended when it did not succeed (nothing of it was applied).
+  void stopped_or_failed(PassOutcome& outcome, const std::exception& e, FailureKind kind);
   void record_abort(PassOutcome& outcome, const std::exception& e);
-  void record_failure(PassOutcome& outcome, const std::exception& e);
+  void record_failure(PassOutcome& outcome, const std::exception& e, FailureKind kind);
   // The first sign that the listing moved while it was walked ("" if none).
   static std::string movement(const PagerResult& paged, const StagingSummary& staged);
   // What waits for the next walk, and why ("" if nothing).

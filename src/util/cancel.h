@@ -31,7 +31,7 @@ class CancelToken {
   HookId next_ = 1;
 };
 
-// The process's token: cancelled by SIGINT or SIGTERM (see cli/signals).
+// The process's token: cancelled by SIGINT or SIGTERM (see service/signals).
 CancelToken& process_cancel_token();
 
 // Thrown where work stops because its token was cancelled.

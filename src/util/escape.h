@@ -11,6 +11,10 @@ namespace util {
 std::string escape_control(std::string_view text);
 void append_escaped_control(std::string& out, std::string_view text);
 
+// The body of a JSON string (no quotes): double quote, backslash and control characters
+// escaped (\n, \r, \t, else \u00XX). The one JSON escaper of the log formats and log fields.
+void append_json_string_body(std::string& out, std::string_view text);
+
 // A Prometheus label value in the text exposition format: backslash, double quote and newline
 // escaped (the only escapes the format defines); other control characters become U+FFFD.
 std::string prometheus_label_value(std::string_view text);

@@ -151,7 +151,7 @@ bool JsonReader::next_field(std::string& key) {
 
 bool JsonReader::next_element() { return enter_next(']'); }
 
-std::string_view JsonReader::skip_value(int max_nesting) {
+std::string_view JsonReader::raw_value(int max_nesting) {
   const char* start = begin_ + value_start();
   value(max_nesting);
   return std::string_view(start, static_cast<std::size_t>(p_ - start));

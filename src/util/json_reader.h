@@ -54,7 +54,7 @@ class JsonReader {
 
   // Consumes one value of any kind, checking all of it, and returns its text. Containers may
   // nest `max_nesting` levels in it (a scalar is 0 levels, [[]] is 2).
-  std::string_view skip_value(int max_nesting);
+  std::string_view raw_value(int max_nesting);
   // Only whitespace may follow.
   void finish();
 

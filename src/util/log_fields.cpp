@@ -1,6 +1,6 @@
 #include "util/log_fields.h"
 
-#include <cstdio>
+#include "util/escape.h"
 
 namespace util {
 
@@ -10,21 +10,7 @@ thread_local std::vector<std::pair<std::string, std::string>> fields;  // key, J
 
 std::string json_string(const std::string& text) {
   std::string out = "\"";
-  for (char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char escaped[8];
-          std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
-          out += escaped;
-        } else {
-          out += c;
-        }
-    }
-  }
+  append_json_string_body(out, text);
   return out + "\"";
 }
 

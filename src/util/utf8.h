@@ -32,11 +32,11 @@ inline std::size_t utf8_sequence_length(const unsigned char* p, std::size_t left
   return length;
 }
 
-// `text` as it is if it fits in `kept` bytes; else its first `kept` bytes or fewer, cut before a
-// character (half of one is text PostgreSQL refuses and JSON logs cannot carry), and "...".
-inline std::string shortened(std::string_view text, std::size_t kept) {
-  if (text.size() <= kept) return std::string(text);
-  std::size_t cut = kept;
+// `text` as it is if it fits in `max` bytes; else at most `max` bytes, "..." included, cut
+// before a character (half of one is text PostgreSQL refuses and JSON logs cannot carry).
+inline std::string shortened(std::string_view text, std::size_t max) {
+  if (text.size() <= max) return std::string(text);
+  std::size_t cut = max < 3 ? 0 : max - 3;
   while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
   return std::string(text.substr(0, cut)) + "...";
 }

@@ -17,7 +17,7 @@
 using esim::PgStore;
 using esim::SyncPass;
 using esim::fakes::FakePageSource;
-using esim::fakes::FixedClock;
+using esim::fakes::FakeClock;
 using esim::testing::TestDatabase;
 using namespace std::chrono_literals;
 
@@ -78,7 +78,7 @@ class Session : public ::testing::Test {
 
   TestDatabase db;
   FakePageSource source;
-  FixedClock clock;
+  FakeClock clock;
   esim::SyncSettings settings;
 };
 

@@ -12,7 +12,7 @@ using esim::Package;
 using esim::PgStore;
 using esim::SyncPass;
 using esim::fakes::FakePageSource;
-using esim::fakes::FixedClock;
+using esim::fakes::FakeClock;
 using esim::testing::TestDatabase;
 using namespace std::chrono_literals;
 
@@ -37,7 +37,7 @@ class SyncPassOnPostgres : public ::testing::Test {
   TestDatabase db;
   PgStore store;
   FakePageSource source;
-  FixedClock clock;
+  FakeClock clock;
   esim::SyncSettings settings;
 };
 

@@ -11,7 +11,7 @@
 #include <stdexcept>
 
 #include "api/http_transport.h"
-#include "api/packages_client.h"
+#include "api/page_source.h"
 #include "store/store.h"
 #include "util/clock.h"
 
@@ -236,7 +236,7 @@ class FakeStore : public Store {
   };
 };
 
-class FixedClock : public util::Clock {
+class FakeClock : public util::Clock {
  public:
   mutable time_point at = time_point(std::chrono::seconds(1'764'000'000));
   mutable std::vector<std::chrono::milliseconds> sleeps;

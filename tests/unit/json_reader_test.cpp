@@ -17,7 +17,7 @@ namespace {
 bool reader_accepts(const std::string& text) {
   try {
     JsonReader reader(text);
-    reader.skip_value(100);
+    reader.raw_value(100);
     reader.finish();
     return true;
   } catch (const JsonError&) {
@@ -27,7 +27,7 @@ bool reader_accepts(const std::string& text) {
 
 std::string skipped(const std::string& text) {
   JsonReader reader(text);
-  return std::string(reader.skip_value(100));
+  return std::string(reader.raw_value(100));
 }
 
 }  // namespace
@@ -58,7 +58,7 @@ TEST(JsonReader, NestingBeyondTheBoundIsRefusedWithoutRecursingThere) {
   const std::string deep = std::string(1'000'000, '[') + std::string(1'000'000, ']');
   JsonReader reader(deep);
   try {
-    reader.skip_value(64);
+    reader.raw_value(64);
     FAIL() << "accepted";
   } catch (const JsonError& e) {
     EXPECT_EQ(e.kind(), JsonError::Kind::kTooDeep);
@@ -71,7 +71,7 @@ TEST(JsonReader, NestingBeyondTheBoundIsRefusedWithoutRecursingThere) {
 TEST(JsonReader, FindsWhatPostgresCannotStoreAndReplacesItInPlace) {
   const std::string text = R"({"a":"x\u0000y","\u0000k":1,"b":"\ud800","c":"\udc00\ud83d\ude00","n":1e200000,"m":1e-20000,"ok":1e400})";
   JsonReader reader(text);
-  reader.skip_value(10);
+  reader.raw_value(10);
   const auto& found = reader.unstorable();
   ASSERT_EQ(found.size(), 6u);
   EXPECT_EQ(found[0].kind, Unstorable::Kind::kNul);
@@ -120,7 +120,7 @@ TEST(JsonReader, AgreesWithNlohmannOnMutatedBodies) {
 TEST(JsonReader, NumbersAreUnstorableOnlyWherePostgresRefusesThem) {
   auto unstorable = [](const std::string& text) {
     JsonReader reader(text);
-    reader.skip_value(1);
+    reader.raw_value(1);
     return !reader.unstorable().empty();
   };
   for (const char* stored : {"0.1e131072", "0.5e131072", "0.000001e131077", "0e200000", "-0e+1073741822",

@@ -107,7 +107,7 @@ class PermanentlyFailingTransport : public esim::HttpTransport {
 
 TEST(PackagesClient, TlsAndDnsErrorsAreNotRetriedAndNameTheBaseUrl) {
   PermanentlyFailingTransport failing;
-  esim::fakes::FixedClock clock;
+  esim::fakes::FakeClock clock;
   esim::RetryingTransport retrying(failing, esim::RetryPolicy{}, clock);
   PackagesClient client(retrying, settings());
   try {

@@ -10,20 +10,20 @@
 #include "fakes.h"
 
 using esim::RateLimiter;
-using esim::fakes::FixedClock;
+using esim::fakes::FakeClock;
 using namespace std::chrono_literals;
 
 TEST(RateLimiter, NoRateMeansNoWait) {
-  FixedClock clock;
+  FakeClock clock;
   RateLimiter limiter(0, clock);
   for (int i = 0; i < 100; ++i) limiter.acquire();
   EXPECT_TRUE(clock.sleeps.empty());
 }
 
 TEST(RateLimiter, NoSecondHoldsMoreThanTheRate) {
-  FixedClock clock;
+  FakeClock clock;
   RateLimiter limiter(10, clock);
-  std::vector<FixedClock::time_point> slots;
+  std::vector<FakeClock::time_point> slots;
   for (int i = 0; i < 35; ++i) {
     limiter.acquire();
     slots.push_back(clock.at);  // the fake clock moves by each wait
@@ -34,7 +34,7 @@ TEST(RateLimiter, NoSecondHoldsMoreThanTheRate) {
 }
 
 TEST(RateLimiter, AnIdleLimiterDoesNotMakeTheNextRequestWait) {
-  FixedClock clock;
+  FakeClock clock;
   RateLimiter limiter(10, clock);
   limiter.acquire();
   clock.at += 5s;  // quiet for a while: no credit is banked, and no wait is owed

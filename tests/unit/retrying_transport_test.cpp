@@ -7,14 +7,14 @@
 using esim::RetryingTransport;
 using esim::RetryPolicy;
 using esim::fakes::FakeTransport;
-using esim::fakes::FixedClock;
+using esim::fakes::FakeClock;
 using namespace std::chrono_literals;
 
 namespace {
 
 struct Harness {
   FakeTransport inner;
-  FixedClock clock;
+  FakeClock clock;
   RetryPolicy policy;
   double jitter = 1.0;  // the top of each backoff window, to make waits predictable
   esim::HttpResponse get() {

@@ -11,7 +11,7 @@ using esim::PassOutcome;
 using esim::PassResult;
 using esim::PassRunner;
 using esim::Scheduler;
-using esim::fakes::FixedClock;
+using esim::fakes::FakeClock;
 using namespace std::chrono_literals;
 
 namespace {
@@ -29,10 +29,10 @@ class FakeNotifier : public esim::Notifier {
 // A runner whose passes take `pass_takes` of the fake clock's time; the test stops the loop
 // after `stop_after` passes (of all runners).
 struct World {
-  FixedClock clock;
+  FakeClock clock;
   util::CancelToken cancel;
   FakeNotifier notifier;
-  std::vector<std::pair<std::string, FixedClock::time_point>> passes;  // runner name, start
+  std::vector<std::pair<std::string, FakeClock::time_point>> passes;  // runner name, start
   int stop_after = 3;
 };
 
@@ -58,7 +58,7 @@ class FakeRunner : public PassRunner {
     outcome.result = PassResult::kSucceeded;
     if (wrong_account) {
       outcome.result = PassResult::kFailed;
-      outcome.error_kind = "account";
+      outcome.error_kind = esim::FailureKind::kAccount;
     }
     return outcome;
   }
@@ -80,7 +80,7 @@ std::chrono::milliseconds since(const World& w, std::size_t pass) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(w.passes[pass].second - w.passes[0].second);
 }
 
-int run(World& world, std::unique_ptr<PassRunner> runner, std::function<bool()> reload = {},
+Scheduler::End run(World& world, std::unique_ptr<PassRunner> runner, std::function<bool()> reload = {},
         Scheduler::Build build = {}, Scheduler::Install install = [](PassRunner&, const PassRunner&) {}) {
   Scheduler scheduler(world.clock, world.cancel, world.notifier, std::move(reload), 42);
   return scheduler.run(std::move(runner), build, install);
@@ -90,7 +90,7 @@ int run(World& world, std::unique_ptr<PassRunner> runner, std::function<bool()> 
 
 TEST(Scheduler, PassesStartOneIntervalAfterThePreviousStart) {
   World w;
-  EXPECT_EQ(run(w, std::make_unique<FakeRunner>(w, "a", 60s)), 0);
+  EXPECT_EQ(run(w, std::make_unique<FakeRunner>(w, "a", 60s)), Scheduler::End::kStopped);
   ASSERT_EQ(w.passes.size(), 3u);
   EXPECT_EQ(since(w, 1), 60s);  // not 70 s: the 10 s pass counts toward the interval
   EXPECT_EQ(since(w, 2), 120s);
@@ -137,7 +137,7 @@ TEST(Scheduler, AMigrationThisBinaryDoesNotKnowExits4WithoutEverBeingReady) {
   World w;
   auto runner = std::make_unique<FakeRunner>(w, "a", 60s);
   runner->unknown_migration = true;
-  EXPECT_EQ(run(w, std::move(runner)), 4);
+  EXPECT_EQ(run(w, std::move(runner)), Scheduler::End::kMigrationsFailed);
   EXPECT_TRUE(w.passes.empty());
   EXPECT_TRUE(w.notifier.events.empty());
 }
@@ -148,7 +148,7 @@ TEST(Scheduler, AConfigurationForAnotherAccountExits7) {
   World w;
   auto runner = std::make_unique<FakeRunner>(w, "a", 60s);
   runner->wrong_account = true;
-  EXPECT_EQ(run(w, std::move(runner)), 7);
+  EXPECT_EQ(run(w, std::move(runner)), Scheduler::End::kWrongAccount);
   EXPECT_EQ(w.passes.size(), 1u);
   EXPECT_EQ(w.notifier.events, (std::vector<std::string>{"ready", "stopping"}));
 }
@@ -226,7 +226,7 @@ TEST(Scheduler, StopDuringAWaitEndsPromptlyAndSaysSo) {
     if (++waits == 50) w.cancel.cancel();  // SIGTERM a few seconds into the wait
     return false;
   };
-  EXPECT_EQ(run(w, std::make_unique<FakeRunner>(w, "a", 15min), reload), 0);
+  EXPECT_EQ(run(w, std::make_unique<FakeRunner>(w, "a", 15min), reload), Scheduler::End::kStopped);
   EXPECT_EQ(w.passes.size(), 1u);
   EXPECT_LT(w.clock.now() - w.passes[0].second, 20s);
   EXPECT_EQ(w.notifier.events.back(), "stopping");

@@ -13,7 +13,7 @@
 using esim::SyncPass;
 using esim::fakes::FakePageSource;
 using esim::fakes::FakeStore;
-using esim::fakes::FixedClock;
+using esim::fakes::FakeClock;
 using esim::fakes::package;
 
 namespace {
@@ -21,7 +21,7 @@ namespace {
 struct Harness {
   FakePageSource source;
   FakeStore store;
-  FixedClock clock;
+  FakeClock clock;
   esim::SyncSettings settings;
   esim::PassOutcome run(std::vector<std::string> secrets = {}) {
     settings.page_size = 100;
@@ -365,13 +365,13 @@ class EndlessListing : public FakePageSource {
 TEST(SyncPass, AListingThatNeverEndsIsAnApiFailure) {
   EndlessListing endless;
   FakeStore store;
-  FixedClock clock;
+  FakeClock clock;
   esim::SyncSettings settings;
   settings.page_size = 100000;
   const esim::PassOutcome outcome = SyncPass(endless, store, clock, settings).run();
   EXPECT_FALSE(outcome.succeeded());
   EXPECT_NE(outcome.error.find("the listing never ended"), std::string::npos) << outcome.error;
-  EXPECT_EQ(outcome.error_kind, "api");
+  EXPECT_EQ(outcome.error_kind, esim::FailureKind::kApi);
 }
 
 namespace {
@@ -423,7 +423,7 @@ TEST(SyncPass, OddValueWarningsAreAFewExamplesThenCountsByKind) {
   OddListing odd;
   for (int i = 0; i < 2000; ++i) odd.listing.push_back(package("p" + std::to_string(i)));
   FakeStore store;
-  FixedClock clock;
+  FakeClock clock;
   esim::SyncSettings settings;
   LogLines log;
   ASSERT_TRUE(SyncPass(odd, store, clock, settings).run().succeeded());
