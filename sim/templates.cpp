@@ -19,6 +19,7 @@ struct TemplateCatalog {
   TemplateShape shape = TemplateShape::kRest;
   std::set<std::int64_t> hidden;
   std::map<std::int64_t, std::string> renamed;
+  int failing_status = 0;  // every catalogue request answers this (0: none)
 
   std::string name(std::int64_t id) const {
     auto it = renamed.find(id);
@@ -83,11 +84,18 @@ void add_template_routes(httplib::Server& http, TemplateShape shape,
       return;
     }
     std::lock_guard lock(catalog.mutex);
+    if (catalog.failing_status != 0) {
+      res.status = catalog.failing_status;
+      res.set_content(fmt::format(R"({{"message":"Catalogue unavailable","statusCode":{}}})", catalog.failing_status),
+                      "application/json");
+      return;
+    }
     res.set_content(catalog.page(offset, count), "application/json");
   });
   http.Post("/_sim/templates", [](const httplib::Request& req, httplib::Response& res) {
     std::lock_guard lock(catalog.mutex);
     if (req.has_param("shape")) catalog.shape = req.get_param_value("shape") == "sdk" ? TemplateShape::kSdk : TemplateShape::kRest;
+    if (req.has_param("fail")) catalog.failing_status = std::stoi(req.get_param_value("fail"));
     res.set_content("{}", "application/json");
   });
   http.Post(R"(/_sim/templates/(\d+)/(hide|unhide|rename))", [](const httplib::Request& req, httplib::Response& res) {

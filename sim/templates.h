@@ -19,7 +19,7 @@ namespace sim {
 enum class TemplateShape { kRest, kSdk };
 
 // Routes: GET /api/v1/esim/package-templates (offset, count; answered after `admit` lets the
-// request through), and the controls POST /_sim/templates?shape=rest|sdk,
+// request through), and the controls POST /_sim/templates?shape=rest|sdk&fail=STATUS (0: answer),
 // POST /_sim/templates/ID/hide|unhide|rename?name=N. `shape` is the starting shape.
 void add_template_routes(httplib::Server& http, TemplateShape shape,
                          std::function<bool(const httplib::Request&, httplib::Response&)> admit);

@@ -8,9 +8,10 @@
 
 namespace esim::template_sql {
 
+// A few rows: DELETE, not TRUNCATE (which gives the table a new file every pass).
 inline constexpr const char* kStage = R"sql(
 CREATE TEMP TABLE IF NOT EXISTS esim_template_staging (id bigint PRIMARY KEY, name text, status text, raw jsonb NOT NULL);
-TRUNCATE esim_template_staging;
+DELETE FROM esim_template_staging;
 )sql";
 // The later sighting of an id listed twice wins (jsonb_array_elements keeps the array's order).
 inline constexpr const char* kFillStaging = R"sql(

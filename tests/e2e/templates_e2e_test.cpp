@@ -75,3 +75,19 @@ TEST_F(Templates, NotWalkedWhenSwitchedOffOrNotDue) {
   ASSERT_EQ(esim_sync("once").exit_code, 0);  // run 2
   EXPECT_EQ(last_run("templates_seen"), "7");
 }
+
+TEST_F(Templates, ACatalogueThatCannotBeReadLeavesAWarningAndThePackagesApplied) {
+  ASSERT_EQ(esim_sync("once").exit_code, 0);
+  const std::string before = db.scalar("SELECT string_agg(id || name, ',' ORDER BY id) FROM esim.package_templates");
+  ASSERT_EQ(sim.post("/_sim/templates?fail=404"), 200);
+  ASSERT_EQ(sim.post("/_sim/step?fraction=0.2"), 200);
+  auto result = esim_sync("once");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(last_run("status"), "succeeded");
+  EXPECT_NE(last_run("warning").find("the plan catalogue was not read: GET "), std::string::npos) << last_run("warning");
+  EXPECT_NE(last_run("warning").find("HTTP 404"), std::string::npos);
+  EXPECT_EQ(last_run("templates_seen"), "-");
+  EXPECT_GT(std::stoi(last_run("status_changes")), 0);  // the packages were applied
+  EXPECT_EQ(db.scalar("SELECT string_agg(id || name, ',' ORDER BY id) FROM esim.package_templates"), before);
+  EXPECT_EQ(count("SELECT count(*) FROM esim.template_removal_candidates"), 0);
+}
