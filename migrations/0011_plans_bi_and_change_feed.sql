@@ -82,7 +82,7 @@ CREATE TABLE esim.change_events (
     fields       text[] NOT NULL DEFAULT '{}'
 );
 -- No index but the cursor's: each costs every event its entry, and a first load writes one
--- event per package (measured: a third of the feed's cost at 100,000 packages).
+-- event per package (docs/performance.md).
 COMMENT ON TABLE esim.change_events IS 'The change feed: one row per package or template a pass inserted, changed, removed or brought back, in commit order (change_id). Read it with esim.changes_since(after, max); NOTIFY esim_changes carries the run id after each pass that wrote some. From migration 0011 on.';
 COMMENT ON COLUMN esim.change_events.change_id IS 'Monotonic cursor in commit order (gaps possible): resume with changes_since(last change_id handled).';
 COMMENT ON COLUMN esim.change_events.run_id IS 'The sync pass (esim.sync_runs.id) that made the change.';
