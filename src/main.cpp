@@ -107,11 +107,9 @@ int main(int argc, char** argv) {
   fetch->add_option("--format", fetch_options.format, "jsonl (the API's objects) or table")
       ->check(CLI::IsMember({"jsonl", "table"}))
       ->capture_default_str();
-  app.footer(
-      "Exit codes: 0 success (or run stopped by SIGINT/SIGTERM), 1 sync pass failed (nothing applied),\n"
-      "2 usage error, 3 invalid configuration, 4 database unreachable or migrations failed,\n"
-      "5 another esim-sync is syncing this database now (once), 6 once stopped by SIGINT/SIGTERM,\n"
-      "7 the database mirrors another account than the configuration names (nothing written).");
+  std::string exit_codes = "Exit codes:";
+  for (const auto& [code, meaning] : esim::exit_code::kMeanings) exit_codes += "\n  " + std::to_string(code) + " " + meaning;
+  app.footer(exit_codes);
 
   if (!command_is_known(argc, argv, app)) return esim::exit_code::kUsage;
   try {

@@ -8,10 +8,10 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
-#include <thread>
 #include <vector>
 
 #include "api/page_queue.h"
+#include "util/workers.h"
 
 namespace esim {
 
@@ -150,125 +150,140 @@ Page Pager::fetch_stretch(std::int64_t offset, std::int64_t step) {
   return page;
 }
 
-PagerResult Pager::run_concurrent(const PageSink& sink) {
-  PagerResult result;
-  Page first = source_.fetch_page(0, page_size_);
-  const std::int64_t total = first.total;
-  // The page size the server honours, which may be fewer or more than asked.
-  const auto step = static_cast<std::int64_t>(first.packages.size());
-  result.pages = 1;
-  result.final_total = total;
-  result.packages_received = step;
-  const bool first_is_all = step == 0;
-  if (first_is_all) {
-    result.ended_at_empty_page = true;
-    check_early_end(result, 0, total);
+// What the workers of one concurrent walk share with each other and with the calling thread.
+struct Pager::ConcurrentWalk {
+  static constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
+  ConcurrentWalk(std::int64_t page_step, std::int64_t first_total, PageOrder order, int workers)
+      : step(page_step), total(first_total), queue(order, static_cast<std::size_t>(2 * workers), kQueueBytes) {
+    queue.set_producers(workers);
   }
-  sink(first);
-  first = Page{};
-  if (first_is_all) return result;
-
-  // The first worker to see an empty page (or a refusal past the end) sets end_index, and no
-  // worker takes a later page after that.
-  std::atomic<std::int64_t> next{0};
-  std::atomic<std::int64_t> end_index{std::numeric_limits<std::int64_t>::max()};
-  // After a failed request, the workers go on only a little further, to see whether the listing
-  // ended before it (then the failure changes nothing); a server that fails every request past
-  // some point must not be paged until the runaway bound.
-  std::atomic<std::int64_t> give_up_after{std::numeric_limits<std::int64_t>::max()};
-  std::atomic<bool> stop{false};
-  std::atomic<std::int64_t> refused_index{std::numeric_limits<std::int64_t>::max()};
-  std::mutex error_mutex;
-  std::exception_ptr worker_error;  // of the earliest page in the listing whose request failed
-  std::int64_t error_index = std::numeric_limits<std::int64_t>::max();
-  PageQueue queue(order_, static_cast<std::size_t>(2 * concurrency_), kQueueBytes);
-  queue.set_producers(concurrency_);
-  auto lower = [](std::atomic<std::int64_t>& bound, std::int64_t index) {
+  static void lower(std::atomic<std::int64_t>& bound, std::int64_t index) {
     std::int64_t seen = bound.load();
     while (index < seen && !bound.compare_exchange_weak(seen, index)) {
     }
-  };
-  auto end_at = [&](std::int64_t index) { lower(end_index, index); };
+  }
   // Keeps the failure of the earliest page in the listing.
-  auto record_error = [&](std::int64_t index, std::exception_ptr error) {
+  void record_error(std::int64_t index, std::exception_ptr failure) {
     std::lock_guard lock(error_mutex);
     if (index < error_index) {
-      worker_error = std::move(error);
+      error = std::move(failure);
       error_index = index;
     }
-  };
-
-  std::vector<std::thread> threads;
-  threads.reserve(static_cast<std::size_t>(concurrency_));
-  for (int w = 0; w < concurrency_; ++w) {
-    threads.emplace_back([&] {
-      while (!stop) {
-        const std::int64_t index = next++;
-        if (index > end_index || index > give_up_after) break;
-        const std::int64_t offset = offset_at(step, index);
-        try {
-          check_runaway(offset, total);
-          Page page = fetch_stretch(offset, step);
-          if (page.packages.empty()) end_at(index);
-          if (!queue.push(index, std::move(page))) break;
-        } catch (const ApiError& e) {
-          // A refusal at the end is where the listing ends (the end page of this walk is then
-          // "lost": nothing after it is due).
-          if (refused_past_end(e, offset, total, page_size_)) {
-            end_at(index);
-            lower(refused_index, index);
-            queue.lose(index);
-            continue;
-          }
-          record_error(index, std::make_exception_ptr(refused_before_end(e, offset, total)));
-          queue.lose(index);  // in listing order the consumer must not wait for it
-          lower(give_up_after, index + concurrency_);
-          continue;  // a page just after it may still show that the listing ended before it
-        } catch (...) {
-          record_error(index, std::current_exception());
-          stop = true;
-          queue.lose(index);
-          break;
-        }
-      }
-      queue.producer_done();
-    });
   }
-
-  // Whatever happens below, the workers are released and joined before we leave.
-  auto finish = [&] {
+  // The workers stop taking pages, and any of them waiting on a full queue is released.
+  void stop_workers() {
     stop = true;
     queue.close();
-    for (auto& t : threads) t.join();
-  };
-  std::int64_t end_of_data = step;  // just past the furthest package any page held
-  try {
-    while (std::optional<Page> page = queue.pop()) {
-      ++result.pages;
-      check_total(result, total, *page);
-      const auto returned = static_cast<std::int64_t>(page->packages.size());
-      if (returned > 0) end_of_data = std::max(end_of_data, page->offset + returned);
-      result.packages_received += returned;
-      result.final_total = page->total;
-      sink(*page);
-      // In listing order the first empty page ends the walk, as it does sequentially: pages
-      // fetched past it by requests already in flight are dropped unseen.
-      if (order_ == PageOrder::kListing && returned == 0) break;
-    }
-  } catch (...) {
-    finish();
-    throw;
   }
-  finish();
-  // A failed request past the end of the listing changes nothing: every page before the end
-  // arrived. One before it lost a page, and fails the walk.
-  if (worker_error && error_index < end_index) std::rethrow_exception(worker_error);
-  if (end_index.load() == std::numeric_limits<std::int64_t>::max()) {
+
+  const std::int64_t step;   // the page size the server honours
+  const std::int64_t total;  // as the first page reported it
+  std::atomic<std::int64_t> next{0};
+  // The first worker to see an empty page (or a refusal past the end) sets end_index, and no
+  // worker takes a later page after that.
+  std::atomic<std::int64_t> end_index{kNever};
+  // After a failed request, the workers go on only a little further, to see whether the listing
+  // ended before it (then the failure changes nothing); a server that fails every request past
+  // some point must not be paged until the runaway bound.
+  std::atomic<std::int64_t> give_up_after{kNever};
+  std::atomic<std::int64_t> refused_index{kNever};
+  std::atomic<bool> stop{false};
+  std::mutex error_mutex;
+  std::exception_ptr error;  // of the earliest page in the listing whose request failed
+  std::int64_t error_index = kNever;
+  PageQueue queue;
+};
+
+PagerResult Pager::run_concurrent(const PageSink& sink) {
+  PagerResult result;
+  // 1. The first page tells the total and the page size the server honours; empty, it is all.
+  Page first = source_.fetch_page(0, page_size_);
+  ConcurrentWalk walk(static_cast<std::int64_t>(first.packages.size()), first.total, order_, concurrency_);
+  result.pages = 1;
+  result.final_total = walk.total;
+  result.packages_received = walk.step;
+  if (walk.step == 0) {
+    result.ended_at_empty_page = true;
+    check_early_end(result, 0, walk.total);
+  }
+  sink(first);
+  first = Page{};
+  if (walk.step == 0) return result;
+  // 2. Workers fetch the following pages at that step while 3. this thread hands each page to
+  //    the sink; whatever happens, the workers are stopped and joined before the walk is judged.
+  std::int64_t end_of_data = walk.step;  // just past the furthest package any page held
+  {
+    util::Workers workers(concurrency_, [&] { fetch_pages(walk); });
+    try {
+      end_of_data = hand_over_pages(walk, sink, result);
+    } catch (...) {
+      walk.stop_workers();
+      throw;
+    }
+    walk.stop_workers();
+  }
+  // 4. A failed request past the end of the listing changes nothing: every page before the end
+  //    arrived. One before it lost a page, and fails the walk.
+  if (walk.error && walk.error_index < walk.end_index) std::rethrow_exception(walk.error);
+  if (walk.end_index.load() == ConcurrentWalk::kNever) {
     throw std::runtime_error("the concurrent walk stopped without reaching the end of the listing");
   }
-  result.ended_at_empty_page = end_index.load() < refused_index.load();
+  result.ended_at_empty_page = walk.end_index.load() < walk.refused_index.load();
   check_early_end(result, end_of_data, result.final_total);
   return result;
+}
+
+// One worker: takes the next page index until the walk ends, and queues what it fetched.
+void Pager::fetch_pages(ConcurrentWalk& walk) {
+  while (!walk.stop) {
+    const std::int64_t index = walk.next++;
+    if (index > walk.end_index || index > walk.give_up_after) break;
+    const std::int64_t offset = offset_at(walk.step, index);
+    try {
+      check_runaway(offset, walk.total);
+      Page page = fetch_stretch(offset, walk.step);
+      if (page.packages.empty()) ConcurrentWalk::lower(walk.end_index, index);
+      if (!walk.queue.push(index, std::move(page))) break;
+    } catch (const ApiError& e) {
+      // A refusal at the end is where the listing ends (the end page of this walk is then
+      // "lost": nothing after it is due).
+      if (refused_past_end(e, offset, walk.total, page_size_)) {
+        ConcurrentWalk::lower(walk.end_index, index);
+        ConcurrentWalk::lower(walk.refused_index, index);
+        walk.queue.lose(index);
+        continue;
+      }
+      walk.record_error(index, std::make_exception_ptr(refused_before_end(e, offset, walk.total)));
+      walk.queue.lose(index);  // in listing order the consumer must not wait for it
+      ConcurrentWalk::lower(walk.give_up_after, index + concurrency_);
+      continue;  // a page just after it may still show that the listing ended before it
+    } catch (...) {
+      walk.record_error(index, std::current_exception());
+      walk.stop = true;
+      walk.queue.lose(index);
+      break;
+    }
+  }
+  walk.queue.producer_done();
+}
+
+// On the calling thread: each page the workers queued goes to the sink, one at a time. Returns
+// the offset just past the furthest package any page held.
+std::int64_t Pager::hand_over_pages(ConcurrentWalk& walk, const PageSink& sink, PagerResult& result) {
+  std::int64_t end_of_data = walk.step;
+  while (std::optional<Page> page = walk.queue.pop()) {
+    ++result.pages;
+    check_total(result, walk.total, *page);
+    const auto returned = static_cast<std::int64_t>(page->packages.size());
+    if (returned > 0) end_of_data = std::max(end_of_data, page->offset + returned);
+    result.packages_received += returned;
+    result.final_total = page->total;
+    sink(*page);
+    // In listing order the first empty page ends the walk, as it does sequentially: pages
+    // fetched past it by requests already in flight are dropped unseen.
+    if (order_ == PageOrder::kListing && returned == 0) break;
+  }
+  return end_of_data;
 }
 
 }  // namespace esim

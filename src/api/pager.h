@@ -62,6 +62,9 @@ class Pager {
  private:
   PagerResult run_sequential(const PageSink& sink);
   PagerResult run_concurrent(const PageSink& sink);
+  struct ConcurrentWalk;
+  void fetch_pages(ConcurrentWalk& walk);
+  std::int64_t hand_over_pages(ConcurrentWalk& walk, const PageSink& sink, PagerResult& result);
   Page fetch_stretch(std::int64_t offset, std::int64_t step);
 
   PageSource& source_;

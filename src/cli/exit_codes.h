@@ -15,6 +15,22 @@ inline constexpr int kLockedOut = 5;       // another esim-sync is syncing this 
 inline constexpr int kInterrupted = 6;     // once: SIGINT/SIGTERM stopped the pass; nothing applied
 inline constexpr int kWrongAccount = 7;    // the database mirrors another account; nothing written
 
+// Each code and what it means, as --help lists them.
+struct ExitCodeMeaning {
+  int code;
+  const char* meaning;
+};
+inline constexpr ExitCodeMeaning kMeanings[] = {
+    {kOk, "success (or run stopped by SIGINT/SIGTERM)"},
+    {kPassFailed, "sync pass failed (nothing applied)"},
+    {kUsage, "usage error"},
+    {kBadConfig, "invalid configuration"},
+    {kDatabase, "database unreachable or migrations failed"},
+    {kLockedOut, "another esim-sync is syncing this database now (once)"},
+    {kInterrupted, "once stopped by SIGINT/SIGTERM"},
+    {kWrongAccount, "the database mirrors another account than the configuration names (nothing written)"},
+};
+
 // `once`: how its pass ended.
 inline int of(const PassOutcome& outcome) {
   switch (outcome.result) {

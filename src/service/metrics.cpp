@@ -124,81 +124,108 @@ Health Metrics::health() const {
   return {200, "ok\n"};
 }
 
+namespace {
+
+// One metric family's HELP and TYPE lines.
+void family(std::string& out, const char* name, const char* type, const char* help) {
+  out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+}
+
+}  // namespace
+
+// In the Prometheus text exposition format, one group of families after another.
 std::string Metrics::render() const {
   std::lock_guard lock(mutex_);
   std::string out;
-  auto family = [&](const char* name, const char* type, const char* help) {
-    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
-  };
-  family("esim_sync_pass_in_progress", "gauge", "1 while a pass runs.");
+  render_passes(out);         // 1. the passes
+  render_packages(out);       // 2. what they wrote
+  render_removal_proof(out);  // 3. how removals were proven
+  render_service(out);        // 4. the service around them
+  return out;
+}
+
+// The passes: in progress, started, results, failures, last success and duration.
+void Metrics::render_passes(std::string& out) const {
+  family(out, "esim_sync_pass_in_progress", "gauge", "1 while a pass runs.");
   out += fmt::format("esim_sync_pass_in_progress {}\n", in_progress_ ? 1 : 0);
-  family("esim_sync_pass_started_timestamp_seconds", "gauge", "Unix time at which the last pass started (0: none yet).");
+  family(out, "esim_sync_pass_started_timestamp_seconds", "gauge", "Unix time at which the last pass started (0: none yet).");
   out += fmt::format("esim_sync_pass_started_timestamp_seconds {:.3f}\n", pass_started_unix_);
-  family("esim_sync_pass_failures_total", "counter", "Failed passes by what failed: api, payload or database.");
+  family(out, "esim_sync_pass_failures_total", "counter", "Failed passes by what failed: api, payload or database.");
   for (const char* reason : {"api", "payload", "database"}) {
     auto it = failures_.find(reason);
     out += fmt::format("esim_sync_pass_failures_total{{reason=\"{}\"}} {}\n", reason,
                        it == failures_.end() ? 0 : it->second);
   }
-  family("esim_sync_passes_total", "counter", "Sync passes by result.");
+  family(out, "esim_sync_passes_total", "counter", "Sync passes by result.");
   for (const char* result : {"succeeded", "failed", "aborted", "locked_out"}) {
     auto it = passes_.find(result);
     out += fmt::format("esim_sync_passes_total{{result=\"{}\"}} {}\n", result, it == passes_.end() ? 0 : it->second);
   }
-  family("esim_sync_last_success_timestamp_seconds", "gauge", "Unix time at which the last pass succeeded (0: never).");
+  family(out, "esim_sync_last_success_timestamp_seconds", "gauge", "Unix time at which the last pass succeeded (0: never).");
   out += fmt::format("esim_sync_last_success_timestamp_seconds {:.3f}\n", last_success_unix_);
-  family("esim_sync_last_pass_duration_seconds", "gauge", "Wall time of the last pass.");
+  family(out, "esim_sync_last_pass_duration_seconds", "gauge", "Wall time of the last pass.");
   out += fmt::format("esim_sync_last_pass_duration_seconds {:.3f}\n", last_duration_);
-  family("esim_sync_packages", "gauge", "Live packages by status after the last succeeded pass.");
+}
+
+// What the passes wrote: live packages by status, transitions, inserts, removals.
+void Metrics::render_packages(std::string& out) const {
+  family(out, "esim_sync_packages", "gauge", "Live packages by status after the last succeeded pass.");
   for (const auto& [status, count] : live_) {
     out += fmt::format("esim_sync_packages{{status=\"{}\"}} {}\n", util::prometheus_label_value(status), count);
   }
-  family("esim_sync_status_transitions_total", "counter", "Status changes of listed packages recorded.");
+  family(out, "esim_sync_status_transitions_total", "counter", "Status changes of listed packages recorded.");
   out += fmt::format("esim_sync_status_transitions_total {}\n", transitions_);
-  family("esim_sync_packages_inserted_total", "counter", "Packages seen for the first time.");
+  family(out, "esim_sync_packages_inserted_total", "counter", "Packages seen for the first time.");
   out += fmt::format("esim_sync_packages_inserted_total {}\n", inserted_);
-  family("esim_sync_packages_removed_total", "counter", "Packages marked removed.");
+  family(out, "esim_sync_packages_removed_total", "counter", "Packages marked removed.");
   out += fmt::format("esim_sync_packages_removed_total {}\n", removed_);
-  family("esim_sync_removal_lookups_total", "counter",
+}
+
+// How removals were proven, deferred or held, and what the walks saw.
+void Metrics::render_removal_proof(std::string& out) const {
+  family(out, "esim_sync_removal_lookups_total", "counter",
          "Requests made to settle removal candidates (GET /packages/{id}), controls included.");
   out += fmt::format("esim_sync_removal_lookups_total {}\n", lookups_);
-  family("esim_sync_lookups_inconclusive_total", "counter",
+  family(out, "esim_sync_lookups_inconclusive_total", "counter",
          "Removal candidates whose lookup proved nothing: it failed, or a control the walk had just seen was not found.");
   out += fmt::format("esim_sync_lookups_inconclusive_total {}\n", lookups_inconclusive_);
-  family("esim_sync_removals_proven_total", "counter", "Removals applied, by how their absence was proven.");
+  family(out, "esim_sync_removals_proven_total", "counter", "Removals applied, by how their absence was proven.");
   out += fmt::format("esim_sync_removals_proven_total{{proof=\"lookup\"}} {}\n", removed_by_lookup_);
   out += fmt::format("esim_sync_removals_proven_total{{proof=\"second_walk\"}} {}\n", removed_by_second_walk_);
-  family("esim_sync_packages_recovered_by_lookup_total", "counter",
+  family(out, "esim_sync_packages_recovered_by_lookup_total", "counter",
          "Packages a walk skipped (the listing moved) that a lookup found still listed.");
   out += fmt::format("esim_sync_packages_recovered_by_lookup_total {}\n", recovered_by_lookup_);
-  family("esim_sync_removals_deferred", "gauge",
+  family(out, "esim_sync_removals_deferred", "gauge",
          "Removal candidates the last succeeded pass could not prove; removed if two complete walks lack them.");
   out += fmt::format("esim_sync_removals_deferred {}\n", removals_deferred_);
-  family("esim_sync_removals_held", "gauge",
+  family(out, "esim_sync_removals_held", "gauge",
          "1 when the last succeeded pass held its removals back (its walk lost more than sync.max_removed_fraction), else 0.");
   out += fmt::format("esim_sync_removals_held {}\n", removals_held_ ? 1 : 0);
-  family("esim_sync_listing_moved_total", "counter", "Passes whose walk saw the listing move while it was paged.");
+  family(out, "esim_sync_listing_moved_total", "counter", "Passes whose walk saw the listing move while it was paged.");
   out += fmt::format("esim_sync_listing_moved_total {}\n", listing_moved_);
-  family("esim_sync_leader", "gauge",
+}
+
+// The service: leadership, the API, the schedule, reloads, the build.
+void Metrics::render_service(std::string& out) const {
+  family(out, "esim_sync_leader", "gauge",
          "1 while this instance is the writer (its last pass held the writer lock), 0 while another one is.");
   out += fmt::format("esim_sync_leader {}\n", leader_ ? 1 : 0);
-  family("esim_sync_api_requests_total", "counter", "Requests to the packages API by HTTP status (0: no answer).");
+  family(out, "esim_sync_api_requests_total", "counter", "Requests to the packages API by HTTP status (0: no answer).");
   for (const auto& [status, count] : responses_) {
     out += fmt::format("esim_sync_api_requests_total{{code=\"{}\"}} {}\n", status, count);
   }
-  family("esim_sync_api_retries_total", "counter", "Requests to the API that were retried.");
+  family(out, "esim_sync_api_retries_total", "counter", "Requests to the API that were retried.");
   out += fmt::format("esim_sync_api_retries_total {}\n", retries_);
-  family("esim_sync_interval_seconds", "gauge", "schedule.interval in force (alert rules scale by it).");
+  family(out, "esim_sync_interval_seconds", "gauge", "schedule.interval in force (alert rules scale by it).");
   out += fmt::format("esim_sync_interval_seconds {:g}\n", std::chrono::duration<double>(interval_).count());
-  family("esim_sync_reloads_total", "counter", "Configuration reloads (SIGHUP) by result.");
+  family(out, "esim_sync_reloads_total", "counter", "Configuration reloads (SIGHUP) by result.");
   out += fmt::format("esim_sync_reloads_total{{result=\"succeeded\"}} {}\n", reloads_succeeded_);
   out += fmt::format("esim_sync_reloads_total{{result=\"failed\"}} {}\n", reloads_failed_);
-  family("esim_sync_last_reload_success", "gauge",
+  family(out, "esim_sync_last_reload_success", "gauge",
          "0 when the last reload failed and the previous configuration stayed, else 1.");
   out += fmt::format("esim_sync_last_reload_success {}\n", last_reload_succeeded_ ? 1 : 0);
-  family("esim_sync_build_info", "gauge", "The running esim-sync's version (always 1).");
+  family(out, "esim_sync_build_info", "gauge", "The running esim-sync's version (always 1).");
   out += fmt::format("esim_sync_build_info{{version=\"{}\"}} 1\n", kVersion);
-  return out;
 }
 
 }  // namespace esim

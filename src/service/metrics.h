@@ -36,6 +36,12 @@ class Metrics {
   Health health() const;
 
  private:
+  // Each appends its families to `out`; the caller holds the mutex.
+  void render_passes(std::string& out) const;
+  void render_packages(std::string& out) const;
+  void render_removal_proof(std::string& out) const;
+  void render_service(std::string& out) const;
+
   mutable std::mutex mutex_;
   std::map<std::string, long long> passes_;  // by result
   std::map<long, long long> responses_;      // by HTTP status

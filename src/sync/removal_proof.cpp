@@ -5,10 +5,10 @@
 #include <exception>
 #include <mutex>
 #include <set>
-#include <thread>
 
 #include "api/page_parser.h"
 #include "util/cancel.h"
+#include "util/workers.h"
 
 namespace esim {
 
@@ -98,10 +98,10 @@ void RemovalProof::ask(std::vector<Lookup>& lookups) {
     }
   };
   const int helpers = std::max(0, std::min<int>(concurrency_, static_cast<int>(lookups.size())) - 1);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < helpers; ++i) threads.emplace_back(work, false);
-  work(true);
-  for (auto& t : threads) t.join();
+  {
+    util::Workers others(helpers, [&] { work(false); });
+    work(true);
+  }  // joined
   if (error) std::rethrow_exception(error);
 }
 
