@@ -25,6 +25,26 @@ SELECT id, status, activated_date, expiry_date FROM esim.packages_as_of(now() - 
 -- 13. ACTIVE packages at the end of each UTC day, last 30 days
 SELECT day, packages AS active FROM esim.status_counts_daily WHERE status = 'ACTIVE' AND day > (now() AT TIME ZONE 'UTC')::date - 30 ORDER BY day;
 -- 14. Expiry extensions per UTC day, last 30 days
-SELECT (changed_at AT TIME ZONE 'UTC')::date AS day, count(*) AS extended FROM esim.package_changes WHERE field = 'expiry_date' AND new_value > old_value AND changed_at > now() - interval '30 days' GROUP BY 1 ORDER BY 1 DESC LIMIT 7;
+SELECT (changed_at AT TIME ZONE 'UTC')::date AS day, count(*) AS extended FROM esim.package_changes WHERE field = 'expiry_date' AND old_value IS NOT NULL AND new_value > old_value AND changed_at > now() - interval '30 days' GROUP BY 1 ORDER BY 1 DESC LIMIT 7;
 -- 15. How long packages stay ACTIVE
 SELECT count(*) AS ended, avg(valid_to - valid_from) AS average, percentile_cont(0.5) WITHIN GROUP (ORDER BY valid_to - valid_from) AS median FROM esim.package_status_intervals WHERE status = 'ACTIVE' AND valid_to IS NOT NULL;
+-- 16. Live packages per plan, by name
+SELECT plan_name, count(*) AS packages FROM esim.packages_with_plan WHERE removed_at IS NULL GROUP BY plan_name ORDER BY packages DESC;
+-- 17. ACTIVE packages now per plan
+SELECT plan_name, active FROM esim.active_by_plan ORDER BY active DESC;
+-- 18. Activation rate and median time to activation per plan and creation week
+SELECT created_week, plan_name, packages, activated, activation_rate, median_time_to_activation FROM esim.activation_by_plan_week ORDER BY created_week DESC, plan_name LIMIT 8;
+-- 19. Packages that expired never activated, per plan
+SELECT plan_name, count(*) AS expired_unused FROM esim.packages_expired_unused GROUP BY plan_name ORDER BY expired_unused DESC;
+-- 20. ACTIVE packages expiring in the next 7 days per plan
+SELECT plan_name, expiring, first_expiry FROM esim.expiring_by_plan(7) ORDER BY expiring DESC;
+-- 21. Active base per day per plan, last 30 days
+SELECT day, plan_name, active FROM esim.active_base_daily WHERE day > (now() AT TIME ZONE 'UTC')::date - 30 ORDER BY day DESC, plan_name LIMIT 8;
+-- 22. Packages removed in the last 30 days, and when
+SELECT package_id, removed_at, last_status, plan_name, returned_at FROM esim.package_removals WHERE removed_at > now() - interval '30 days' ORDER BY removed_at DESC, package_id LIMIT 5;
+-- 23. Removals per UTC day and plan, last 30 days
+SELECT (removed_at AT TIME ZONE 'UTC')::date AS day, plan_name, count(*) AS removed FROM esim.package_removals WHERE removed_at > now() - interval '30 days' GROUP BY 1, 2 ORDER BY 1 DESC, 3 DESC LIMIT 5;
+-- 24. Repeat packages per SIM: how many SIMs carried how many packages
+SELECT packages AS packages_on_the_sim, count(*) AS sims FROM esim.repeat_packages_per_sim GROUP BY 1 ORDER BY 1;
+-- 25. The change feed: the next 1000 changes after a cursor
+SELECT change_id, run_id, entity_id, kind, old_status, new_status FROM esim.changes_since((SELECT max(change_id) - 5000 FROM esim.change_events), 1000);

@@ -90,6 +90,9 @@ class Catalog {
   // Moves `fraction` of the packages one lifecycle step, adds new ones at the front of the
   // listing and lets a few vanish.
   ChurnStats churn(double fraction);
+  // Extends the expiry of this share of the ACTIVE packages by `days` (a top-up); returns how
+  // many. Defined in sim/topups.cpp.
+  int top_up(double fraction, int days);
 
   // Every ACTIVE package uses some of its plan: its data counter falls by 1 to max_mib MiB and,
   // for most, voice and SMS by a unit or two (never below 0). Returns how many packages'

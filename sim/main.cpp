@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   std::int64_t start_ms = 1'735'689'600'000;  // 2025-01-01T00:00:00Z
   int churn_every_ms = 0;
   double churn_fraction = 0.02;
+  double topup_fraction = 0;
   sim::ServerOptions options;
   app.add_option("--host", host, "Address to listen on")->capture_default_str();
   app.add_option("--port", port, "Port (0 picks a free one)")->capture_default_str();
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
   app.add_option("--latency-ms", options.latency_ms, "Delay before answering each package request")->capture_default_str();
   app.add_option("--churn-every-ms", churn_every_ms, "Run a churn step this often (0: the listing never changes)")->capture_default_str();
   app.add_option("--churn-fraction", churn_fraction, "Share of packages moved one lifecycle step per churn step")->capture_default_str();
+  app.add_option("--topup-fraction", topup_fraction, "Share of ACTIVE packages whose expiry a churn step extends by 30 days")->capture_default_str();
   app.add_option("--fail-rate", options.fail_rate, "Share of package requests answered with --fail-status")
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--fail-status", options.fail_status, "HTTP status of random failures")->capture_default_str();
@@ -60,6 +62,7 @@ int main(int argc, char** argv) {
                "Every walk (a request at offset 0) drains the usage counters of ACTIVE packages (implies --sdk-fields)");
   app.add_option("--usage-drain-mib", options.usage_drain_mib, "Most MiB of data one ACTIVE package uses per walk")
       ->capture_default_str();
+  app.add_flag("--sdk-templates", options.sdk_templates, "Serve /package-templates in the SDK 1.0.10 shape (default: the REST documentation's)");
   app.add_option("--package-padding", options.render.padding_bytes,
                  "Bytes of an unknown \"notes\" field in every package (fat packages)");
   app.add_flag("--odd-packages", options.odd.packages, "Add packages with \\u0000, numbers beyond 64 bits, a forged status");
@@ -105,6 +108,7 @@ int main(int argc, char** argv) {
           std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
         if (running) catalog.churn(churn_fraction);
+        if (running && topup_fraction > 0) catalog.top_up(topup_fraction, 30);
       }
     });
   }

@@ -8,6 +8,8 @@
 #include <optional>
 #include <thread>
 
+#include "templates.h"
+
 namespace sim {
 
 namespace {
@@ -94,6 +96,14 @@ struct Server::Impl {
       return false;
     }
     return !take_fault(res, opts);
+  }
+
+  // The key and user check alone (no faults, not counted): for the template catalogue.
+  bool authorized(const httplib::Request& req, httplib::Response& res) {
+    if (account_of(req, settings().options) != nullptr) return true;
+    res.status = 401;
+    res.set_content(error_body(401, "Unauthorized: Invalid API Key"), "application/json");
+    return false;
   }
 
   // GET /packages/{id}: the package, or 404 for an id the account does not hold.
@@ -293,6 +303,8 @@ struct Server::Impl {
     });
     http.Get("/api/v1/esim/packages", [this](const auto& req, auto& res) { packages(req, res); });
     http.Get(R"(/api/v1/esim/packages/([^/]+))", [this](const auto& req, auto& res) { package(req, res); });
+    add_template_routes(http, settings().options.sdk_templates ? TemplateShape::kSdk : TemplateShape::kRest,
+                        [this](const auto& req, auto& res) { return authorized(req, res); });
     http.Get("/api/v1/esim/status", [](const auto&, auto& res) {
       res.set_content("{\"status\":\"ok\"}", "application/json");
     });

@@ -56,6 +56,7 @@ struct ServerOptions {
   // between any two passes, as the real ones do. Needs render.sdk_fields to be seen.
   bool usage_drain = false;
   std::int64_t usage_drain_mib = 8;  // most MiB of data one ACTIVE package uses per walk
+  bool sdk_templates = false;       // GET /package-templates in the SDK 1.0.10 shape, not the REST doc's
   // A second account on the same server: its user id (same key), and its own packages.
   std::string other_user_id;
 };

@@ -44,7 +44,7 @@ struct ApiClientPool::Client {
 
 ApiClientPool::ApiClientPool(int size, const ApiSettings& settings, const RetryPolicy& retry, double rate_limit,
                              const util::Clock& clock, ListingFilter filter, Observer observe)
-    : limiter_(rate_limit, clock) {
+    : settings_(settings), limiter_(rate_limit, clock) {
   for (int i = 0; i < std::max(1, size); ++i) {
     clients_.push_back(std::make_unique<Client>(settings, retry, limiter_, clock, filter, observe));
     idle_.push_back(clients_.back().get());
@@ -72,6 +72,10 @@ auto ApiClientPool::with_client(const Request& request) {
     }
   } give_back{*this, client};
   return request(client->client);
+}
+
+TemplatePage ApiClientPool::fetch_templates(std::int64_t offset, int count) {
+  return with_client([&](PackagesClient& c) { return TemplatesClient(c, settings_).fetch_templates(offset, count); });
 }
 
 Page ApiClientPool::fetch_page(std::int64_t offset, int count) {

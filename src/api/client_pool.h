@@ -11,10 +11,11 @@
 #include "api/packages_client.h"
 #include "api/rate_limiter.h"
 #include "api/retrying_transport.h"
+#include "api/templates_client.h"
 
 namespace esim {
 
-class ApiClientPool final : public PageSource {
+class ApiClientPool final : public PageSource, public TemplateSource {
  public:
   // observe, when set, hears the HTTP status of every response (0: no answer), retries included.
   using Observer = std::function<void(long status)>;
@@ -25,10 +26,12 @@ class ApiClientPool final : public PageSource {
   Page fetch_page(std::int64_t offset, int count) override;
   Page fetch_filtered_page(std::int64_t offset, int count, const ListingFilter& filter) override;
   std::optional<Package> fetch_package(const std::string& id) override;
+  TemplatePage fetch_templates(std::int64_t offset, int count) override;  // the plan catalogue
   long long retries() const;
 
  private:
   struct Client;
+  ApiSettings settings_;
   RateLimiter limiter_;
   // Runs one request on an idle client, waiting for one if all are busy.
   template <typename Request>

@@ -33,10 +33,11 @@ class PackagesClient final : public PageSource {
   HttpRequest page_request(std::int64_t offset, int count) const { return page_request(offset, count, filter_); }
   HttpRequest page_request(std::int64_t offset, int count, const ListingFilter& filter) const;
   HttpRequest package_request(const std::string& id) const;
+  // The exchange itself: the answer, or an ApiError naming the request and what came back.
+  // Public for the other listings of the same API (TemplatesClient).
+  HttpResponse exchange(const HttpRequest& request, const std::string& hint_for_400);
 
  private:
-  // The exchange itself: the answer, or an ApiError naming the request and what came back.
-  HttpResponse exchange(const HttpRequest& request, const std::string& hint_for_400);
 
   HttpTransport& transport_;
   ApiSettings settings_;

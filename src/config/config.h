@@ -61,6 +61,9 @@ struct SyncConfig {
     for (const std::string& field : usage_counter_fields()) out += (out.empty() ? "" : ",") + field;
     return out;
   }
+  // The plan catalogue is walked with every this many passes (by run id; 0: never): a request
+  // per page of templates.
+  int templates_every = 1;
 };
 
 // sync.volatile_fields as a list ("" gives none).

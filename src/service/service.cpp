@@ -41,6 +41,7 @@ PassOutcome Service::run_pass() {
   settings.heartbeat = [this] { notifier_.watchdog(); };
   settings.hold_writer_lock = options_.hold_writer_lock;
   settings.adopt_account = options_.adopt_account;
+  settings.templates.source = &client_;
   const auto started_at = clock_.now();
   const long long retries_before = client_.retries();
   metrics_.pass_started();

@@ -32,6 +32,8 @@ SyncSettings sync_settings(const Config& config, bool allow_mass_removal) {
   s.max_removal_lookups = config.sync.max_removal_lookups;
   s.max_removed_fraction = config.sync.max_removed_fraction;
   s.allow_mass_removal = allow_mass_removal;
+  s.templates.page_size = config.api.page_size;
+  s.templates.every = config.sync.templates_every;
   const BaseUrlParts url = base_url_parts(config.api.base_url);
   s.account = MirroredAccount{url.host, url.path, config.api.user_id};
   return s;

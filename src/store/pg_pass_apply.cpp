@@ -2,6 +2,7 @@
 
 #include "store/apply_sql.h"
 #include "store/history_sql.h"
+#include "store/change_feed.h"
 #include "store/pg_pass_diff.h"
 #include "store/writer_lock.h"
 #include "util/escape.h"
@@ -70,6 +71,8 @@ PassCounts PgPassDiff::commit(const ApplyOptions& options) {
   if (context_.must_hold_lock && !tx.exec_params1(apply_sql::kHoldsWriterLock, kWriterLockKey)[0].as<bool>()) {
     throw std::runtime_error("this session no longer holds the writer lock; rolled back");
   }
+  change_feed::record(tx, at, context_.run, options.templates);  // the events consumers follow, and their wake-up
+  timer.step("change feed");
   // The warning may quote an API's error page (a failed lookup): PostgreSQL takes only UTF-8.
   std::optional<std::string> warning;
   if (!options.warning.empty()) warning = util::valid_utf8(options.warning);

@@ -12,6 +12,7 @@
 
 #include "domain/failure.h"
 #include "domain/package.h"
+#include "domain/package_template.h"
 
 namespace esim {
 
@@ -89,6 +90,8 @@ struct ApplyOptions {
   bool walk_complete = true;
   // Called between the apply's statements: a long apply still feeds the watchdog.
   std::function<void()> heartbeat = nullptr;
+  // A walk of the plan catalogue to apply with the pass (sync.templates_every); none: not walked.
+  std::optional<TemplateListing> templates = std::nullopt;
 };
 
 // A pass in the store goes through two phases, each an object that the transition out of it

@@ -297,7 +297,9 @@ void SyncPass::decide_removals(const Walk& walk, const ProofResult& proof, std::
 
 void SyncPass::apply(Walk walk, const ProofResult& proof, TimePoint started_at, PassOutcome& outcome) {
   checkpoint();
+  auto templates = walk_templates_if_due(settings_.templates, outcome.run, outcome.warning);  // every Nth pass
   ApplyOptions apply{started_at, outcome.removals_applied, outcome.listing_attempts, outcome.warning};
+  apply.templates = std::move(templates);
   apply.lookups = proof.lookups;
   apply.recovered_by_lookup = proof.recovered;
   apply.lookups_inconclusive = proof.inconclusive;

@@ -11,6 +11,7 @@
 #include "api/pager.h"
 #include "store/store.h"
 #include "sync/removal_proof.h"
+#include "sync/template_walk.h"
 #include "util/cancel.h"
 #include "util/clock.h"
 
@@ -63,6 +64,7 @@ struct SyncSettings {
   // whether the operator moved the mirror to it (`once --adopt-account`).
   MirroredAccount account;
   bool adopt_account = false;
+  TemplateWalkSettings templates;  // the plan catalogue, walked with every Nth pass
 };
 
 class SyncPass {
