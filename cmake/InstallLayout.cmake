@@ -29,14 +29,14 @@ add_custom_command(
   DEPENDS ${CMAKE_SOURCE_DIR}/CHANGELOG.md ${CMAKE_SOURCE_DIR}/cmake/DebianChangelog.cmake
   VERBATIM)
 add_custom_target(debian_changelog ALL DEPENDS ${ESIM_SYNC_CHANGELOG})
-install(FILES README.md ARCHITECTURE.md packaging/copyright config/esim-sync.example.yaml ${ESIM_SYNC_CHANGELOG}
+install(FILES README.md ARCHITECTURE.md packaging/copyright deploy/esim-sync.example.yaml ${ESIM_SYNC_CHANGELOG}
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
 # The README's links point into docs/, so the pages go beside it.
 install(DIRECTORY docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/docs FILES_MATCHING PATTERN "*.md")
 install(DIRECTORY migrations/ DESTINATION ${CMAKE_INSTALL_DATADIR}/esim-sync/migrations)
-install(FILES config/grafana/esim-sync.json config/grafana/esim-sync-ops.json
+install(FILES deploy/grafana/esim-sync.json deploy/grafana/esim-sync-ops.json
         DESTINATION ${CMAKE_INSTALL_DATADIR}/esim-sync/grafana)
-install(FILES config/prometheus/esim-sync.rules.yml DESTINATION ${CMAKE_INSTALL_DATADIR}/esim-sync/prometheus)
+install(FILES deploy/prometheus/esim-sync.rules.yml DESTINATION ${CMAKE_INSTALL_DATADIR}/esim-sync/prometheus)
 
 # /etc and the unit directory depend on the prefix, which `cmake --install --prefix` changes
 # only at install time: decided then, by cmake/InstallSystemFiles.cmake.

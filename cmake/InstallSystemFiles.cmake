@@ -18,7 +18,7 @@ else()
 endif()
 
 set(readable OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
-file(INSTALL "${ESIM_SYNC_SOURCE_DIR}/config/esim-sync.example.yaml"
+file(INSTALL "${ESIM_SYNC_SOURCE_DIR}/deploy/esim-sync.example.yaml"
      DESTINATION "${etc}/esim-sync" PERMISSIONS ${readable})
 file(INSTALL "${ESIM_SYNC_SOURCE_DIR}/systemd/esim-sync.service"
      DESTINATION "${unit_dir}" PERMISSIONS ${readable})

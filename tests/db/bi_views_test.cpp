@@ -189,8 +189,8 @@ TEST_F(BiViews, ReaderCanReadEverythingAndChangeNothing) {
 TEST_F(BiViews, GrafanaDashboardQueriesRunAsTheReader) {
   pass({pkg("a", "NOT_ACTIVE"), pkg("b", "ACTIVE", now_ms() + 86'400'000)}, std::chrono::system_clock::now() - 48h);
   pass({pkg("a", "ACTIVE"), pkg("b", "TERMINATED")}, std::chrono::system_clock::now() - 24h);
-  std::ifstream in(std::string(ESIM_SOURCE_DIR) + "/config/grafana/esim-sync.json");
-  ASSERT_TRUE(in) << "config/grafana/esim-sync.json is missing";
+  std::ifstream in(std::string(ESIM_SOURCE_DIR) + "/deploy/grafana/esim-sync.json");
+  ASSERT_TRUE(in) << "deploy/grafana/esim-sync.json is missing";
   auto dashboard = nlohmann::json::parse(in);
   // The variables' own queries, and what Grafana puts in place of each: its custom "All" value
   // (raw), or one chosen value (quoted, as Grafana quotes multi-value variables).
@@ -245,7 +245,7 @@ TEST_F(BiViews, GrafanaDashboardQueriesRunAsTheReader) {
 // packages or their transitions (or the panel says it does not apply), and a table cut at a
 // LIMIT says so in its title or description.
 TEST(GrafanaDashboard, VariablesFilterTheTransitionPanelsAndLimitsAreStated) {
-  std::ifstream in(std::string(ESIM_SOURCE_DIR) + "/config/grafana/esim-sync.json");
+  std::ifstream in(std::string(ESIM_SOURCE_DIR) + "/deploy/grafana/esim-sync.json");
   ASSERT_TRUE(in);
   auto dashboard = nlohmann::json::parse(in);
   int transition_panels = 0;

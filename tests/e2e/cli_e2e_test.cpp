@@ -97,7 +97,7 @@ TEST(Cli, TheExampleConfigIsValidAndDocumentsEverySection) {
   credentials.write("betatel-api-key", "example-key-5c1e\n");
   credentials.write("pgpass", "localhost:5432:esim:esim_sync:pw\n");
   chmod(credentials.file("pgpass").c_str(), 0600);
-  auto result = run_command({ESIM_SYNC_BINARY, "check-config", "--config", ESIM_SOURCE_DIR "/config/esim-sync.example.yaml"},
+  auto result = run_command({ESIM_SYNC_BINARY, "check-config", "--config", ESIM_SOURCE_DIR "/deploy/esim-sync.example.yaml"},
                             {{"CREDENTIALS_DIRECTORY", credentials.path()}});
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_FALSE(contains(result.out + result.err, "example-key-5c1e")) << result.out;

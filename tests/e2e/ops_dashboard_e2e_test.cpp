@@ -1,5 +1,5 @@
-// The operations dashboard (config/grafana/esim-sync-ops.json) and the alert rules
-// (config/prometheus/esim-sync.rules.yml) against what a running daemon really serves: a panel
+// The operations dashboard (deploy/grafana/esim-sync-ops.json) and the alert rules
+// (deploy/prometheus/esim-sync.rules.yml) against what a running daemon really serves: a panel
 // or an alert on a metric name the daemon does not expose would show "No data" or never fire,
 // and nothing else would notice.
 #include <gtest/gtest.h>
@@ -22,8 +22,8 @@ using esim::testing::run_command;
 
 namespace {
 
-const std::string kDashboard = std::string(ESIM_SOURCE_DIR) + "/config/grafana/esim-sync-ops.json";
-const std::string kRules = std::string(ESIM_SOURCE_DIR) + "/config/prometheus/esim-sync.rules.yml";
+const std::string kDashboard = std::string(ESIM_SOURCE_DIR) + "/deploy/grafana/esim-sync-ops.json";
+const std::string kRules = std::string(ESIM_SOURCE_DIR) + "/deploy/prometheus/esim-sync.rules.yml";
 
 nlohmann::json load_dashboard() {
   std::ifstream in(kDashboard);
