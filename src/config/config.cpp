@@ -187,47 +187,49 @@ YAML::Node parse_yaml(const std::string& text, const std::string& source) {
   }
 }
 
-// Every key of every section by the schema, then the rules between keys. Reads no file.
-// (root by value: a const node throws on a missing key where a mutable one answers "undefined".)
-Document read_document(YAML::Node root, const std::string& source, const util::EnvLookup& env) {
-  if (!root.IsMap()) {
-    throw ConfigError({source + ": the file must be a YAML mapping with api, database, schedule and logging sections"});
-  }
-  ConfigReader reader(source, env);
-  Document doc;
-  const std::vector<std::string> sections = config_sections();
+// How the API key was written: the rules between api.api_key and api.api_key_file need to know
+// whether each was given at all, and whether its value could be read (${VAR} expanded).
+struct KeyNodes {
+  bool api_key_given = false, api_key_readable = false;
+  bool api_key_file_given = false, api_key_file_readable = false;
+};
+
+// Top-level keys that are no section.
+void check_sections(const YAML::Node& root, const std::vector<std::string>& sections, ConfigReader& reader) {
   for (const auto& entry : root) {
     const std::string section = entry.first.as<std::string>();
     if (std::find(sections.begin(), sections.end(), section) == sections.end()) {
       reader.problem(entry.first, section, unknown_key(section, "", sections));
     }
   }
-  bool api_key_given = false, api_key_readable = false, api_key_file_given = false, api_key_file_readable = false;
-  for (const std::string& section : sections) {
-    YAML::Node node = root[section];
-    if (!node.IsDefined() || node.IsNull()) continue;
-    if (!node.IsMap()) {
-      reader.problem(node, section, "must be a mapping");
+}
+
+// Every key of one section, read by its row of the schema.
+void read_section(YAML::Node root, const std::string& section, ConfigReader& reader, Document& doc, KeyNodes& nodes) {
+  YAML::Node node = root[section];
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!node.IsMap()) return reader.problem(node, section, "must be a mapping");
+  std::vector<std::string> known;
+  for (const ConfigKey& key : config_keys()) {
+    if (std::string(key.name).rfind(section + ".", 0) == 0) known.push_back(key.name + section.size() + 1);
+  }
+  for (const auto& entry : node) {
+    const std::string name = section + "." + entry.first.as<std::string>();
+    const ConfigKey* key = find_config_key(name);
+    if (key == nullptr) {
+      reader.problem(entry.first, name, unknown_key(entry.first.as<std::string>(), section + ".", known));
       continue;
     }
-    std::vector<std::string> known;
-    for (const ConfigKey& key : config_keys()) {
-      if (std::string(key.name).rfind(section + ".", 0) == 0) known.push_back(key.name + section.size() + 1);
-    }
-    for (const auto& entry : node) {
-      const std::string name = section + "." + entry.first.as<std::string>();
-      const ConfigKey* key = find_config_key(name);
-      if (key == nullptr) {
-        reader.problem(entry.first, name, unknown_key(entry.first.as<std::string>(), section + ".", known));
-        continue;
-      }
-      const bool read = reader.read(*key, entry.second, doc.config);
-      if (name == "api.api_key") doc.api_key = entry.second, api_key_given = true, api_key_readable = read;
-      if (name == "api.api_key_file") doc.api_key_file = entry.second, api_key_file_given = true, api_key_file_readable = read;
+    const bool read = reader.read(*key, entry.second, doc.config);
+    if (name == "api.api_key") doc.api_key = entry.second, nodes.api_key_given = true, nodes.api_key_readable = read;
+    if (name == "api.api_key_file") {
+      doc.api_key_file = entry.second, nodes.api_key_file_given = true, nodes.api_key_file_readable = read;
     }
   }
+}
 
-  // Rules between keys, each pointed at the most useful line.
+// Rules between keys, each pointed at the most useful line.
+void check_rules_between_keys(YAML::Node root, const KeyNodes& nodes, ConfigReader& reader, Document& doc) {
   const Config& c = doc.config;
   YAML::Node api = root["api"];
   if (std::string why = base_url_problem(c.api.base_url, c.api.allow_insecure_http); !why.empty()) {
@@ -237,9 +239,9 @@ Document read_document(YAML::Node root, const std::string& source, const util::E
     reader.problem(doc.api_key_file, "api.api_key_file", "set either api.api_key or api.api_key_file, not both");
   } else if (!c.api.api_key_file.empty()) {
     doc.read_key_file = true;
-  } else if (!api_key_given && !(api_key_file_given && !api_key_file_readable)) {
+  } else if (!nodes.api_key_given && !(nodes.api_key_file_given && !nodes.api_key_file_readable)) {
     reader.problem(api, "api.api_key", "is required (or api.api_key_file)");  // (an unexpandable file has its problem)
-  } else if (c.api.api_key.empty() && api_key_readable) {
+  } else if (c.api.api_key.empty() && nodes.api_key_readable) {
     reader.problem(doc.api_key, "api.api_key", "must not be empty");
   }
   for (const ConfigKey& key : config_keys()) {
@@ -249,6 +251,21 @@ Document read_document(YAML::Node root, const std::string& source, const util::E
     YAML::Node section = root[name.substr(0, dot)];
     if (!(section.IsMap() && section[name.substr(dot + 1)].IsDefined())) reader.problem(section, name, "is required");
   }
+}
+
+// Every key of every section by the schema, then the rules between keys. Reads no file.
+// (root by value: a const node throws on a missing key where a mutable one answers "undefined".)
+Document read_document(YAML::Node root, const std::string& source, const util::EnvLookup& env) {
+  if (!root.IsMap()) {
+    throw ConfigError({source + ": the file must be a YAML mapping with api, database, schedule and logging sections"});
+  }
+  ConfigReader reader(source, env);
+  Document doc;
+  KeyNodes nodes;
+  const std::vector<std::string> sections = config_sections();
+  check_sections(root, sections, reader);                                // 1. sections that are none
+  for (const std::string& section : sections) read_section(root, section, reader, doc, nodes);  // 2. keys
+  check_rules_between_keys(root, nodes, reader, doc);                    // 3. rules between keys
   doc.problems = std::move(reader.problems());
   return doc;
 }

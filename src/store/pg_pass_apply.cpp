@@ -20,11 +20,31 @@ constexpr std::int64_t kRebuildIndexesFrom = 5000;
 
 }  // namespace
 
+// One transaction, its steps in order (ARCHITECTURE.md, step 6). Any exception rolls all of it back.
 PassCounts PgPassDiff::commit(const ApplyOptions& options) {
   const std::string at = util::format_utc_iso8601(options.seen_at);
-  PassCounts counts;
   util::StepTimer timer(options.heartbeat);
   pqxx::work tx(context_.connection, "apply_pass");
+  PassCounts counts = write_listed(tx, at, timer);               // 1. what the walk listed
+  apply_removals(tx, at, options, counts, timer);                 // 2. proven removals; the rest remembered
+  check_transitions(tx, at);                                      // 3. every transition has its package
+  tx.exec_params(history_sql::kRollUpStatusStock, at, context_.run);  // 4. the day's stock by status
+  check_writer_lock(tx);                                          // 5. still the only writer
+  timer.step("checks");
+  change_feed::record(tx, at, context_.run, options.templates);  // 6. the events consumers follow
+  timer.step("change feed");
+  finish_run(tx, options, counts);                                // 7. the run row: succeeded
+  commit_or_resolve(tx);                                          // 8. COMMIT, even if its answer is lost
+  timer.step("commit");
+  spdlog::debug("apply: {}; staging took {} ms in {} COPY batches, the diff {} ms", timer.report(),
+                staged_.copy_ms, staged_.copy_batches, diff_ms_);
+  return counts;
+}
+
+// Changed packages rewritten (their old rows kept as versions, transitions recorded) and new
+// ones inserted; into an empty mirror, the whole listing loaded at once.
+PassCounts PgPassDiff::write_listed(pqxx::work& tx, const std::string& at, util::StepTimer& timer) {
+  PassCounts counts;
   counts.packages_seen = summary_.distinct_ids;
   if (first_load_) {
     counts.inserted = load_first(tx, at, timer);
@@ -41,9 +61,15 @@ PassCounts PgPassDiff::commit(const ApplyOptions& options) {
     counts.inserted = tx.exec_params1(apply_sql::kApplyInserts, at, context_.run)[0].as<std::int64_t>();
     timer.step("inserts");
   }
-  // The summary already counted the candidates under the writer lock: none, nothing to scan for.
-  // What an earlier walk lacked proves something only next to a complete walk; a held pass
-  // (its walk lost too much to be believed) is no walk to count on either way.
+  counts.unchanged = counts.packages_seen - counts.inserted - counts.updated;
+  return counts;
+}
+
+// The summary already counted the candidates under the writer lock: none, nothing to scan for.
+// What an earlier walk lacked proves something only next to a complete walk; a held pass (its
+// walk lost too much to be believed) is no walk to count on either way.
+void PgPassDiff::apply_removals(pqxx::work& tx, const std::string& at, const ApplyOptions& options,
+                                PassCounts& counts, util::StepTimer& timer) {
   const bool second_walk_counts = options.walk_complete && options.apply_removals;
   const std::int64_t provable = summary_.proven_gone + (second_walk_counts ? summary_.missed_before : 0);
   if (options.apply_removals && provable > 0) {
@@ -58,21 +84,27 @@ PassCounts PgPassDiff::commit(const ApplyOptions& options) {
   counts.lookups = options.lookups;
   counts.recovered_by_lookup = options.recovered_by_lookup;
   counts.lookups_inconclusive = options.lookups_inconclusive;
-  // A first load's transitions come from the very rows it inserted (its INSERT's RETURNING):
-  // checking a million of them again would prove nothing new.
-  if (auto orphans = first_load_ ? 0 : tx.exec_params1(apply_sql::kOrphanTransitions, context_.run, at)[0].as<std::int64_t>();
+}
+
+// A first load's transitions come from the very rows it inserted (its INSERT's RETURNING):
+// checking a million of them again would prove nothing new.
+void PgPassDiff::check_transitions(pqxx::work& tx, const std::string& at) {
+  if (first_load_) return;
+  if (auto orphans = tx.exec_params1(apply_sql::kOrphanTransitions, context_.run, at)[0].as<std::int64_t>();
       orphans != 0) {
     throw std::runtime_error(std::to_string(orphans) + " transitions of this pass have no package; rolled back");
   }
-  tx.exec_params(history_sql::kRollUpStatusStock, at, context_.run);
-  counts.unchanged = counts.packages_seen - counts.inserted - counts.updated;
-  // The lock is the session's: if this session is not the one that took it, another
-  // esim-sync may be applying a pass too. Roll back rather than write twice.
+}
+
+// The lock is the session's: if this session is not the one that took it, another esim-sync
+// may be applying a pass too. Roll back rather than write twice.
+void PgPassDiff::check_writer_lock(pqxx::work& tx) {
   if (context_.must_hold_lock && !tx.exec_params1(apply_sql::kHoldsWriterLock, kWriterLockKey)[0].as<bool>()) {
     throw std::runtime_error("this session no longer holds the writer lock; rolled back");
   }
-  change_feed::record(tx, at, context_.run, options.templates);  // the events consumers follow, and their wake-up
-  timer.step("change feed");
+}
+
+void PgPassDiff::finish_run(pqxx::work& tx, const ApplyOptions& options, const PassCounts& counts) {
   // The warning may quote an API's error page (a failed lookup): PostgreSQL takes only UTF-8.
   std::optional<std::string> warning;
   if (!options.warning.empty()) warning = util::valid_utf8(options.warning);
@@ -81,12 +113,6 @@ PassCounts PgPassDiff::commit(const ApplyOptions& options) {
                  counts.lookups, counts.recovered_by_lookup, counts.removed_by_lookup,
                  counts.removed_by_second_walk, counts.removals_deferred, !options.apply_removals,
                  counts.lookups_inconclusive, options.walk_complete, counts.usage_changes);
-  timer.step("checks");
-  commit_or_resolve(tx);
-  timer.step("commit");
-  spdlog::debug("apply: {}; staging took {} ms in {} COPY batches, the diff {} ms", timer.report(),
-                staged_.copy_ms, staged_.copy_batches, diff_ms_);
-  return counts;
 }
 
 // The COMMIT went out and the connection died before its answer came: the pass may or may not

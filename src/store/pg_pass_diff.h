@@ -39,6 +39,12 @@ class PgPassDiff final : public PassDiff {
   void stage_sightings(const std::vector<Package>& listed);
   void stage_gone(const std::vector<std::string>& ids);
   // The apply's steps (pg_pass_apply.cpp).
+  PassCounts write_listed(pqxx::work& tx, const std::string& at, util::StepTimer& timer);
+  void apply_removals(pqxx::work& tx, const std::string& at, const ApplyOptions& options, PassCounts& counts,
+                      util::StepTimer& timer);
+  void check_transitions(pqxx::work& tx, const std::string& at);
+  void check_writer_lock(pqxx::work& tx);
+  void finish_run(pqxx::work& tx, const ApplyOptions& options, const PassCounts& counts);
   std::int64_t load_first(pqxx::work& tx, const std::string& at, util::StepTimer& timer);
   void remember_candidates(pqxx::work& tx, const std::string& at, std::int64_t still_missing);
   void commit_or_resolve(pqxx::work& tx);
