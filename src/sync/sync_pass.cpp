@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <array>
 
-#include "api/page_parser.h"
 #include "sync/removal_proof.h"
 #include "util/log_fields.h"
 #include "util/redact.h"
