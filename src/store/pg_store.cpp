@@ -259,11 +259,21 @@ std::int64_t PgStore::abort_dead_runs() {
 }
 
 void PgStore::abort_run(RunId run, const std::string& reason) {
-  pqxx::work tx(connection(), "abort_run");
-  tx.exec_params("UPDATE esim.sync_runs SET status = 'aborted', finished_at = clock_timestamp(), error = $2 "
-                 "WHERE id = $1 AND status = 'running'",
-                 run, util::valid_utf8(reason));
-  tx.commit();
+  // The stop that aborted the pass also sent the server a cancel request (the hook above). It
+  // travels on a connection of its own and may arrive only now, cancelling this very UPDATE
+  // (SQLSTATE 57014) instead of the pass's statement: the hook sends one, so once more suffices.
+  for (int attempt = 1;; ++attempt) {
+    try {
+      pqxx::work tx(connection(), "abort_run");
+      tx.exec_params("UPDATE esim.sync_runs SET status = 'aborted', finished_at = clock_timestamp(), error = $2 "
+                     "WHERE id = $1 AND status = 'running'",
+                     run, util::valid_utf8(reason));
+      tx.commit();
+      return;
+    } catch (const pqxx::sql_error& e) {
+      if (attempt >= 3 || e.sqlstate() != "57014") throw;
+    }
+  }
 }
 
 void PgStore::fail_run(RunId run, const std::string& error) {
