@@ -26,6 +26,7 @@ PassCounts PgPassDiff::commit(const ApplyOptions& options) {
   const std::string at = util::format_utc_iso8601(options.seen_at);
   util::StepTimer timer(options.heartbeat);
   pqxx::work tx(context_.connection, "apply_pass");
+  tx.exec(chunk_sql::kApplyingPass);                              // its writes keep the chunk index
   PassCounts counts = write_listed(tx, at, timer);               // 1. what the walk listed
   apply_removals(tx, at, options, counts, timer);                 // 2. proven removals; the rest remembered
   keep_chunk_index(tx);                                           // 3. the chunk index describes the mirror
