@@ -119,7 +119,8 @@ void PgPassDiff::finish_run(pqxx::work& tx, const ApplyOptions& options, const P
                  counts.unchanged, counts.removed, counts.status_changes, warning, options.listing_attempts,
                  counts.lookups, counts.recovered_by_lookup, counts.removed_by_lookup,
                  counts.removed_by_second_walk, counts.removals_deferred, !options.apply_removals,
-                 counts.lookups_inconclusive, options.walk_complete, counts.usage_changes);
+                 counts.lookups_inconclusive, options.walk_complete, counts.usage_changes, options.listing_bytes,
+                 context_.bytes_sent());
 }
 
 // The COMMIT went out and the connection died before its answer came: the pass may or may not
