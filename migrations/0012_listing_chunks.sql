@@ -9,12 +9,16 @@
 -- package only where the mirror's fingerprint differs. See ARCHITECTURE.md ("The chunk index").
 
 -- 1. The chunks of the last applied walk, each a claim that its members, in the mirror now,
---    have exactly the fingerprints the digest was taken over.
+--    have exactly the fingerprints the digest was taken over. A chunk is known by its anchor,
+--    the id it starts with: the cut depends on ids alone, so a package whose text changes
+--    changes its chunk's digest (one row here) and not which chunk its neighbours are in.
 CREATE TABLE esim.listing_chunks (
-    digest uuid PRIMARY KEY,
+    anchor text PRIMARY KEY,
+    digest uuid NOT NULL UNIQUE,
     size   integer NOT NULL CHECK (size > 0)
 );
 COMMENT ON TABLE esim.listing_chunks IS 'esim-sync''s own index of the listing, not for reading: the content-defined chunks of the last applied walk whose members the mirror holds exactly as digested. A pass that lists such a chunk again sends only its digest.';
+COMMENT ON COLUMN esim.listing_chunks.anchor IS 'The id of the chunk''s first package.';
 COMMENT ON COLUMN esim.listing_chunks.digest IS 'XXH3-128 of the chunk''s package ids and text fingerprints, in listing order.';
 COMMENT ON COLUMN esim.listing_chunks.size IS 'Packages in the chunk.';
 
@@ -22,13 +26,13 @@ COMMENT ON COLUMN esim.listing_chunks.size IS 'Packages in the chunk.';
 --    sends its id, so it is either seen or a removal candidate, as before this index existed).
 CREATE TABLE esim.listing_chunk_members (
     package_id text PRIMARY KEY,
-    digest     uuid,
+    anchor     text,
     position   integer
 );
-CREATE INDEX listing_chunk_members_digest_idx ON esim.listing_chunk_members (digest);
+CREATE INDEX listing_chunk_members_anchor_idx ON esim.listing_chunk_members (anchor);
 COMMENT ON TABLE esim.listing_chunk_members IS 'esim-sync''s own index, not for reading: a row per live package of esim.packages, naming the stored chunk (esim.listing_chunks) it belongs to, or NULL.';
 COMMENT ON COLUMN esim.listing_chunk_members.package_id IS 'A live package (esim.packages.id).';
-COMMENT ON COLUMN esim.listing_chunk_members.digest IS 'The chunk the package was last listed in; NULL when it is in no stored chunk (not listed by the last walk, listed twice, or not yet chunked).';
+COMMENT ON COLUMN esim.listing_chunk_members.anchor IS 'The chunk the package was last listed in; NULL when it is in no stored chunk (not listed by the last walk, listed twice, or not yet chunked).';
 COMMENT ON COLUMN esim.listing_chunk_members.position IS 'Its place in the chunk, from 0: with the chunk''s place in a walk, the sighting''s order (the later of two sightings of an id wins).';
 
 -- 3. Whether the index must be built afresh before the next pass: any write to esim.packages

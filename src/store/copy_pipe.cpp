@@ -3,6 +3,7 @@
 #include "util/stopwatch.h"
 
 #include <chrono>
+#include <optional>
 
 #include <pqxx/tablewriter>
 
@@ -20,24 +21,31 @@ constexpr std::size_t kQueuedBatches = 2;
 namespace {
 
 template <class Lines, class Text>
-void write_lines(pqxx::transaction_base& tx, const std::string& table, const Lines& lines, Text text) {
+void write_lines(pqxx::transaction_base& tx, const std::string& table, const Lines& lines, Text text,
+                 const std::vector<std::string>& columns) {
   if (lines.empty()) return;
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-  pqxx::tablewriter writer(tx, table);
+  std::optional<pqxx::tablewriter> writer;
+  if (columns.empty()) {
+    writer.emplace(tx, table);
+  } else {
+    writer.emplace(tx, table, columns.begin(), columns.end());
+  }
 #pragma GCC diagnostic pop
-  for (const auto& line : lines) writer.write_raw_line(text(line));
-  writer.complete();
+  for (const auto& line : lines) writer->write_raw_line(text(line));
+  writer->complete();
 }
 
 }  // namespace
 
-void copy_lines(pqxx::transaction_base& tx, const std::string& table, const std::vector<std::string>& lines) {
-  write_lines(tx, table, lines, [](const std::string& line) -> const std::string& { return line; });
+void copy_lines(pqxx::transaction_base& tx, const std::string& table, const std::vector<std::string>& lines,
+                const std::vector<std::string>& columns) {
+  write_lines(tx, table, lines, [](const std::string& line) -> const std::string& { return line; }, columns);
 }
 
 void copy_lines(pqxx::transaction_base& tx, const std::string& table, const std::vector<const std::string*>& lines) {
-  write_lines(tx, table, lines, [](const std::string* line) -> const std::string& { return *line; });
+  write_lines(tx, table, lines, [](const std::string* line) -> const std::string& { return *line; }, {});
 }
 
 CopyPipe::CopyPipe(Send send) : send_(std::move(send)), thread_([this] { work(); }) {}

@@ -18,8 +18,10 @@
 
 namespace esim {
 
-// Writes pre-built COPY lines in one statement of `tx` (none: no statement).
-void copy_lines(pqxx::transaction_base& tx, const std::string& table, const std::vector<std::string>& lines);
+// Writes pre-built COPY lines in one statement of `tx` (none: no statement), into `columns`
+// (every column when empty; the others take their defaults).
+void copy_lines(pqxx::transaction_base& tx, const std::string& table, const std::vector<std::string>& lines,
+                const std::vector<std::string>& columns = {});
 void copy_lines(pqxx::transaction_base& tx, const std::string& table, const std::vector<const std::string*>& lines);
 
 class CopyPipe {

@@ -1,5 +1,7 @@
 #include "store/fingerprint.h"
 
+#include <algorithm>
+
 #define XXH_INLINE_ALL  // header-only: nothing to link, nothing more to ship
 #include <xxhash.h>
 
@@ -31,6 +33,12 @@ std::string as_uuid(const Hash128& hash) {
   put(hash.high);
   put(hash.low);
   return out;
+}
+
+std::string as_hex(const Hash128& hash) {
+  std::string uuid = as_uuid(hash);
+  uuid.erase(std::remove(uuid.begin(), uuid.end(), '-'), uuid.end());
+  return uuid;
 }
 
 bool parse_uuid(std::string_view text, Hash128& out) {

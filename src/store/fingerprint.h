@@ -27,6 +27,7 @@ struct Hash128 {
 // "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", PostgreSQL's text form of a uuid, and back (false
 // for anything else).
 std::string as_uuid(const Hash128& hash);
+std::string as_hex(const Hash128& hash);  // the 32 digits alone: PostgreSQL reads that as a uuid too
 bool parse_uuid(std::string_view text, Hash128& out);
 
 Hash128 fingerprint(std::string_view raw_json);

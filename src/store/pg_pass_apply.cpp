@@ -185,7 +185,11 @@ std::int64_t PgPassDiff::load_first(pqxx::work& tx, const std::string& at, util:
 // anti-join of some 60,000 digests with as many, and nothing written.
 void PgPassDiff::keep_chunk_index(pqxx::work& tx) {
   if (first_load_) tx.exec(chunk_sql::kAnalyzeStaging);  // the diff, which analyzes them, was skipped
-  tx.exec(chunk_sql::kKeepMembers);
+  if (duplicates_) {
+    tx.exec(chunk_sql::kKeepMembersOnce);
+  } else {
+    tx.exec(first_load_ ? chunk_sql::kFirstMembers : chunk_sql::kKeepMembers);
+  }
   tx.exec(chunk_sql::kDropUnlistedChunks);
   tx.exec(chunk_sql::kStoreNewChunks);
   if (!first_load_) tx.exec(chunk_sql::kForgetRemoved);

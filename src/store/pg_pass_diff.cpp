@@ -53,6 +53,7 @@ StagingSummary PgPassDiff::diff_once(pqxx::work& tx) {
 
 // Each id listed twice keeps its later sighting; the chunks holding it are not stored.
 void PgPassDiff::resolve_duplicates(pqxx::work& tx) {
+  duplicates_ = true;
   tx.exec(chunk_sql::kCollectSightings);
   tx.exec_params(chunk_sql::kKeepLaterSightings, walk_rows_);
 }

@@ -59,6 +59,7 @@ class PgPassDiff final : public PassDiff {
   // Known when the diff is taken, and true for the whole phase (the writer lock is held).
   bool first_load_ = false;     // the mirror was empty
   bool empty_history_ = false;  // and so was the history
+  bool duplicates_ = false;  // the walk listed an id twice (resolve_duplicates ran)
   StagingSummary summary_;
   long long diff_ms_ = 0;  // for the debug log
   util::CopyLine line_;

@@ -1,6 +1,5 @@
 #include "store/pg_pass_staging.h"
 
-#include <algorithm>
 #include <memory>
 
 #include <spdlog/spdlog.h>
@@ -98,10 +97,9 @@ void PgPassStaging::end_chunk() {
   const bool known = known_.contains(digest);
   const std::int64_t first_seq = chunk_.front().seq;
   batch_.chunk_lines.push_back(line_.integer(first_seq)
-                                   .text(as_uuid(digest))
+                                   .text(as_hex(digest))
                                    .integer(static_cast<std::int64_t>(chunk_.size()))
                                    .text(known ? "t" : "f")
-                                   .text("t")
                                    .take());
   batch_.bytes += batch_.chunk_lines.back().size();
   ++batch_.rows;
@@ -109,9 +107,10 @@ void PgPassStaging::end_chunk() {
   if (known) {
     ++traffic_.chunks_known;
   } else {
+    if (batch_.first_new < 0) batch_.first_new = first_seq;
+    batch_.last_new = first_seq;
     for (std::size_t i = 0; i < chunk_.size(); ++i) {
-      batch_.member_lines.push_back(
-          line_.integer(first_seq).integer(static_cast<std::int64_t>(i)).text(chunk_ids_[i]).take());
+      batch_.member_lines.push_back(line_.text(chunk_ids_[i]).take());
       batch_.bytes += batch_.member_lines.back().size() + chunk_[i].line.size();
       batch_.members.push_back(std::move(chunk_[i]));
     }
@@ -134,20 +133,24 @@ void PgPassStaging::flush() {
 // then, asked which of those the mirror has with another fingerprint (or not at all), those
 // packages whole.
 void PgPassStaging::send(const Batch& batch) {
+  static const std::vector<std::string> kChunkColumns{"first_seq", "digest", "size", "known"};
+  static const std::vector<std::string> kMemberColumns{"id"};
   pqxx::work tx(context_.connection, "stage");
-  copy_lines(tx, "esim_seen_chunks", batch.chunk_lines);
+  copy_lines(tx, "esim_seen_chunks", batch.chunk_lines, kChunkColumns);
   if (!batch.member_lines.empty()) {
-    copy_lines(tx, "esim_member_batch", batch.member_lines);
+    copy_lines(tx, "esim_member_batch", batch.member_lines, kMemberColumns);
     const std::vector<const std::string*> whole = differing(tx, batch);
-    tx.exec(chunk_sql::kKeepMemberBatch);
+    tx.exec(chunk_sql::kHashTheBatch);
+    tx.exec_params(chunk_sql::kKeepMemberBatch, batch.first_new, batch.last_new);
+    tx.exec(chunk_sql::kEmptyMemberBatch);
     copy_lines(tx, "esim_staging", whole);
     traffic_.whole += static_cast<std::int64_t>(whole.size());
   }
   tx.commit();
 }
 
-// The members whose fingerprint the mirror does not have (live): the answer comes in seq order,
-// as the members are.
+// The members whose fingerprint the mirror does not have (live): the answer names each by its
+// number in the batch (from 1), in order.
 std::vector<const std::string*> PgPassStaging::differing(pqxx::work& tx, const Batch& batch) {
   std::vector<const std::string*> whole;
   whole.reserve(mirror_empty_ ? batch.members.size() : batch.members.size() / 8);
@@ -156,14 +159,13 @@ std::vector<const std::string*> PgPassStaging::differing(pqxx::work& tx, const B
     return whole;
   }
   const pqxx::result mirror = tx.exec(chunk_sql::kMirrorFingerprints);
-  std::vector<std::pair<std::int64_t, std::string>> held;
-  held.reserve(mirror.size());
-  for (const auto& row : mirror) held.emplace_back(row[0].as<std::int64_t>(), row[1].c_str());
-  std::sort(held.begin(), held.end());
-  auto at = held.begin();
-  for (const Member& m : batch.members) {
-    while (at != held.end() && at->first < m.seq) ++at;
-    if (at == held.end() || at->first != m.seq || at->second != m.fingerprint) whole.push_back(&m.line);
+  auto row = mirror.begin();
+  for (std::size_t i = 0; i < batch.members.size(); ++i) {
+    const auto n = static_cast<std::int64_t>(i + 1);
+    while (row != mirror.end() && row[0].as<std::int64_t>() < n) ++row;
+    const bool held = row != mirror.end() && row[0].as<std::int64_t>() == n &&
+                      batch.members[i].fingerprint == row[1].c_str();
+    if (!held) whole.push_back(&batch.members[i].line);
   }
   return whole;
 }

@@ -30,8 +30,9 @@ class PgPassStaging final : public PassStaging {
   };
   struct Batch {
     std::vector<std::string> chunk_lines;   // esim_seen_chunks
-    std::vector<std::string> member_lines;  // esim_member_batch
+    std::vector<std::string> member_lines;  // esim_member_batch: the ids alone, in order
     std::vector<Member> members;            // their whole lines, sent where they differ
+    std::int64_t first_new = -1, last_new = -1;  // the first seqs of its chunks the mirror lacks
     std::size_t rows = 0, bytes = 0;
   };
 

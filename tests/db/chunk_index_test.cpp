@@ -62,10 +62,10 @@ class ChunkIndex : public ::testing::Test {
                         "ON p.id = m.package_id WHERE p.id IS NULL OR p.removed_at IS NOT NULL"),
               "0");
     EXPECT_EQ(db.scalar("SELECT count(*) FROM esim.listing_chunks c WHERE c.size <> "
-                        "(SELECT count(*) FROM esim.listing_chunk_members m WHERE m.digest = c.digest)"),
+                        "(SELECT count(*) FROM esim.listing_chunk_members m WHERE m.anchor = c.anchor)"),
               "0");
-    EXPECT_EQ(db.scalar("SELECT count(*) FROM esim.listing_chunk_members m WHERE m.digest IS NOT NULL AND NOT EXISTS "
-                        "(SELECT 1 FROM esim.listing_chunks c WHERE c.digest = m.digest)"),
+    EXPECT_EQ(db.scalar("SELECT count(*) FROM esim.listing_chunk_members m WHERE m.anchor IS NOT NULL AND NOT EXISTS "
+                        "(SELECT 1 FROM esim.listing_chunks c WHERE c.anchor = m.anchor)"),
               "0");
     std::string digest;
     std::int64_t expected_position = 0;
@@ -74,13 +74,14 @@ class ChunkIndex : public ::testing::Test {
       if (digest.empty()) return;
       EXPECT_EQ(esim::as_uuid(cutter.take_digest()), digest) << "a stored chunk no longer matches the mirror";
     };
-    for (const auto& row : db.query("SELECT m.digest, m.position, m.package_id, p.raw_fingerprint "
-                                    "FROM esim.listing_chunk_members m JOIN esim.packages p ON p.id = m.package_id "
-                                    "WHERE m.digest IS NOT NULL ORDER BY m.digest, m.position")) {
+    for (const auto& row : db.query("SELECT c.digest, m.position, m.package_id, p.raw_fingerprint, c.anchor "
+                                    "FROM esim.listing_chunk_members m JOIN esim.listing_chunks c ON c.anchor = m.anchor "
+                                    "JOIN esim.packages p ON p.id = m.package_id ORDER BY c.anchor, m.position")) {
       if (row[0].c_str() != digest) {
         check();
         digest = row[0].c_str();
         expected_position = 0;
+        EXPECT_EQ(row[2].as<std::string>(), row[4].as<std::string>()) << "a chunk is known by its first package";
       }
       EXPECT_EQ(row[1].as<std::int64_t>(), expected_position++);
       esim::Hash128 fingerprint;
@@ -106,7 +107,7 @@ class ChunkIndex : public ::testing::Test {
   }
 
   std::string index_xmins() {
-    return db.scalar("SELECT coalesce(string_agg(xmin::text, ',' ORDER BY digest), '') FROM esim.listing_chunks") +
+    return db.scalar("SELECT coalesce(string_agg(xmin::text, ',' ORDER BY anchor), '') FROM esim.listing_chunks") +
            "|" + db.scalar("SELECT coalesce(sum(xmin::text::bigint), 0) FROM esim.listing_chunk_members");
   }
 
@@ -216,13 +217,13 @@ TEST_F(ChunkIndex, ANoOpPassSendsDigestsAndWritesNothing) {
 TEST_F(ChunkIndex, AMirrorWithoutChunksIsChunkedByItsNextPassAndNothingElseChanges) {
   for (int i = 0; i < 2000; ++i) source.listing.push_back(make(i, kStatuses[i % 4]));
   ASSERT_TRUE(pass().succeeded());
-  db.exec("TRUNCATE esim.listing_chunks; UPDATE esim.listing_chunk_members SET digest = NULL, position = NULL");
+  db.exec("TRUNCATE esim.listing_chunks; UPDATE esim.listing_chunk_members SET anchor = NULL, position = NULL");
   const esim::PassOutcome outcome = pass();
   ASSERT_TRUE(outcome.succeeded()) << outcome.error;
   EXPECT_EQ(outcome.counts.unchanged, 2000);
   EXPECT_EQ(outcome.counts.removed + outcome.counts.inserted + outcome.counts.updated, 0);
   EXPECT_NE(db.scalar("SELECT count(*) FROM esim.listing_chunks"), "0");
-  EXPECT_EQ(db.scalar("SELECT count(*) FROM esim.listing_chunk_members WHERE digest IS NULL"), "0");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM esim.listing_chunk_members WHERE anchor IS NULL"), "0");
   expect_index_describes_mirror();
 }
 
