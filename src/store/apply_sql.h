@@ -294,7 +294,8 @@ SELECT NOT EXISTS (SELECT 1 FROM esim.packages), NOT EXISTS (SELECT 1 FROM esim.
 inline constexpr const char* kSecondaryIndexes = R"sql(
 SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
   FROM pg_index i
- WHERE i.indrelid IN ('esim.packages'::regclass, 'esim.package_status_history'::regclass)
+ WHERE i.indrelid IN ('esim.packages'::regclass, 'esim.package_status_history'::regclass,
+                      'esim.listing_chunk_members'::regclass)
    AND NOT i.indisprimary AND NOT i.indisunique
 )sql";
 

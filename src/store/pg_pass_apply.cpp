@@ -29,7 +29,7 @@ PassCounts PgPassDiff::commit(const ApplyOptions& options) {
   tx.exec(chunk_sql::kApplyingPass);                              // its writes keep the chunk index
   PassCounts counts = write_listed(tx, at, timer);               // 1. what the walk listed
   apply_removals(tx, at, options, counts, timer);                 // 2. proven removals; the rest remembered
-  keep_chunk_index(tx);                                           // 3. the chunk index describes the mirror
+  if (!first_load_) keep_chunk_index(tx);                         // 3. the chunk index describes the mirror
   timer.step("chunk index");
   check_transitions(tx, at);                                      // 4. every transition has its package
   tx.exec_params(history_sql::kRollUpStatusStock, at, context_.run);  // 5. the day's stock by status
@@ -170,6 +170,8 @@ std::int64_t PgPassDiff::load_first(pqxx::work& tx, const std::string& at, util:
     inserted = tx.exec_params1(apply_sql::kApplyFirstLoad, at, context_.run)[0].as<std::int64_t>();
   }
   timer.step("inserts");
+  keep_chunk_index(tx);  // a million rows too: before the indexes are built
+  timer.step("chunk index");
   for (const std::string& definition : rebuild) tx.exec(definition);
   if (!rebuild.empty()) timer.step("index builds");
   // Statistics for the planner now, not when autovacuum gets round to it: the next pass's

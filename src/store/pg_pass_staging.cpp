@@ -1,5 +1,6 @@
 #include "store/pg_pass_staging.h"
 
+#include <functional>
 #include <memory>
 
 #include <spdlog/spdlog.h>
@@ -76,16 +77,20 @@ PgPassStaging::PgPassStaging(PgPassContext context)
   make_fresh_staging(context_.connection);
 }
 
-// Each package joins the chunk being cut; where the chunk ends, it goes into the batch.
+// Each package joins the chunk being cut; where the chunk ends, it goes into the batch. The
+// page goes when this returns: the packages of a chunk still open are kept until it ends.
 void PgPassStaging::stage(const std::vector<Package>& packages) {
   for (const Package& p : packages) {
     const Hash128 fingerprint = esim::fingerprint(p.raw_json);
-    Member member{next_seq_++, as_uuid(fingerprint), {}};
-    staging_line(line_, member.seq, p, member.fingerprint);
-    member.line = line_.take();
-    chunk_.push_back(std::move(member));
-    chunk_ids_.push_back(p.id);
+    chunk_.push_back({next_seq_++, fingerprint, &p});
     if (cutter_.add(p.id, fingerprint)) end_chunk();
+  }
+  // std::less: pointers into different arrays (the page, carried_) compare only through it.
+  const std::less<const Package*> before;
+  for (Open& open : chunk_) {
+    if (!before(open.package, packages.data()) && before(open.package, packages.data() + packages.size())) {
+      open.package = &carried_.emplace_back(*open.package);
+    }
   }
 }
 
@@ -109,16 +114,20 @@ void PgPassStaging::end_chunk() {
   } else {
     if (batch_.first_new < 0) batch_.first_new = first_seq;
     batch_.last_new = first_seq;
-    for (std::size_t i = 0; i < chunk_.size(); ++i) {
-      batch_.member_lines.push_back(line_.text(chunk_ids_[i]).take());
-      batch_.bytes += batch_.member_lines.back().size() + chunk_[i].line.size();
-      batch_.members.push_back(std::move(chunk_[i]));
+    for (const Open& open : chunk_) {
+      const Package& p = *open.package;
+      batch_.member_lines.push_back(line_.text(p.id).take());
+      Member member{open.seq, as_uuid(open.fingerprint), {}};
+      staging_line(line_, member.seq, p, member.fingerprint);
+      member.line = line_.take();
+      batch_.bytes += batch_.member_lines.back().size() + member.line.size();
+      batch_.members.push_back(std::move(member));
     }
     batch_.rows += 2 * chunk_.size();
     traffic_.ids_sent += static_cast<std::int64_t>(chunk_.size());
   }
   chunk_.clear();
-  chunk_ids_.clear();
+  carried_.clear();
   if (batch_.rows >= kRowsPerBatch || batch_.bytes >= kBytesPerBatch) flush();
 }
 

@@ -5,6 +5,7 @@
 // digest; of the others the ids go, and the whole package only where the mirror's
 // fingerprint differs (asked per batch). The pipe is this phase's alone: diff() drains it
 // before anything else uses the connection. See ARCHITECTURE.md, step 2.
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,14 @@ class PgPassStaging final : public PassStaging {
     std::size_t rows = 0, bytes = 0;
   };
 
+  // A package of the chunk being cut. Its whole line is built only if the chunk turns out to
+  // be one the mirror lacks (in the steady state, almost never).
+  struct Open {
+    std::int64_t seq;
+    Hash128 fingerprint;
+    const Package* package;  // in the page being staged, or in carried_
+  };
+
   std::unique_ptr<PassDiff> finish() override;
   void end_chunk();
   void flush();
@@ -46,8 +55,8 @@ class PgPassStaging final : public PassStaging {
   bool mirror_empty_ = false;  // a first load: every package is sent whole, nothing asked
   KnownChunks known_;
   ChunkCutter cutter_;
-  std::vector<Member> chunk_;  // the chunk being cut
-  std::vector<std::string> chunk_ids_;
+  std::vector<Open> chunk_;       // the chunk being cut
+  std::deque<Package> carried_;   // its packages from earlier pages (a deque: they never move)
   std::int64_t next_seq_ = 0;  // rows staged so far, duplicates included
   util::CopyLine line_;
   Batch batch_;  // being built
