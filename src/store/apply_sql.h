@@ -8,7 +8,9 @@
 namespace esim::apply_sql {
 
 // Session-lifetime tables: filled by COPY in short transactions while the pager waits on the
-// API (no transaction stays open across HTTP), emptied at the start of each pass. raw stays
+// API (no transaction stays open across HTTP), emptied at the start of each pass. esim_staging
+// holds the packages sent whole: those the mirror lacks or has with another fingerprint (the
+// rest of the walk is in chunk_sql's tables), and the lookups' sightings. raw stays
 // text in staging: only the packages that differ are ever parsed as jsonb. Dates stay epoch
 // milliseconds as sent. fingerprint is esim-sync's hash of raw (store/fingerprint.h).
 // esim_gone holds the candidates that a lookup proved are no longer listed.
@@ -84,45 +86,35 @@ inline constexpr const char* kPickChanged =
 #undef ESIM_TYPED_COLUMNS
 #undef ESIM_MS_TO_TIMESTAMPTZ
 
-// The diff: one pass over the staged listing and the mirror together (a hash full join), keeping
-// only what differs. In the steady state that is a few rows, and every later step reads them
-// instead of a million.
+// The diff of the packages staged whole (those whose fingerprint the mirror lacks, and the
+// lookups' sightings): new ids, returning ones, and different fingerprints go to esim_diff. The
+// live packages the walk lacks come from the chunk index (chunk_sql::kCandidates). In the
+// steady state both are a few rows, and every later step reads them instead of a million.
 inline constexpr const char* kDiff = R"sql(
 INSERT INTO esim_diff (seq, id, known, live, sim, package_template, status, created_ms, activated_ms, expiry_ms, raw,
                        fingerprint, stable_fingerprint, data_remaining, voice_remaining, sms_remaining)
-SELECT s.seq, coalesce(s.id, p.id), p.id IS NOT NULL, p.removed_at IS NULL, s.sim, s.package_template, s.status,
+SELECT s.seq, s.id, p.id IS NOT NULL, p.removed_at IS NULL, s.sim, s.package_template, s.status,
        s.created_ms, s.activated_ms, s.expiry_ms, s.raw, s.fingerprint, s.stable_fingerprint, s.data_remaining,
        s.voice_remaining, s.sms_remaining
-  FROM esim_staging s FULL JOIN esim.packages p ON p.id = s.id
- WHERE CASE WHEN s.id IS NULL THEN p.removed_at IS NULL
-            WHEN p.id IS NULL THEN true
-            ELSE p.removed_at IS NOT NULL OR p.raw_fingerprint IS DISTINCT FROM s.fingerprint END
+  FROM esim_staging s LEFT JOIN esim.packages p ON p.id = s.id
+ WHERE p.id IS NULL OR p.removed_at IS NOT NULL OR p.raw_fingerprint IS DISTINCT FROM s.fingerprint
 )sql";
 
 // What the diff implies, for the consistency checks, the removal proof and the mass-removal
-// guard: removal candidates, live packages, distinct ids listed, candidates a lookup proved gone,
-// and the other candidates that the previous applied walk lacked too.
+// guard: removal candidates, distinct ids listed, candidates a lookup proved gone, and the
+// other candidates that the previous applied walk lacked too. $1: the live packages.
 // Every live package is either listed or a candidate, and every staged row of a new or removed
 // id is in the diff: so the distinct ids listed are the live ones minus the candidates, plus the
 // distinct new or returning ids of the diff.
 inline constexpr const char* kDiffSummary = R"sql(
-WITH live AS (SELECT count(*) AS n FROM esim.packages WHERE removed_at IS NULL)
 SELECT (SELECT count(*) FROM esim_diff WHERE seq IS NULL),
-       (SELECT n FROM live),
-       (SELECT n FROM live) - (SELECT count(*) FROM esim_diff WHERE seq IS NULL)
+       $1::bigint - (SELECT count(*) FROM esim_diff WHERE seq IS NULL)
          + (SELECT count(DISTINCT id) FROM esim_diff WHERE seq IS NOT NULL AND NOT (known AND live)),
        (SELECT count(*) FROM esim_diff d JOIN esim_gone g ON g.id = d.id WHERE d.seq IS NULL),
        (SELECT count(*) FROM esim_diff d JOIN esim.removal_candidates r ON r.package_id = d.id
          WHERE d.seq IS NULL AND NOT EXISTS (SELECT 1 FROM esim_gone g WHERE g.id = d.id))
 )sql";
 
-// With duplicates, the later sighting of each id stays in staging (it is the fresher), and the
-// diff is taken again.
-inline constexpr const char* kDropEarlierSightings = R"sql(
-DELETE FROM esim_staging s
- USING (SELECT id, max(seq) AS keep FROM esim_staging GROUP BY id HAVING count(*) > 1) d
- WHERE s.id = d.id AND s.seq <> d.keep
-)sql";
 inline constexpr const char* kClearDiff = "TRUNCATE esim_diff";
 
 // Known packages whose text differs (their fingerprint of the whole text did), or that came back

@@ -17,13 +17,27 @@ constexpr std::size_t kQueuedBatches = 2;
 // libpqxx 6.4's stream_to escapes field by field, character by character, which was the largest
 // single cost of staging; its tablewriter takes whole lines. (Deprecated in 6.4 in favour of
 // stream_to, and the only public way to send raw COPY lines.)
-void copy_lines(pqxx::transaction_base& tx, const std::string& table, const std::vector<std::string>& lines) {
+namespace {
+
+template <class Lines, class Text>
+void write_lines(pqxx::transaction_base& tx, const std::string& table, const Lines& lines, Text text) {
+  if (lines.empty()) return;
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
   pqxx::tablewriter writer(tx, table);
 #pragma GCC diagnostic pop
-  for (const std::string& line : lines) writer.write_raw_line(line);
+  for (const auto& line : lines) writer.write_raw_line(text(line));
   writer.complete();
+}
+
+}  // namespace
+
+void copy_lines(pqxx::transaction_base& tx, const std::string& table, const std::vector<std::string>& lines) {
+  write_lines(tx, table, lines, [](const std::string& line) -> const std::string& { return line; });
+}
+
+void copy_lines(pqxx::transaction_base& tx, const std::string& table, const std::vector<const std::string*>& lines) {
+  write_lines(tx, table, lines, [](const std::string* line) -> const std::string& { return *line; });
 }
 
 CopyPipe::CopyPipe(Send send) : send_(std::move(send)), thread_([this] { work(); }) {}
@@ -43,9 +57,13 @@ void CopyPipe::rethrow_failure() {
 }
 
 void CopyPipe::push(std::vector<std::string> lines) {
-  auto batch = [this, lines = std::move(lines)] {
+  push_batch([this, lines = std::move(lines)] { send_(lines); });
+}
+
+void CopyPipe::push_batch(std::function<void()> send) {
+  auto batch = [this, send = std::move(send)] {
     const util::Stopwatch sending;
-    send_(lines);
+    send();
     const auto ms = sending.elapsed_ms();
     std::lock_guard lock(mutex_);
     busy_ms_ += ms;

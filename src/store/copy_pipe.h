@@ -18,19 +18,24 @@
 
 namespace esim {
 
-// Writes pre-built COPY lines in one statement of `tx`.
+// Writes pre-built COPY lines in one statement of `tx` (none: no statement).
 void copy_lines(pqxx::transaction_base& tx, const std::string& table, const std::vector<std::string>& lines);
+void copy_lines(pqxx::transaction_base& tx, const std::string& table, const std::vector<const std::string*>& lines);
 
 class CopyPipe {
  public:
   using Send = std::function<void(const std::vector<std::string>& lines)>;
-  explicit CopyPipe(Send send);
+  explicit CopyPipe(Send send = nullptr);
   ~CopyPipe();  // stops: batches not yet sent are dropped (the owner rolls back anyway)
   CopyPipe(const CopyPipe&) = delete;
   CopyPipe& operator=(const CopyPipe&) = delete;
 
-  // Queues one batch; waits while two are queued. Rethrows the failure of an earlier batch.
+  // Queues one batch of lines for `send`; waits while two are queued. Rethrows the failure of
+  // an earlier batch.
   void push(std::vector<std::string> lines);
+  // The same for a batch that sends itself (more than one table, or a question between two
+  // COPYs): timed and counted as a batch, and bounded the same way.
+  void push_batch(std::function<void()> send);
   // Queues a job to run on the pipe's thread, in order with the batches (its failure is the
   // pipe's failure, as a batch's would be).
   void run_between(std::function<void()> job);

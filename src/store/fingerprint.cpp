@@ -7,7 +7,18 @@ namespace esim {
 
 namespace {
 
-std::string as_uuid(const XXH128_hash_t& hash) {
+Hash128 of(const XXH128_hash_t& hash) { return {hash.high64, hash.low64}; }
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::string as_uuid(const Hash128& hash) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out(36, '-');
   std::size_t at = 0;
@@ -17,16 +28,35 @@ std::string as_uuid(const XXH128_hash_t& hash) {
       out[at++] = kHex[(half >> shift) & 0xF];
     }
   };
-  put(hash.high64);
-  put(hash.low64);
+  put(hash.high);
+  put(hash.low);
   return out;
 }
 
-}  // namespace
-
-std::string fingerprint_uuid(std::string_view raw_json) {
-  return as_uuid(XXH3_128bits_withSeed(raw_json.data(), raw_json.size(), kFingerprintRules));
+bool parse_uuid(std::string_view text, Hash128& out) {
+  if (text.size() != 36) return false;
+  std::uint64_t halves[2] = {0, 0};
+  int digits = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (text[i] != '-') return false;
+      continue;
+    }
+    const int v = hex_value(text[i]);
+    if (v < 0) return false;
+    std::uint64_t& half = halves[digits / 16];
+    half = half << 4 | static_cast<std::uint64_t>(v);
+    ++digits;
+  }
+  out = {halves[0], halves[1]};
+  return true;
 }
+
+Hash128 fingerprint(std::string_view raw_json) {
+  return of(XXH3_128bits_withSeed(raw_json.data(), raw_json.size(), kFingerprintRules));
+}
+
+std::string fingerprint_uuid(std::string_view raw_json) { return as_uuid(fingerprint(raw_json)); }
 
 std::string stable_fingerprint_uuid(std::string_view raw_json,
                                     const std::vector<std::pair<std::uint32_t, std::uint32_t>>& volatile_spans) {
@@ -40,7 +70,7 @@ std::string stable_fingerprint_uuid(std::string_view raw_json,
     from = at + static_cast<std::size_t>(length);
   }
   XXH3_128bits_update(&state, raw_json.data() + from, raw_json.size() - from);
-  return as_uuid(XXH3_128bits_digest(&state));
+  return as_uuid(of(XXH3_128bits_digest(&state)));
 }
 
 }  // namespace esim

@@ -17,7 +17,19 @@ namespace esim {
 // compares every package once.
 inline constexpr unsigned long long kFingerprintRules = 2;  // 2: a sim too long to index is NULL
 
-// "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", PostgreSQL's text form of a uuid.
+// A 128-bit hash: a package's fingerprint, or a chunk's digest (store/listing_chunks.h).
+struct Hash128 {
+  std::uint64_t high = 0, low = 0;
+  bool operator==(const Hash128& o) const { return high == o.high && low == o.low; }
+  bool operator<(const Hash128& o) const { return high != o.high ? high < o.high : low < o.low; }
+};
+
+// "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", PostgreSQL's text form of a uuid, and back (false
+// for anything else).
+std::string as_uuid(const Hash128& hash);
+bool parse_uuid(std::string_view text, Hash128& out);
+
+Hash128 fingerprint(std::string_view raw_json);
 std::string fingerprint_uuid(std::string_view raw_json);
 
 // The stable fingerprint: of the text without the values of its volatile fields (the spans the

@@ -1,6 +1,7 @@
 #include <spdlog/spdlog.h>
 
 #include "store/apply_sql.h"
+#include "store/chunk_sql.h"
 #include "store/history_sql.h"
 #include "store/change_feed.h"
 #include "store/pg_pass_diff.h"
@@ -27,17 +28,22 @@ PassCounts PgPassDiff::commit(const ApplyOptions& options) {
   pqxx::work tx(context_.connection, "apply_pass");
   PassCounts counts = write_listed(tx, at, timer);               // 1. what the walk listed
   apply_removals(tx, at, options, counts, timer);                 // 2. proven removals; the rest remembered
-  check_transitions(tx, at);                                      // 3. every transition has its package
-  tx.exec_params(history_sql::kRollUpStatusStock, at, context_.run);  // 4. the day's stock by status
-  check_writer_lock(tx);                                          // 5. still the only writer
+  keep_chunk_index(tx);                                           // 3. the chunk index describes the mirror
+  timer.step("chunk index");
+  check_transitions(tx, at);                                      // 4. every transition has its package
+  tx.exec_params(history_sql::kRollUpStatusStock, at, context_.run);  // 5. the day's stock by status
+  check_writer_lock(tx);                                          // 6. still the only writer
   timer.step("checks");
-  change_feed::record(tx, at, context_.run, options.templates);  // 6. the events consumers follow
+  change_feed::record(tx, at, context_.run, options.templates);  // 7. the events consumers follow
   timer.step("change feed");
-  finish_run(tx, options, counts);                                // 7. the run row: succeeded
-  commit_or_resolve(tx);                                          // 8. COMMIT, even if its answer is lost
+  finish_run(tx, options, counts);                                // 8. the run row: succeeded
+  commit_or_resolve(tx);                                          // 9. COMMIT, even if its answer is lost
   timer.step("commit");
-  spdlog::debug("apply: {}; staging took {} ms in {} COPY batches, the diff {} ms", timer.report(),
-                staged_.copy_ms, staged_.copy_batches, diff_ms_);
+  const StagingTraffic& sent = staged_.traffic;
+  spdlog::debug("apply: {}; staging took {} ms in {} batches ({} chunks, {} sent as a digest alone; {} ids sent, "
+                "{} packages whole), the diff {} ms",
+                timer.report(), staged_.copy_ms, staged_.copy_batches, sent.chunks, sent.chunks_known, sent.ids_sent,
+                sent.whole, diff_ms_);
   return counts;
 }
 
@@ -157,6 +163,7 @@ std::int64_t PgPassDiff::load_first(pqxx::work& tx, const std::string& at, util:
     duplicates = true;
   }
   if (duplicates) {
+    resolve_duplicates(tx);  // for the chunk index: the chunks holding a duplicate are not stored
     tx.exec(apply_sql::kDedupedFirstLoadView);
     inserted = tx.exec_params1(apply_sql::kApplyFirstLoad, at, context_.run)[0].as<std::int64_t>();
   }
@@ -168,6 +175,18 @@ std::int64_t PgPassDiff::load_first(pqxx::work& tx, const std::string& at, util:
   tx.exec("ANALYZE esim.packages");
   timer.step("analyze");
   return inserted;
+}
+
+// The chunk index after this pass (chunk_sql.h): the ids sent belong to their new chunks, the
+// chunks the walk did not list go (their members not sent again are in none now), the new
+// chunks are stored, and the packages removed now leave it. In the steady state that is an
+// anti-join of some 60,000 digests with as many, and nothing written.
+void PgPassDiff::keep_chunk_index(pqxx::work& tx) {
+  if (first_load_) tx.exec(chunk_sql::kAnalyzeStaging);  // the diff, which analyzes them, was skipped
+  tx.exec(chunk_sql::kKeepMembers);
+  tx.exec(chunk_sql::kDropUnlistedChunks);
+  tx.exec(chunk_sql::kStoreNewChunks);
+  if (!first_load_) tx.exec(chunk_sql::kForgetRemoved);
 }
 
 // The two-walk rule's memory, kept only while there is something to remember: a pass with

@@ -23,8 +23,16 @@ struct PgPassContext {
   std::string volatile_fields = "{}";
 };
 
+// What staging sent, for the debug log's breakdown.
+struct StagingTraffic {
+  std::int64_t chunks = 0, chunks_known = 0;  // chunks cut; those sent as a digest alone
+  std::int64_t ids_sent = 0;                  // members of the other chunks
+  std::int64_t whole = 0;                     // packages sent whole (new, or differing)
+};
+
 // One package as a line of esim_staging (in its column order): the walk's sightings and the
-// lookups' are staged alike.
+// lookups' are staged alike. The first form takes the fingerprint already computed.
+void staging_line(util::CopyLine& line, std::int64_t seq, const Package& package, const std::string& fingerprint);
 void staging_line(util::CopyLine& line, std::int64_t seq, const Package& package);
 
 }  // namespace esim

@@ -1,13 +1,14 @@
 #include "store/pg_pass_diff.h"
 
 #include "store/apply_sql.h"
+#include "store/chunk_sql.h"
 #include "store/copy_pipe.h"
 #include "util/stopwatch.h"
 
 namespace esim {
 
 PgPassDiff::PgPassDiff(PgPassContext context, StagedListing staged)
-    : context_(std::move(context)), staged_(staged) {
+    : context_(std::move(context)), staged_(staged), walk_rows_(staged.rows) {
   take_diff();
 }
 
@@ -25,15 +26,16 @@ void PgPassDiff::take_diff() {
     // Duplicates, if any, are found when the load meets the primary key (see load_first).
     s.distinct_ids = s.rows;
   } else {
+    if (const auto strays = tx.exec1(chunk_sql::kUnknownKnownChunks)[0].as<std::int64_t>(); strays != 0) {
+      throw std::runtime_error(std::to_string(strays) +
+                               " chunks the pass took for stored are not in esim.listing_chunks; nothing applied");
+    }
     tx.exec(apply_sql::kAnalyzeStaging);
-    tx.exec(apply_sql::kClearDiff);
-    tx.exec(apply_sql::kDiff);
-    s = diff_summary(tx);
+    tx.exec(chunk_sql::kAnalyzeStaging);
+    s = diff_once(tx);
     if (s.distinct_ids != s.rows) {  // the listing shifted while paging: keep each id's last sighting
-      tx.exec(apply_sql::kDropEarlierSightings);
-      tx.exec(apply_sql::kClearDiff);
-      tx.exec(apply_sql::kDiff);
-      s = diff_summary(tx);
+      resolve_duplicates(tx);
+      s = diff_once(tx);
     }
   }
   tx.commit();
@@ -41,15 +43,30 @@ void PgPassDiff::take_diff() {
   summary_ = s;
 }
 
+// The packages staged whole that differ from the mirror, and the live ones the walk lacks.
+StagingSummary PgPassDiff::diff_once(pqxx::work& tx) {
+  tx.exec(apply_sql::kClearDiff);
+  tx.exec(apply_sql::kDiff);
+  tx.exec(chunk_sql::kCandidates);
+  return diff_summary(tx);
+}
+
+// Each id listed twice keeps its later sighting; the chunks holding it are not stored.
+void PgPassDiff::resolve_duplicates(pqxx::work& tx) {
+  tx.exec(chunk_sql::kCollectSightings);
+  tx.exec_params(chunk_sql::kKeepLaterSightings, walk_rows_);
+}
+
 StagingSummary PgPassDiff::diff_summary(pqxx::work& tx) const {
-  pqxx::row r = tx.exec1(apply_sql::kDiffSummary);
+  const auto live = tx.exec1(chunk_sql::kLivePackages)[0].as<std::int64_t>();
+  pqxx::row r = tx.exec_params1(apply_sql::kDiffSummary, live);
   StagingSummary s;
   s.rows = staged_.rows;
   s.removal_candidates = r[0].as<std::int64_t>();
-  s.live_packages = r[1].as<std::int64_t>();
-  s.distinct_ids = r[2].as<std::int64_t>();
-  s.proven_gone = r[3].as<std::int64_t>();
-  s.missed_before = r[4].as<std::int64_t>();
+  s.live_packages = live;
+  s.distinct_ids = r[1].as<std::int64_t>();
+  s.proven_gone = r[2].as<std::int64_t>();
+  s.missed_before = r[3].as<std::int64_t>();
   return s;
 }
 

@@ -20,6 +20,7 @@ struct StagedListing {
   std::int64_t rows = 0;  // duplicates included
   long long copy_ms = 0;
   long long copy_batches = 0;
+  StagingTraffic traffic;
 };
 
 class PgPassDiff final : public PassDiff {
@@ -35,6 +36,8 @@ class PgPassDiff final : public PassDiff {
  private:
   PassCounts commit(const ApplyOptions& options) override;
   void take_diff();
+  StagingSummary diff_once(pqxx::work& tx);
+  void resolve_duplicates(pqxx::work& tx);
   StagingSummary diff_summary(pqxx::work& tx) const;
   void stage_sightings(const std::vector<Package>& listed);
   void stage_gone(const std::vector<std::string>& ids);
@@ -47,10 +50,12 @@ class PgPassDiff final : public PassDiff {
   void finish_run(pqxx::work& tx, const ApplyOptions& options, const PassCounts& counts);
   std::int64_t load_first(pqxx::work& tx, const std::string& at, util::StepTimer& timer);
   void remember_candidates(pqxx::work& tx, const std::string& at, std::int64_t still_missing);
+  void keep_chunk_index(pqxx::work& tx);
   void commit_or_resolve(pqxx::work& tx);
 
   PgPassContext context_;
   StagedListing staged_;
+  std::int64_t walk_rows_ = 0;  // staged by the walk; the lookups' sightings come after
   // Known when the diff is taken, and true for the whole phase (the writer lock is held).
   bool first_load_ = false;     // the mirror was empty
   bool empty_history_ = false;  // and so was the history

@@ -1,6 +1,10 @@
 #include "store/pg_pass_staging.h"
 
+#include <algorithm>
+#include <memory>
+
 #include "store/apply_sql.h"
+#include "store/chunk_sql.h"
 #include "store/fingerprint.h"
 #include "store/pg_pass_diff.h"
 
@@ -8,60 +12,146 @@ namespace esim {
 
 namespace {
 
-// Rows in one COPY batch, and bytes: memory stays at a few megabytes whatever the listing's size
-// and however large its packages are.
-constexpr std::size_t kRowsPerCopy = 5000;
-constexpr std::size_t kBytesPerCopy = 8u << 20;
+// Rows in one batch (chunks, ids and whole packages together), and bytes: memory stays at a few
+// megabytes whatever the listing's size and however large its packages are.
+constexpr std::size_t kRowsPerBatch = 5000;
+constexpr std::size_t kBytesPerBatch = 8u << 20;
 
 // The session's staging tables, made (or emptied) for a pass.
 void make_fresh_staging(pqxx::connection& connection) {
   pqxx::work tx(connection, "open_pass");
   tx.exec("SET LOCAL client_min_messages = warning");
   tx.exec(apply_sql::kCreateStaging);
+  tx.exec(chunk_sql::kCreateStaging);
   tx.commit();
+}
+
+// The digests the mirror holds, read once per walk, and whether it holds anything at all.
+KnownChunks read_known_chunks(pqxx::connection& connection, bool& mirror_empty) {
+  pqxx::read_transaction tx(connection, "known_chunks");
+  mirror_empty = tx.exec1(chunk_sql::kMirrorIsEmpty)[0].as<bool>();
+  std::vector<Hash128> digests;
+  const pqxx::result rows = tx.exec(chunk_sql::kStoredDigests);
+  digests.reserve(rows.size());
+  for (const auto& row : rows) {
+    Hash128 digest;
+    if (parse_uuid(row[0].c_str(), digest)) digests.push_back(digest);
+  }
+  tx.commit();
+  return KnownChunks(std::move(digests));
 }
 
 }  // namespace
 
-void staging_line(util::CopyLine& line, std::int64_t seq, const Package& p) {
+void staging_line(util::CopyLine& line, std::int64_t seq, const Package& p, const std::string& fingerprint) {
   line.integer(seq).text(p.id).text(p.sim).integer(p.package_template).text(p.status);
   line.integer(p.created_date).integer(p.activated_date).integer(p.expiry_date);
   // Without volatile fields in the text, the stable fingerprint is the whole text's: hashed once.
-  const std::string fingerprint = fingerprint_uuid(p.raw_json);
   line.text(p.raw_json).text(fingerprint);
   line.text(p.volatile_spans.empty() ? fingerprint : stable_fingerprint_uuid(p.raw_json, p.volatile_spans));
   line.integer(p.data_usage_remaining).integer(p.voice_usage_remaining).integer(p.sms_usage_remaining);
 }
 
-PgPassStaging::PgPassStaging(PgPassContext context)
-    : context_(std::move(context)), pipe_([this](const std::vector<std::string>& lines) { send(lines); }) {
-  make_fresh_staging(context_.connection);  // before the first batch: until then the pipe only waits
-  lines_.reserve(kRowsPerCopy);
+void staging_line(util::CopyLine& line, std::int64_t seq, const Package& p) {
+  staging_line(line, seq, p, fingerprint_uuid(p.raw_json));
 }
 
+PgPassStaging::PgPassStaging(PgPassContext context)
+    : context_(std::move(context)),
+      known_(read_known_chunks(context_.connection, mirror_empty_)),
+      pipe_() {
+  make_fresh_staging(context_.connection);  // before the first batch: until then the pipe only waits
+}
+
+// Each package joins the chunk being cut; where the chunk ends, it goes into the batch.
 void PgPassStaging::stage(const std::vector<Package>& packages) {
   for (const Package& p : packages) {
-    staging_line(line_, next_seq_++, p);
-    lines_.push_back(line_.take());
-    line_bytes_ += lines_.back().size();
-    if (lines_.size() >= kRowsPerCopy || line_bytes_ >= kBytesPerCopy) flush();
+    const Hash128 fingerprint = esim::fingerprint(p.raw_json);
+    Member member{next_seq_++, as_uuid(fingerprint), {}};
+    staging_line(line_, member.seq, p, member.fingerprint);
+    member.line = line_.take();
+    chunk_.push_back(std::move(member));
+    chunk_ids_.push_back(p.id);
+    if (cutter_.add(p.id, fingerprint)) end_chunk();
   }
+}
+
+// A chunk the mirror holds is its digest alone; of another, every member's id goes too, and
+// its whole line waits in the batch for the mirror's answer.
+void PgPassStaging::end_chunk() {
+  if (chunk_.empty()) return;
+  const Hash128 digest = cutter_.take_digest();
+  const bool known = known_.contains(digest);
+  const std::int64_t first_seq = chunk_.front().seq;
+  batch_.chunk_lines.push_back(line_.integer(first_seq)
+                                   .text(as_uuid(digest))
+                                   .integer(static_cast<std::int64_t>(chunk_.size()))
+                                   .text(known ? "t" : "f")
+                                   .text("t")
+                                   .take());
+  batch_.bytes += batch_.chunk_lines.back().size();
+  ++batch_.rows;
+  ++traffic_.chunks;
+  if (known) {
+    ++traffic_.chunks_known;
+  } else {
+    for (std::size_t i = 0; i < chunk_.size(); ++i) {
+      batch_.member_lines.push_back(
+          line_.integer(first_seq).integer(static_cast<std::int64_t>(i)).text(chunk_ids_[i]).take());
+      batch_.bytes += batch_.member_lines.back().size() + chunk_[i].line.size();
+      batch_.members.push_back(std::move(chunk_[i]));
+    }
+    batch_.rows += 2 * chunk_.size();
+    traffic_.ids_sent += static_cast<std::int64_t>(chunk_.size());
+  }
+  chunk_.clear();
+  chunk_ids_.clear();
+  if (batch_.rows >= kRowsPerBatch || batch_.bytes >= kBytesPerBatch) flush();
 }
 
 // The batch goes to the pipe, which sends it while the next one is built.
 void PgPassStaging::flush() {
-  if (lines_.empty()) return;
-  pipe_.push(std::move(lines_));
-  lines_ = {};
-  lines_.reserve(kRowsPerCopy);
-  line_bytes_ = 0;
+  if (batch_.rows == 0) return;
+  pipe_.push_batch([this, batch = std::make_shared<Batch>(std::move(batch_))] { send(*batch); });
+  batch_ = {};
 }
 
-// On the pipe's thread: one batch into staging, in a short transaction of its own.
-void PgPassStaging::send(const std::vector<std::string>& lines) {
+// On the pipe's thread, one short transaction: the chunks; the ids of those the mirror lacks;
+// then, asked which of those the mirror has with another fingerprint (or not at all), those
+// packages whole.
+void PgPassStaging::send(const Batch& batch) {
   pqxx::work tx(context_.connection, "stage");
-  copy_lines(tx, "esim_staging", lines);
+  copy_lines(tx, "esim_seen_chunks", batch.chunk_lines);
+  if (!batch.member_lines.empty()) {
+    copy_lines(tx, "esim_member_batch", batch.member_lines);
+    const std::vector<const std::string*> whole = differing(tx, batch);
+    tx.exec(chunk_sql::kKeepMemberBatch);
+    copy_lines(tx, "esim_staging", whole);
+    traffic_.whole += static_cast<std::int64_t>(whole.size());
+  }
   tx.commit();
+}
+
+// The members whose fingerprint the mirror does not have (live): the answer comes in seq order,
+// as the members are.
+std::vector<const std::string*> PgPassStaging::differing(pqxx::work& tx, const Batch& batch) {
+  std::vector<const std::string*> whole;
+  whole.reserve(mirror_empty_ ? batch.members.size() : batch.members.size() / 8);
+  if (mirror_empty_) {
+    for (const Member& m : batch.members) whole.push_back(&m.line);
+    return whole;
+  }
+  const pqxx::result mirror = tx.exec(chunk_sql::kMirrorFingerprints);
+  std::vector<std::pair<std::int64_t, std::string>> held;
+  held.reserve(mirror.size());
+  for (const auto& row : mirror) held.emplace_back(row[0].as<std::int64_t>(), row[1].c_str());
+  std::sort(held.begin(), held.end());
+  auto at = held.begin();
+  for (const Member& m : batch.members) {
+    while (at != held.end() && at->first < m.seq) ++at;
+    if (at == held.end() || at->first != m.seq || at->second != m.fingerprint) whole.push_back(&m.line);
+  }
+  return whole;
 }
 
 // In a short transaction of its own, between two batches: `status` shows how far a running pass got.
@@ -74,11 +164,14 @@ void PgPassStaging::record_progress(std::int64_t packages_seen) {
   });
 }
 
-// The last batch sent and the pipe idle: from here on the connection is the diff's.
+// The last chunk ends with the walk; the last batch sent and the pipe idle: from here on the
+// connection is the diff's.
 std::unique_ptr<PassDiff> PgPassStaging::finish() {
+  if (cutter_.size() > 0) end_chunk();
   flush();
   pipe_.drain();
-  return std::make_unique<PgPassDiff>(context_, StagedListing{next_seq_, pipe_.busy_ms(), pipe_.batches()});
+  return std::make_unique<PgPassDiff>(context_,
+                                      StagedListing{next_seq_, pipe_.busy_ms(), pipe_.batches(), traffic_});
 }
 
 }  // namespace esim

@@ -227,7 +227,7 @@ SyncPass::Walk SyncPass::walk_listing(PassOutcome& outcome) {
     walk.diff.reset();  // the previous walk's phase goes before the next one opens
     std::unique_ptr<PassStaging> staging = store_.open_pass(outcome.run);
     Progress progress(outcome.run, *staging);
-    walk.paged = Pager(source_, settings_.page_size, settings_.concurrency).run([&](const Page& page) {
+    walk.paged = Pager(source_, settings_.page_size, settings_.concurrency, PageOrder::kListing).run([&](const Page& page) {
       const util::Stopwatch handed;
       checkpoint();
       warn_about_unknown_statuses(page.packages);

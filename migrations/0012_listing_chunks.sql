@@ -1,0 +1,42 @@
+-- A steady-state pass that barely touches PostgreSQL (issue 24). Adds objects only: every
+-- existing row stays as it is. Depends on nothing after migration 0011.
+--
+-- The client cuts the listing, in its order, into content-defined chunks of packages (a chunk
+-- ends after a package whose id hashes to a boundary, so a package that arrives or leaves
+-- changes one chunk, not every page after it) and digests each chunk's ids and fingerprints.
+-- A chunk the mirror already holds, with the same ids in the same order and the same texts,
+-- is sent as its digest alone; only the ids of the other chunks are sent, and the whole
+-- package only where the mirror's fingerprint differs. See ARCHITECTURE.md ("The chunk index").
+
+-- 1. The chunks of the last applied walk, each a claim that its members, in the mirror now,
+--    have exactly the fingerprints the digest was taken over.
+CREATE TABLE esim.listing_chunks (
+    digest uuid PRIMARY KEY,
+    size   integer NOT NULL CHECK (size > 0)
+);
+COMMENT ON TABLE esim.listing_chunks IS 'esim-sync''s own index of the listing, not for reading: the content-defined chunks of the last applied walk whose members the mirror holds exactly as digested. A pass that lists such a chunk again sends only its digest.';
+COMMENT ON COLUMN esim.listing_chunks.digest IS 'XXH3-128 of the chunk''s package ids and text fingerprints, in listing order.';
+COMMENT ON COLUMN esim.listing_chunks.size IS 'Packages in the chunk.';
+
+-- 2. Every live package, once: in which stored chunk it is, or in none (NULL: the next pass
+--    sends its id, so it is either seen or a removal candidate, as before this index existed).
+CREATE TABLE esim.listing_chunk_members (
+    package_id text PRIMARY KEY,
+    digest     uuid,
+    position   integer
+);
+CREATE INDEX listing_chunk_members_digest_idx ON esim.listing_chunk_members (digest);
+COMMENT ON TABLE esim.listing_chunk_members IS 'esim-sync''s own index, not for reading: a row per live package of esim.packages, naming the stored chunk (esim.listing_chunks) it belongs to, or NULL.';
+COMMENT ON COLUMN esim.listing_chunk_members.package_id IS 'A live package (esim.packages.id).';
+COMMENT ON COLUMN esim.listing_chunk_members.digest IS 'The chunk the package was last listed in; NULL when it is in no stored chunk (not listed by the last walk, listed twice, or not yet chunked).';
+COMMENT ON COLUMN esim.listing_chunk_members.position IS 'Its place in the chunk, from 0: with the chunk''s place in a walk, the sighting''s order (the later of two sightings of an id wins).';
+
+-- Every live package starts in no chunk: the first pass after this migration sends every id
+-- (not every package) once, and cuts the chunks.
+INSERT INTO esim.listing_chunk_members (package_id) SELECT id FROM esim.packages WHERE removed_at IS NULL;
+
+-- 3. What a pass cost the database's network: the listing's bytes as received, and what the
+--    pass sent PostgreSQL (measured on the connection).
+ALTER TABLE esim.sync_runs ADD COLUMN listing_bytes bigint, ADD COLUMN bytes_to_database bigint;
+COMMENT ON COLUMN esim.sync_runs.listing_bytes IS 'Bytes of the listing''s JSON bodies the walk received (lookups not included).';
+COMMENT ON COLUMN esim.sync_runs.bytes_to_database IS 'Bytes the pass sent to PostgreSQL, from staging to COMMIT, as TCP counted them (NULL over a Unix socket, which counts nothing).';
