@@ -31,11 +31,30 @@ COMMENT ON COLUMN esim.listing_chunk_members.package_id IS 'A live package (esim
 COMMENT ON COLUMN esim.listing_chunk_members.digest IS 'The chunk the package was last listed in; NULL when it is in no stored chunk (not listed by the last walk, listed twice, or not yet chunked).';
 COMMENT ON COLUMN esim.listing_chunk_members.position IS 'Its place in the chunk, from 0: with the chunk''s place in a walk, the sighting''s order (the later of two sightings of an id wins).';
 
--- Every live package starts in no chunk: the first pass after this migration sends every id
--- (not every package) once, and cuts the chunks.
-INSERT INTO esim.listing_chunk_members (package_id) SELECT id FROM esim.packages WHERE removed_at IS NULL;
+-- 3. Whether the index must be built afresh before the next pass: any write to esim.packages
+--    but a pass's own (a DBA's hand, a later migration) may make a chunk's claim false, so it
+--    marks the index outdated, and the next pass starts from every live package in no chunk:
+--    it sends every id (not every package) once, and cuts the chunks again. A statement
+--    trigger: one call per statement, whatever it wrote, and nothing per row.
+CREATE TABLE esim.listing_index (rebuild boolean NOT NULL);
+INSERT INTO esim.listing_index VALUES (true);  -- this migration's: the first pass builds it
+COMMENT ON TABLE esim.listing_index IS 'One row: whether the chunk index must be built afresh before the next pass (set by any write to esim.packages outside a pass).';
+COMMENT ON COLUMN esim.listing_index.rebuild IS 'True after a write to esim.packages that no pass made.';
 
--- 3. What a pass cost the database's network: the listing's bytes as received, and what the
+CREATE FUNCTION esim.listing_index_outdated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    -- A pass sets esim.applying in its own transaction (SET LOCAL): its writes keep the index.
+    IF current_setting('esim.applying', true) IS DISTINCT FROM 'on' THEN
+        UPDATE esim.listing_index SET rebuild = true WHERE NOT rebuild;
+    END IF;
+    RETURN NULL;
+END $$;
+COMMENT ON FUNCTION esim.listing_index_outdated() IS 'Marks the chunk index outdated after a write to esim.packages that no pass made.';
+CREATE TRIGGER packages_written_outside_a_pass
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON esim.packages
+    FOR EACH STATEMENT EXECUTE FUNCTION esim.listing_index_outdated();
+
+-- 4. What a pass cost the database's network: the listing's bytes as received, and what the
 --    pass sent PostgreSQL (measured on the connection).
 ALTER TABLE esim.sync_runs ADD COLUMN listing_bytes bigint, ADD COLUMN bytes_to_database bigint;
 COMMENT ON COLUMN esim.sync_runs.listing_bytes IS 'Bytes of the listing''s JSON bodies the walk received (lookups not included).';

@@ -128,6 +128,7 @@ Page PackagesClient::fetch_filtered_page(std::int64_t offset, int count, const L
   const auto answered = std::chrono::steady_clock::now();
   Page page = parse_packages_page(response.body, offset, settings_.volatile_fields);
   page.request_time = std::chrono::duration_cast<std::chrono::microseconds>(answered - requested);
+  page.body_bytes = response.body.size();
   page.parse_time = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - answered);
   return page;
 }

@@ -144,6 +144,7 @@ Page Pager::fetch_stretch(std::int64_t offset, std::int64_t step) {
     page.total = rest.total;
     page.request_time += rest.request_time;
     page.parse_time += rest.parse_time;
+    page.body_bytes += rest.body_bytes;
     std::move(rest.packages.begin(), rest.packages.end(), std::back_inserter(page.packages));
     std::move(rest.warnings.begin(), rest.warnings.end(), std::back_inserter(page.warnings));
   }

@@ -46,6 +46,7 @@ struct Page {
   // the HTTP exchange (retries included) and the parse.
   std::chrono::microseconds request_time{0};
   std::chrono::microseconds parse_time{0};
+  std::size_t body_bytes = 0;  // the response bodies' bytes (issue 24's yardstick for what a pass sends)
 };
 
 // The four statuses Betatel documents. Others are stored as sent, with a warning.

@@ -281,7 +281,7 @@ UPDATE esim.sync_runs
        updated = $4, unchanged = $5, removed = $6, status_changes = $7, warning = $8,
        listing_attempts = $9, lookups = $10, recovered_by_lookup = $11, removed_by_lookup = $12,
        removed_by_second_walk = $13, removals_deferred = $14, removals_held = $15, lookups_inconclusive = $16,
-       walk_complete = $17, usage_changes = $18
+       walk_complete = $17, usage_changes = $18, listing_bytes = $19, bytes_to_database = $20
  WHERE id = $1
 )sql";
 

@@ -23,6 +23,18 @@ CREATE TEMP TABLE IF NOT EXISTS esim_member_batch (chunk_seq bigint NOT NULL, po
 TRUNCATE esim_seen_chunks, esim_members, esim_member_batch;
 )sql";
 
+// Built afresh (migration 0012's trigger asked for it): no chunk, every live package in none.
+// The pass after it sends every id once and cuts the chunks. In a transaction of its own
+// before the walk, under the writer lock; before and after it the index is true.
+inline constexpr const char* kIndexOutdated = "SELECT rebuild FROM esim.listing_index";
+inline constexpr const char* kRebuildIndex = R"sql(
+TRUNCATE esim.listing_chunks, esim.listing_chunk_members;
+INSERT INTO esim.listing_chunk_members (package_id) SELECT id FROM esim.packages WHERE removed_at IS NULL;
+UPDATE esim.listing_index SET rebuild = false;
+)sql";
+// The apply's writes to esim.packages keep the index themselves: the trigger lets them be.
+inline constexpr const char* kApplyingPass = "SET LOCAL esim.applying = 'on'";
+
 // What the client needs before the walk: the stored digests (16 bytes each) and whether the
 // mirror is empty (a first load sends every package whole without asking).
 inline constexpr const char* kStoredDigests = "SELECT digest FROM esim.listing_chunks";

@@ -41,6 +41,7 @@ class ChunkCutter {
 // packages hold about 62,500 chunks, 1 MB).
 class KnownChunks {
  public:
+  KnownChunks() = default;
   explicit KnownChunks(std::vector<Hash128> digests);  // sorts them
   bool contains(const Hash128& digest) const;
   std::size_t size() const { return digests_.size(); }

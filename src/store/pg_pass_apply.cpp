@@ -26,6 +26,7 @@ PassCounts PgPassDiff::commit(const ApplyOptions& options) {
   const std::string at = util::format_utc_iso8601(options.seen_at);
   util::StepTimer timer(options.heartbeat);
   pqxx::work tx(context_.connection, "apply_pass");
+  tx.exec(chunk_sql::kApplyingPass);                              // its writes keep the chunk index
   PassCounts counts = write_listed(tx, at, timer);               // 1. what the walk listed
   apply_removals(tx, at, options, counts, timer);                 // 2. proven removals; the rest remembered
   keep_chunk_index(tx);                                           // 3. the chunk index describes the mirror
@@ -118,7 +119,8 @@ void PgPassDiff::finish_run(pqxx::work& tx, const ApplyOptions& options, const P
                  counts.unchanged, counts.removed, counts.status_changes, warning, options.listing_attempts,
                  counts.lookups, counts.recovered_by_lookup, counts.removed_by_lookup,
                  counts.removed_by_second_walk, counts.removals_deferred, !options.apply_removals,
-                 counts.lookups_inconclusive, options.walk_complete, counts.usage_changes);
+                 counts.lookups_inconclusive, options.walk_complete, counts.usage_changes, options.listing_bytes,
+                 context_.bytes_sent());
 }
 
 // The COMMIT went out and the connection died before its answer came: the pass may or may not

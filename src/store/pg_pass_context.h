@@ -2,6 +2,7 @@
 // What both phases of a pass in PostgreSQL (PgPassStaging, PgPassDiff) work with: the session,
 // the run, and how the apply checks its lock and resolves a commit lost in flight.
 #include <functional>
+#include <optional>
 #include <string>
 
 #include <pqxx/pqxx>
@@ -21,6 +22,8 @@ struct PgPassContext {
   std::function<std::string(RunId)> status_after_loss;
   // sync.volatile_fields as a PostgreSQL text[] literal (history_upkeep.h), for the apply.
   std::string volatile_fields = "{}";
+  // What the pass has sent PostgreSQL so far, as TCP counted it (none over a Unix socket).
+  std::function<std::optional<std::int64_t>()> bytes_sent = [] { return std::optional<std::int64_t>(); };
 };
 
 // What staging sent, for the debug log's breakdown.

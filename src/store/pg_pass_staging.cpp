@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <memory>
 
+#include <spdlog/spdlog.h>
+
 #include "store/apply_sql.h"
 #include "store/chunk_sql.h"
 #include "store/fingerprint.h"
@@ -23,6 +25,17 @@ void make_fresh_staging(pqxx::connection& connection) {
   tx.exec("SET LOCAL client_min_messages = warning");
   tx.exec(apply_sql::kCreateStaging);
   tx.exec(chunk_sql::kCreateStaging);
+  tx.commit();
+}
+
+// After a write to the mirror that no pass made, the index starts afresh (chunk_sql.h).
+void rebuild_index_if_outdated(pqxx::connection& connection) {
+  pqxx::work tx(connection, "chunk_index");
+  if (tx.exec1(chunk_sql::kIndexOutdated)[0].as<bool>()) {
+    spdlog::info("the chunk index is built afresh (the mirror was written outside a pass, or just upgraded): "
+                 "this pass sends every package's id once");
+    tx.exec(chunk_sql::kRebuildIndex);
+  }
   tx.commit();
 }
 
@@ -57,10 +70,11 @@ void staging_line(util::CopyLine& line, std::int64_t seq, const Package& p) {
 }
 
 PgPassStaging::PgPassStaging(PgPassContext context)
-    : context_(std::move(context)),
-      known_(read_known_chunks(context_.connection, mirror_empty_)),
-      pipe_() {
-  make_fresh_staging(context_.connection);  // before the first batch: until then the pipe only waits
+    : context_(std::move(context)) {
+  // Before the first batch: until then the pipe only waits.
+  rebuild_index_if_outdated(context_.connection);
+  known_ = read_known_chunks(context_.connection, mirror_empty_);
+  make_fresh_staging(context_.connection);
 }
 
 // Each package joins the chunk being cut; where the chunk ends, it goes into the batch.

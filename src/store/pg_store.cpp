@@ -13,6 +13,7 @@
 
 #include "store/pg_pass_staging.h"
 #include "store/writer_lock.h"
+#include "util/socket_traffic.h"
 
 #include "util/conninfo.h"
 #include "util/copy_text.h"
@@ -142,6 +143,7 @@ std::map<std::string, std::int64_t> PgStore::live_counts() {
 }
 
 RunId PgStore::start_run(TimePoint started_at, std::chrono::seconds interval) {
+  bytes_at_start_ = util::tcp_bytes_sent(session().sock());
   prepare_history(session(), started_at, history_);  // the partition the pass writes to, first
   pqxx::work tx(session(), "start_run");
   RunId run = tx.exec_params1(
@@ -156,7 +158,13 @@ RunId PgStore::start_run(TimePoint started_at, std::chrono::seconds interval) {
 std::unique_ptr<PassStaging> PgStore::open_pass(RunId run) {
   return std::make_unique<PgPassStaging>(
       PgPassContext{session(), run, holds_writer_lock_, [this](RunId lost) { return run_status_after_loss(lost); },
-                    volatile_fields_array(history_)});
+                    volatile_fields_array(history_), [this] { return bytes_sent_since_start(); }});
+}
+
+std::optional<std::int64_t> PgStore::bytes_sent_since_start() {
+  const auto now = util::tcp_bytes_sent(session().sock());
+  if (!now || !bytes_at_start_ || *now < *bytes_at_start_) return std::nullopt;  // another session since
+  return static_cast<std::int64_t>(*now - *bytes_at_start_);
 }
 
 std::string PgStore::run_status_after_loss(RunId run) {

@@ -82,7 +82,9 @@ class PgStore final : public Store {
   std::mutex connection_mutex_;
   util::CancelToken* cancel_;
   util::CancelToken::HookId cancel_hook_ = 0;
-  bool holds_writer_lock_ = false;  // taken by this pass (and so to be checked at its apply)
+  bool holds_writer_lock_ = false;
+  std::optional<std::uint64_t> bytes_at_start_;  // TCP's count when the run started
+  std::optional<std::int64_t> bytes_sent_since_start();  // taken by this pass (and so to be checked at its apply)
   bool clock_skew_told_ = false;    // the local clock's distance from the database's, said once
   HistoryPolicy history_;
 };

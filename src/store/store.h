@@ -84,6 +84,7 @@ struct ApplyOptions {
   std::int64_t lookups = 0;    // recorded on the run row
   std::int64_t recovered_by_lookup = 0;
   std::int64_t lookups_inconclusive = 0;
+  std::int64_t listing_bytes = 0;  // the listing's bodies as received: recorded beside what the pass sent
   // The walk ended at an empty page, saw no sign that the listing moved, and lacked nothing a
   // lookup found: only then (and with removals applied) does a second such walk that lacks a
   // package count as proof (the two-walk rule), and only then are its candidates remembered.

@@ -233,6 +233,7 @@ SyncPass::Walk SyncPass::walk_listing(PassOutcome& outcome) {
       warn_about_unknown_statuses(page.packages);
       if (outcome.listing_attempts == 1) odd_values.add(page.warnings);  // a walk again finds the same
       staging->stage(page.packages);
+      walk.listing_bytes += static_cast<std::int64_t>(page.body_bytes);
       progress.page(page, handed.elapsed());
     });
     const util::Stopwatch since_walked;
@@ -303,6 +304,7 @@ void SyncPass::apply(Walk walk, const ProofResult& proof, TimePoint started_at, 
   apply.recovered_by_lookup = proof.recovered;
   apply.lookups_inconclusive = proof.inconclusive;
   apply.walk_complete = outcome.walk_complete;
+  apply.listing_bytes = walk.listing_bytes;
   apply.heartbeat = [this] {
     if (settings_.heartbeat) settings_.heartbeat();
   };

@@ -81,6 +81,7 @@ class SyncPass {
     std::unique_ptr<PassDiff> diff;
     PagerResult paged;
     std::string moved;  // the first sign that the listing moved under it
+    std::int64_t listing_bytes = 0;  // the pages' bodies, every walk of the pass
     const StagingSummary& staged() const { return diff->summary(); }
     // Ended at an empty page with no sign of movement (and, SyncPass adds, no lookup found a
     // package it lacked): the two-walk rule may count it.
