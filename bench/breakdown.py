@@ -19,7 +19,8 @@ if walk:
     w, waited, staged, requests, parsing, diff = map(int, walk.groups())
     phases += [("walk (wall)", w), ("  waiting on the API", waited), ("  staging (COPY lines, backpressure)", staged),
                ("  API requests (sum over workers)", requests), ("  parse (sum over workers)", parsing)]
-apply = re.search(r"apply: (.*); staging took (\d+) ms in (\d+) COPY batches, the diff (\d+) ms", text)
+# Since the chunk index (issue 24) the line also says what the batches held, in parentheses.
+apply = re.search(r"apply: (.*); staging took (\d+) ms in (\d+) (?:COPY )?batches(?: \([^)]*\))?, the diff (\d+) ms", text)
 if apply:
     phases.append(("  COPY into staging (own thread)", int(apply.group(2))))
 if walk:
