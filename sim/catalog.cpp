@@ -230,8 +230,9 @@ std::string Catalog::render_page(std::int64_t offset, std::int64_t count, const 
     const bool skipping = !slots_.empty();
     const auto slots = skipping ? static_cast<std::int64_t>(slots_.size()) : static_cast<std::int64_t>(listed_.size());
     for (std::int64_t i = offset; i < slots && i < offset + count; ++i) {
-      const SimPackage& p = skipping ? listed_[slots_[static_cast<std::size_t>(i)]]
-                                     : listed_[static_cast<std::size_t>(slots - 1 - i)];
+      const std::int64_t at = options.oldest_first ? slots - 1 - i : i;  // slots_ is newest first
+      const SimPackage& p = skipping ? listed_[slots_[static_cast<std::size_t>(at)]]
+                                     : listed_[static_cast<std::size_t>(slots - 1 - at)];
       if (!p.ghost && !p.unpaged) page.push_back(&p);
     }
   } else if (filter.sim) {

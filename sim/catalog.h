@@ -54,6 +54,9 @@ struct RenderOptions {
   // The same packages written another way, as a server may after a deploy: keys in reverse
   // order, spaces after separators, dates with a fraction (1761330317000.0). Nothing changed.
   bool restyled = false;
+  // The listing sorted the other way (oldest first), as a server may after a deploy that
+  // changed its ORDER BY: the same packages, every page different.
+  bool oldest_first = false;
 };
 
 struct ChurnStats {

@@ -350,7 +350,7 @@ struct Server::Impl {
       res.set_content("{}", "application/json");
     });
     // How the listing misbehaves: total=truth|frozen|absurd, larger_by=N, ignore_sim=0|1,
-    // style=plain|restyled (the same packages written another way).
+    // style=plain|restyled (the same packages written another way), order=newest_first|oldest_first.
     // Parameters left out keep their setting.
     http.Post("/_sim/listing", [this](const httplib::Request& req, auto& res) {
       std::lock_guard lock(options_mutex);
@@ -362,6 +362,7 @@ struct Server::Impl {
       if (req.has_param("larger_by")) options.larger_by = std::stoll(req.get_param_value("larger_by"));
       if (req.has_param("ignore_sim")) options.ignore_sim_filter = req.get_param_value("ignore_sim") == "1";
       if (req.has_param("style")) options.render.restyled = req.get_param_value("style") == "restyled";
+      if (req.has_param("order")) options.render.oldest_first = req.get_param_value("order") == "oldest_first";
       if (req.has_param("absurd_total")) options.absurd_total = std::stoll(req.get_param_value("absurd_total"));
       if (req.has_param("empty_account")) options.empty_account = req.get_param_value("empty_account") == "1";
       if (req.has_param("lookups")) {

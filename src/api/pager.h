@@ -25,8 +25,9 @@ struct PagerResult {
 // In which order the concurrent walk hands pages to the sink (the sequential walk has one
 // order: the listing's).
 enum class PageOrder {
-  kArrival,  // as requests come back: for a consumer that does not care, like the sync's staging
-  kListing,  // by offset, exactly as the sequential walk: for `fetch`, which prints the listing
+  kArrival,  // as requests come back: for a consumer that does not care about order
+  kListing,  // by offset, exactly as the sequential walk: for the sync (its chunks follow the
+             // listing) and `fetch`, which prints it
 };
 
 class Pager {

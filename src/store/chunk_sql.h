@@ -159,12 +159,25 @@ inline constexpr const char* kKeepMembers = ESIM_PLACED_MEMBERS("", "");
 inline constexpr const char* kKeepMembersOnce =
     ESIM_PLACED_MEMBERS("DISTINCT ON (x.id)", "ORDER BY x.id, x.chunk_seq DESC");
 #undef ESIM_PLACED_MEMBERS
-//    A first load without duplicates has nothing to conflict with and no id twice: it inserts.
-inline constexpr const char* kFirstMembers = R"sql(
-INSERT INTO esim.listing_chunk_members (package_id, anchor, position)
-SELECT x.id, a.id, x.position
-  FROM esim_members x JOIN esim_members a ON a.chunk_seq = x.chunk_seq AND a.position = 0
-)sql";
+//    A first load sends no ids apart: every package is staged whole at its place in the walk,
+//    so a chunk's members are the staged rows from its first seq on. Without duplicates it has
+//    nothing to conflict with and no id twice: it inserts, members and chunks.
+#define ESIM_STAGED_MEMBERS                                                                  \
+  "SELECT c.first_seq AS chunk_seq, (st.seq - c.first_seq)::integer AS position, st.id "      \
+  "  FROM esim_seen_chunks c "                                                               \
+  " CROSS JOIN LATERAL generate_series(c.first_seq, c.first_seq + c.size - 1) AS g(seq) "     \
+  "  JOIN esim_staging st ON st.seq = g.seq"
+inline constexpr const char* kFirstMembers =
+    "INSERT INTO esim.listing_chunk_members (package_id, anchor, position) "
+    "SELECT m.id, a.id, m.position FROM (" ESIM_STAGED_MEMBERS ") m JOIN esim_staging a ON a.seq = m.chunk_seq";
+inline constexpr const char* kFirstChunks =
+    "INSERT INTO esim.listing_chunks (anchor, digest, size) "
+    "SELECT a.id, s.digest, s.size FROM esim_seen_chunks s JOIN esim_staging a ON a.seq = s.first_seq";
+//    With duplicates, the sightings go to esim_members first (as a later pass's would have
+//    been sent), and the first load's index is kept like any other pass's.
+inline constexpr const char* kMembersFromStaging =
+    "INSERT INTO esim_members (chunk_seq, position, id) " ESIM_STAGED_MEMBERS;
+#undef ESIM_STAGED_MEMBERS
 // 2. the stored chunks the walk did not list as they are (or listed with a duplicate) go; their
 //    members not sent again are in no chunk now (the removal candidates, still live);
 inline constexpr const char* kDropUnlistedChunks = R"sql(

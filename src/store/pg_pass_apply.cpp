@@ -165,7 +165,11 @@ std::int64_t PgPassDiff::load_first(pqxx::work& tx, const std::string& at, util:
     duplicates = true;
   }
   if (duplicates) {
-    resolve_duplicates(tx);  // for the chunk index: the chunks holding a duplicate are not stored
+    // For the chunk index: the sightings, from staging, then the chunks holding a duplicate
+    // are not stored.
+    tx.exec(apply_sql::kAnalyzeStaging);
+    tx.exec(chunk_sql::kMembersFromStaging);
+    resolve_duplicates(tx);
     tx.exec(apply_sql::kDedupedFirstLoadView);
     inserted = tx.exec_params1(apply_sql::kApplyFirstLoad, at, context_.run)[0].as<std::int64_t>();
   }
@@ -186,12 +190,16 @@ std::int64_t PgPassDiff::load_first(pqxx::work& tx, const std::string& at, util:
 // chunks are stored, and the packages removed now leave it. In the steady state that is an
 // anti-join of some 60,000 digests with as many, and nothing written.
 void PgPassDiff::keep_chunk_index(pqxx::work& tx) {
-  if (first_load_) tx.exec(chunk_sql::kAnalyzeStaging);  // the diff, which analyzes them, was skipped
-  if (duplicates_) {
-    tx.exec(chunk_sql::kKeepMembersOnce);
-  } else {
-    tx.exec(first_load_ ? chunk_sql::kFirstMembers : chunk_sql::kKeepMembers);
+  if (first_load_) {  // the diff, which analyzes them, was skipped
+    tx.exec(apply_sql::kAnalyzeStaging);
+    tx.exec(chunk_sql::kAnalyzeStaging);
   }
+  if (first_load_ && !duplicates_) {  // every package staged whole at its place: straight from staging
+    tx.exec(chunk_sql::kFirstMembers);
+    tx.exec(chunk_sql::kFirstChunks);
+    return;
+  }
+  tx.exec(duplicates_ ? chunk_sql::kKeepMembersOnce : chunk_sql::kKeepMembers);
   tx.exec(chunk_sql::kDropUnlistedChunks);
   tx.exec(chunk_sql::kStoreNewChunks);
   if (!first_load_) tx.exec(chunk_sql::kForgetRemoved);

@@ -22,6 +22,9 @@ void PgPassDiff::take_diff() {
   empty_history_ = empty[1].as<bool>();
   StagingSummary s;
   s.rows = staged_.rows;
+  if (first_load_ != staged_.all_whole) {  // the writer lock keeps the mirror as staging saw it
+    throw std::runtime_error("the mirror was emptied or filled by another session during the walk; nothing applied");
+  }
   if (first_load_) {
     // Duplicates, if any, are found when the load meets the primary key (see load_first).
     s.distinct_ids = s.rows;

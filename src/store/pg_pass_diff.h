@@ -21,6 +21,7 @@ struct StagedListing {
   long long copy_ms = 0;
   long long copy_batches = 0;
   StagingTraffic traffic;
+  bool all_whole = false;  // a first load: every package staged whole, no ids sent apart
 };
 
 class PgPassDiff final : public PassDiff {

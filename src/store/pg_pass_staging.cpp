@@ -116,15 +116,16 @@ void PgPassStaging::end_chunk() {
     batch_.last_new = first_seq;
     for (const Open& open : chunk_) {
       const Package& p = *open.package;
-      batch_.member_lines.push_back(line_.text(p.id).take());
+      // A first load stages every package whole at its place: its ids go no other way.
+      if (!mirror_empty_) batch_.member_lines.push_back(line_.text(p.id).take());
       Member member{open.seq, as_uuid(open.fingerprint), {}};
       staging_line(line_, member.seq, p, member.fingerprint);
       member.line = line_.take();
-      batch_.bytes += batch_.member_lines.back().size() + member.line.size();
+      batch_.bytes += p.id.size() + member.line.size();
       batch_.members.push_back(std::move(member));
     }
     batch_.rows += 2 * chunk_.size();
-    traffic_.ids_sent += static_cast<std::int64_t>(chunk_.size());
+    if (!mirror_empty_) traffic_.ids_sent += static_cast<std::int64_t>(chunk_.size());
   }
   chunk_.clear();
   carried_.clear();
@@ -146,7 +147,11 @@ void PgPassStaging::send(const Batch& batch) {
   static const std::vector<std::string> kMemberColumns{"id"};
   pqxx::work tx(context_.connection, "stage");
   copy_lines(tx, "esim_seen_chunks", batch.chunk_lines, kChunkColumns);
-  if (!batch.member_lines.empty()) {
+  if (mirror_empty_) {
+    const std::vector<const std::string*> whole = differing(tx, batch);
+    copy_lines(tx, "esim_staging", whole);
+    traffic_.whole += static_cast<std::int64_t>(whole.size());
+  } else if (!batch.member_lines.empty()) {
     copy_lines(tx, "esim_member_batch", batch.member_lines, kMemberColumns);
     const std::vector<const std::string*> whole = differing(tx, batch);
     tx.exec(chunk_sql::kHashTheBatch);
@@ -195,8 +200,8 @@ std::unique_ptr<PassDiff> PgPassStaging::finish() {
   if (cutter_.size() > 0) end_chunk();
   flush();
   pipe_.drain();
-  return std::make_unique<PgPassDiff>(context_,
-                                      StagedListing{next_seq_, pipe_.busy_ms(), pipe_.batches(), traffic_});
+  return std::make_unique<PgPassDiff>(
+      context_, StagedListing{next_seq_, pipe_.busy_ms(), pipe_.batches(), traffic_, mirror_empty_});
 }
 
 }  // namespace esim
