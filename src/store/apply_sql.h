@@ -12,7 +12,8 @@ namespace esim::apply_sql {
 // holds the packages sent whole: those the mirror lacks or has with another fingerprint (the
 // rest of the walk is in chunk_sql's tables), and the lookups' sightings. raw stays
 // text in staging: only the packages that differ are ever parsed as jsonb. Dates stay epoch
-// milliseconds as sent. fingerprint is esim-sync's hash of raw (store/fingerprint.h).
+// milliseconds as sent. fingerprint is esim-sync's hash of raw (store/fingerprint.h). anchor and
+// position: a first load's place of each package in the chunk index (chunk_sql.h), else NULL.
 // esim_gone holds the candidates that a lookup proved are no longer listed.
 // esim_diff holds what the pass found different from the mirror, a few rows in the steady state:
 //   seq NULL        a live package the staged listing lacks (a removal candidate), by id;
@@ -26,7 +27,8 @@ inline constexpr const char* kCreateStaging = R"sql(
 CREATE TEMP TABLE IF NOT EXISTS esim_staging (
     seq bigint NOT NULL, id text NOT NULL, sim text, package_template bigint, status text NOT NULL,
     created_ms bigint, activated_ms bigint, expiry_ms bigint, raw text NOT NULL, fingerprint uuid NOT NULL,
-    stable_fingerprint uuid NOT NULL, data_remaining bigint, voice_remaining bigint, sms_remaining bigint
+    stable_fingerprint uuid NOT NULL, data_remaining bigint, voice_remaining bigint, sms_remaining bigint,
+    anchor text, position integer
 );
 CREATE TEMP TABLE IF NOT EXISTS esim_gone (id text PRIMARY KEY);
 CREATE TEMP TABLE IF NOT EXISTS esim_diff (

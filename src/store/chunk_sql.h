@@ -8,8 +8,8 @@ namespace esim::chunk_sql {
 // Session-lifetime tables, emptied at the start of each pass (with esim_staging):
 //   esim_seen_chunks   every chunk of the walk: its first package's place in the walk (seq),
 //                      digest and size, whether the mirror holds it (the client knows the
-//                      stored digests), and whether it may be stored after this pass (not when
-//                      it holds an id listed twice);
+//                      stored digests), its anchor (sent by a first load only), and whether it
+//                      may be stored after this pass (not when it holds an id listed twice);
 //   esim_members       the ids of the chunks the mirror lacks, by chunk and place: sightings,
 //                      whole or not (the whole package is in esim_staging where it differs);
 //   esim_member_batch  one batch's ids, numbered as they came (the client sends the ids alone,
@@ -18,7 +18,7 @@ namespace esim::chunk_sql {
 inline constexpr const char* kCreateStaging = R"sql(
 CREATE TEMP TABLE IF NOT EXISTS esim_seen_chunks (
     first_seq bigint NOT NULL, digest uuid NOT NULL, size integer NOT NULL, known boolean NOT NULL,
-    valid boolean NOT NULL DEFAULT true
+    anchor text, valid boolean NOT NULL DEFAULT true
 );
 CREATE TEMP TABLE IF NOT EXISTS esim_members (chunk_seq bigint NOT NULL, position integer NOT NULL, id text NOT NULL);
 CREATE TEMP TABLE IF NOT EXISTS esim_member_batch (n bigint GENERATED ALWAYS AS IDENTITY, id text NOT NULL);
@@ -38,6 +38,12 @@ UPDATE esim.listing_index SET rebuild = false;
 )sql";
 // The apply's writes to esim.packages keep the index themselves: the trigger lets them be.
 inline constexpr const char* kApplyingPass = "SET LOCAL esim.applying = 'on'";
+
+// The members table's primary key, which a first load drops and builds after the data.
+inline constexpr const char* kMemberKey = R"sql(
+SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+ WHERE conrelid = 'esim.listing_chunk_members'::regclass AND contype = 'p'
+)sql";
 
 // What the client needs before the walk: the stored digests (16 bytes each) and whether the
 // mirror is empty (a first load sends every package whole without asking).
@@ -159,25 +165,19 @@ inline constexpr const char* kKeepMembers = ESIM_PLACED_MEMBERS("", "");
 inline constexpr const char* kKeepMembersOnce =
     ESIM_PLACED_MEMBERS("DISTINCT ON (x.id)", "ORDER BY x.id, x.chunk_seq DESC");
 #undef ESIM_PLACED_MEMBERS
-//    A first load sends no ids apart: every package is staged whole at its place in the walk,
-//    so a chunk's members are the staged rows from its first seq on. Without duplicates it has
-//    nothing to conflict with and no id twice: it inserts, members and chunks.
-#define ESIM_STAGED_MEMBERS                                                                  \
-  "SELECT c.first_seq AS chunk_seq, (st.seq - c.first_seq)::integer AS position, st.id "      \
-  "  FROM esim_seen_chunks c "                                                               \
-  " CROSS JOIN LATERAL generate_series(c.first_seq, c.first_seq + c.size - 1) AS g(seq) "     \
-  "  JOIN esim_staging st ON st.seq = g.seq"
+//    A first load sends no ids apart: every package is staged whole with its place (anchor,
+//    position) and each chunk with its anchor. Without duplicates it has nothing to conflict
+//    with and no id twice: it inserts, members and chunks, each from one table.
 inline constexpr const char* kFirstMembers =
     "INSERT INTO esim.listing_chunk_members (package_id, anchor, position) "
-    "SELECT m.id, a.id, m.position FROM (" ESIM_STAGED_MEMBERS ") m JOIN esim_staging a ON a.seq = m.chunk_seq";
+    "SELECT id, anchor, position FROM esim_staging WHERE anchor IS NOT NULL";
 inline constexpr const char* kFirstChunks =
-    "INSERT INTO esim.listing_chunks (anchor, digest, size) "
-    "SELECT a.id, s.digest, s.size FROM esim_seen_chunks s JOIN esim_staging a ON a.seq = s.first_seq";
+    "INSERT INTO esim.listing_chunks (anchor, digest, size) SELECT anchor, digest, size FROM esim_seen_chunks";
 //    With duplicates, the sightings go to esim_members first (as a later pass's would have
 //    been sent), and the first load's index is kept like any other pass's.
 inline constexpr const char* kMembersFromStaging =
-    "INSERT INTO esim_members (chunk_seq, position, id) " ESIM_STAGED_MEMBERS;
-#undef ESIM_STAGED_MEMBERS
+    "INSERT INTO esim_members (chunk_seq, position, id) "
+    "SELECT seq - position, position, id FROM esim_staging WHERE anchor IS NOT NULL";
 // 2. the stored chunks the walk did not list as they are (or listed with a duplicate) go; their
 //    members not sent again are in no chunk now (the removal candidates, still live);
 inline constexpr const char* kDropUnlistedChunks = R"sql(

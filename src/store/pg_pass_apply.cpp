@@ -139,17 +139,31 @@ void PgPassDiff::commit_or_resolve(pqxx::work& tx) {
   }
 }
 
+// Runs the definitions of dropped indexes and keys, once.
+void PgPassDiff::rebuild_all(pqxx::work& tx, std::vector<std::string>& definitions) {
+  for (const std::string& definition : definitions) tx.exec(definition);
+  definitions.clear();
+}
+
 // A first load: every staged package straight into the empty mirror, with its first-sighting
 // transition, and the secondary indexes built once after the data instead of row by row.
 // Duplicates (the listing shifted while paging) meet the primary key; then the load is taken
 // again with each id's last sighting, which costs a sort that the usual load never pays.
 std::int64_t PgPassDiff::load_first(pqxx::work& tx, const std::string& at, util::StepTimer& timer) {
-  std::vector<std::string> rebuild;
+  std::vector<std::string> rebuild, member_key;
   if (empty_history_ && staged_.rows >= kRebuildIndexesFrom) {
     tx.exec("SET LOCAL maintenance_work_mem = '256MB'");
     for (const auto& index : tx.exec(apply_sql::kSecondaryIndexes)) {
       tx.exec("DROP INDEX " + index[0].as<std::string>());
       rebuild.push_back(index[1].as<std::string>());
+    }
+    // The chunk index's primary key too: a million ids sorted once cost less than inserted
+    // into a tree one by one.
+    for (const auto& key : tx.exec(chunk_sql::kMemberKey)) {
+      const std::string name = tx.quote_name(key[0].as<std::string>());
+      tx.exec("ALTER TABLE esim.listing_chunk_members DROP CONSTRAINT " + name);
+      member_key.push_back("ALTER TABLE esim.listing_chunk_members ADD CONSTRAINT " + name + " " +
+                           key[1].as<std::string>());
     }
   }
   std::int64_t inserted = 0;
@@ -174,10 +188,15 @@ std::int64_t PgPassDiff::load_first(pqxx::work& tx, const std::string& at, util:
     inserted = tx.exec_params1(apply_sql::kApplyFirstLoad, at, context_.run)[0].as<std::int64_t>();
   }
   timer.step("inserts");
-  keep_chunk_index(tx);  // a million rows too: before the indexes are built
+  // A million rows too: before the indexes are built; but with duplicates the index is kept
+  // as by any pass, whose upsert needs the key.
+  if (duplicates) rebuild_all(tx, member_key);
+  keep_chunk_index(tx);
   timer.step("chunk index");
-  for (const std::string& definition : rebuild) tx.exec(definition);
-  if (!rebuild.empty()) timer.step("index builds");
+  const bool rebuilding = !rebuild.empty();
+  rebuild_all(tx, member_key);
+  rebuild_all(tx, rebuild);
+  if (rebuilding) timer.step("index builds");
   // Statistics for the planner now, not when autovacuum gets round to it: the next pass's
   // queries by status were planned for an empty table and took a second each at a million.
   tx.exec("ANALYZE esim.packages");

@@ -3,6 +3,7 @@
 // the run, and how the apply checks its lock and resolves a commit lost in flight.
 #include <functional>
 #include <optional>
+#include <string_view>
 #include <string>
 
 #include <pqxx/pqxx>
@@ -33,9 +34,16 @@ struct StagingTraffic {
   std::int64_t whole = 0;                     // packages sent whole (new, or differing)
 };
 
+// Where a first load's package is in the chunk index: its chunk's first id and its place in it.
+struct ChunkPlace {
+  std::string_view anchor;
+  std::int64_t position;
+};
+
 // One package as a line of esim_staging (in its column order): the walk's sightings and the
 // lookups' are staged alike. The first form takes the fingerprint already computed.
-void staging_line(util::CopyLine& line, std::int64_t seq, const Package& package, const std::string& fingerprint);
+void staging_line(util::CopyLine& line, std::int64_t seq, const Package& package, const std::string& fingerprint,
+                  const ChunkPlace* place = nullptr);
 void staging_line(util::CopyLine& line, std::int64_t seq, const Package& package);
 
 }  // namespace esim

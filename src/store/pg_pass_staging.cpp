@@ -56,13 +56,19 @@ KnownChunks read_known_chunks(pqxx::connection& connection, bool& mirror_empty) 
 
 }  // namespace
 
-void staging_line(util::CopyLine& line, std::int64_t seq, const Package& p, const std::string& fingerprint) {
+void staging_line(util::CopyLine& line, std::int64_t seq, const Package& p, const std::string& fingerprint,
+                  const ChunkPlace* place) {
   line.integer(seq).text(p.id).text(p.sim).integer(p.package_template).text(p.status);
   line.integer(p.created_date).integer(p.activated_date).integer(p.expiry_date);
   // Without volatile fields in the text, the stable fingerprint is the whole text's: hashed once.
   line.text(p.raw_json).text(fingerprint);
   line.text(p.volatile_spans.empty() ? fingerprint : stable_fingerprint_uuid(p.raw_json, p.volatile_spans));
   line.integer(p.data_usage_remaining).integer(p.voice_usage_remaining).integer(p.sms_usage_remaining);
+  if (place) {
+    line.text(place->anchor).integer(place->position);
+  } else {
+    line.null().null();
+  }
 }
 
 void staging_line(util::CopyLine& line, std::int64_t seq, const Package& p) {
@@ -101,11 +107,14 @@ void PgPassStaging::end_chunk() {
   const Hash128 digest = cutter_.take_digest();
   const bool known = known_.contains(digest);
   const std::int64_t first_seq = chunk_.front().seq;
-  batch_.chunk_lines.push_back(line_.integer(first_seq)
-                                   .text(as_hex(digest))
-                                   .integer(static_cast<std::int64_t>(chunk_.size()))
-                                   .text(known ? "t" : "f")
-                                   .take());
+  line_.integer(first_seq).text(as_hex(digest)).integer(static_cast<std::int64_t>(chunk_.size()));
+  line_.text(known ? "t" : "f");
+  if (mirror_empty_) {
+    line_.text(chunk_.front().package->id);  // its anchor, for the first load's index
+  } else {
+    line_.null();
+  }
+  batch_.chunk_lines.push_back(line_.take());
   batch_.bytes += batch_.chunk_lines.back().size();
   ++batch_.rows;
   ++traffic_.chunks;
@@ -114,12 +123,14 @@ void PgPassStaging::end_chunk() {
   } else {
     if (batch_.first_new < 0) batch_.first_new = first_seq;
     batch_.last_new = first_seq;
+    const std::string_view anchor = chunk_.front().package->id;
     for (const Open& open : chunk_) {
       const Package& p = *open.package;
+      const ChunkPlace place{anchor, open.seq - first_seq};
       // A first load stages every package whole at its place: its ids go no other way.
       if (!mirror_empty_) batch_.member_lines.push_back(line_.text(p.id).take());
       Member member{open.seq, as_uuid(open.fingerprint), {}};
-      staging_line(line_, member.seq, p, member.fingerprint);
+      staging_line(line_, member.seq, p, member.fingerprint, mirror_empty_ ? &place : nullptr);
       member.line = line_.take();
       batch_.bytes += p.id.size() + member.line.size();
       batch_.members.push_back(std::move(member));
@@ -143,7 +154,7 @@ void PgPassStaging::flush() {
 // then, asked which of those the mirror has with another fingerprint (or not at all), those
 // packages whole.
 void PgPassStaging::send(const Batch& batch) {
-  static const std::vector<std::string> kChunkColumns{"first_seq", "digest", "size", "known"};
+  static const std::vector<std::string> kChunkColumns{"first_seq", "digest", "size", "known", "anchor"};
   static const std::vector<std::string> kMemberColumns{"id"};
   pqxx::work tx(context_.connection, "stage");
   copy_lines(tx, "esim_seen_chunks", batch.chunk_lines, kChunkColumns);

@@ -248,3 +248,23 @@ TEST_F(ChunkIndex, AHandEditedMirrorIsPutRightByTheNextPass) {
   expect_index_describes_mirror();
   EXPECT_EQ(db.scalar("SELECT rebuild::text FROM esim.listing_index"), "false");
 }
+
+// A large first load drops the index's key and builds it after the data; one that meets an id
+// twice keeps the later sighting, stores no chunk holding it, and ends with the key in place.
+TEST_F(ChunkIndex, ALargeFirstLoadWithAnIdTwiceEndsWithATrueIndexAndItsKey) {
+  for (int i = 0; i < 6000; ++i) source.listing.push_back(make(i, kStatuses[i % 4]));
+  source.listing.push_back(make(42, "TERMINATED"));  // pkg_42 again, later, in another status
+  const esim::PassOutcome outcome = pass();
+  ASSERT_TRUE(outcome.succeeded()) << outcome.error;
+  EXPECT_EQ(outcome.counts.inserted, 6000);
+  EXPECT_EQ(db.scalar("SELECT status FROM esim.packages WHERE id = 'pkg_42'"), "TERMINATED");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM pg_constraint WHERE conrelid = 'esim.listing_chunk_members'::regclass "
+                      "AND contype = 'p'"),
+            "1");
+  EXPECT_EQ(db.scalar("SELECT anchor IS NULL FROM esim.listing_chunk_members WHERE package_id = 'pkg_42'"), "t");
+  expect_index_describes_mirror();
+  source.listing.erase(source.listing.begin() + 42);  // the listing as the mirror now has it
+  ASSERT_TRUE(pass().succeeded());
+  expect_mirror_is(source.listing);
+  expect_index_describes_mirror();
+}
