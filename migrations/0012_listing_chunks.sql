@@ -13,13 +13,15 @@
 --    the id it starts with: the cut depends on ids alone, so a package whose text changes
 --    changes its chunk's digest (one row here) and not which chunk its neighbours are in.
 CREATE TABLE esim.listing_chunks (
-    anchor text PRIMARY KEY,
-    digest uuid NOT NULL UNIQUE,
-    size   integer NOT NULL CHECK (size > 0)
+    anchor         text PRIMARY KEY,
+    digest         uuid NOT NULL UNIQUE,
+    members_digest uuid NOT NULL UNIQUE,
+    size           integer NOT NULL CHECK (size > 0)
 );
 COMMENT ON TABLE esim.listing_chunks IS 'esim-sync''s own index of the listing, not for reading: the content-defined chunks of the last applied walk whose members the mirror holds exactly as digested. A pass that lists such a chunk again sends only its digest.';
 COMMENT ON COLUMN esim.listing_chunks.anchor IS 'The id of the chunk''s first package.';
 COMMENT ON COLUMN esim.listing_chunks.digest IS 'XXH3-128 of the chunk''s package ids and text fingerprints, in listing order.';
+COMMENT ON COLUMN esim.listing_chunks.members_digest IS 'XXH3-128 of the chunk''s package ids alone, in listing order: a chunk listed with other texts but the same members keeps its rows of esim.listing_chunk_members.';
 COMMENT ON COLUMN esim.listing_chunks.size IS 'Packages in the chunk.';
 
 -- 2. Every live package, once: in which stored chunk it is, or in none (NULL: the next pass

@@ -8,8 +8,10 @@ namespace esim::chunk_sql {
 // Session-lifetime tables, emptied at the start of each pass (with esim_staging):
 //   esim_seen_chunks   every chunk of the walk: its first package's place in the walk (seq),
 //                      digest and size, whether the mirror holds it (the client knows the
-//                      stored digests), its anchor (sent by a first load only), and whether it
-//                      may be stored after this pass (not when it holds an id listed twice);
+//                      stored digests), for one it lacks the digest of its ids alone, its
+//                      anchor (sent by a first load only), whether it may be stored after
+//                      this pass (not when it holds an id listed twice), and whether it is a
+//                      stored chunk's members with other texts (same_members, kMarkSameMembers);
 //   esim_members       the ids of the chunks the mirror lacks, by chunk and place: sightings,
 //                      whole or not (the whole package is in esim_staging where it differs);
 //   esim_member_batch  one batch's ids, numbered as they came (the client sends the ids alone,
@@ -18,7 +20,7 @@ namespace esim::chunk_sql {
 inline constexpr const char* kCreateStaging = R"sql(
 CREATE TEMP TABLE IF NOT EXISTS esim_seen_chunks (
     first_seq bigint NOT NULL, digest uuid NOT NULL, size integer NOT NULL, known boolean NOT NULL,
-    anchor text, valid boolean NOT NULL DEFAULT true
+    members_digest uuid, anchor text, valid boolean NOT NULL DEFAULT true, same_members boolean NOT NULL DEFAULT false
 );
 CREATE TEMP TABLE IF NOT EXISTS esim_members (chunk_seq bigint NOT NULL, position integer NOT NULL, id text NOT NULL);
 CREATE TEMP TABLE IF NOT EXISTS esim_member_batch (n bigint GENERATED ALWAYS AS IDENTITY, id text NOT NULL);
@@ -86,10 +88,20 @@ SELECT count(*) FROM esim_seen_chunks s
  WHERE s.known AND NOT EXISTS (SELECT 1 FROM esim.listing_chunks c WHERE c.digest = s.digest)
 )sql";
 
-// The stored chunks the walk did not list (by digest: a chunk whose text changed was listed
-// under another digest, and its members are checked like those of a chunk that went).
-#define ESIM_UNLISTED_CHUNKS \
-  "SELECT c.anchor FROM esim.listing_chunks c WHERE NOT EXISTS (SELECT 1 FROM esim_seen_chunks s WHERE s.digest = c.digest)"
+// A chunk the mirror lacks whose ids, in order, are a stored chunk's: the same members with
+// other texts (statuses moved). Its members keep their places; only its digest changes.
+inline constexpr const char* kMarkSameMembers = R"sql(
+UPDATE esim_seen_chunks s SET same_members = true
+  FROM esim.listing_chunks c
+ WHERE NOT s.known AND NOT s.same_members AND c.members_digest = s.members_digest
+)sql";
+
+// The stored chunks the walk did not list, neither as they are nor with other texts (two
+// anti-joins: one with an OR could not be hashed).
+#define ESIM_UNLISTED_CHUNKS                                                                   \
+  "SELECT c.anchor FROM esim.listing_chunks c "                                                \
+  " WHERE NOT EXISTS (SELECT 1 FROM esim_seen_chunks s WHERE s.digest = c.digest) "             \
+  "   AND NOT EXISTS (SELECT 1 FROM esim_seen_chunks s WHERE s.members_digest = c.members_digest)"
 
 // The live packages the walk lacks: those of a stored chunk it did not list, and those in no
 // stored chunk, unless their id was sent (esim_members) or staged whole (esim_staging: the
@@ -156,7 +168,8 @@ UPDATE esim_seen_chunks c SET valid = false
   "               CASE WHEN s.valid THEN x.position END AS position "                               \
   "          FROM esim_members x "                                                                  \
   "          JOIN esim_seen_chunks s ON s.first_seq = x.chunk_seq "                                 \
-  "          JOIN esim_members a ON a.chunk_seq = x.chunk_seq AND a.position = 0 " order ") placed " \
+  "          JOIN esim_members a ON a.chunk_seq = x.chunk_seq AND a.position = 0 "                   \
+  "         WHERE NOT (s.same_members AND s.valid) " order ") placed "                             \
   "  LEFT JOIN esim.listing_chunk_members now ON now.package_id = placed.id "                        \
   " WHERE now.package_id IS NULL OR (now.anchor, now.position) IS DISTINCT FROM (placed.anchor, placed.position) " \
   "ON CONFLICT (package_id) DO UPDATE SET anchor = excluded.anchor, position = excluded.position"
@@ -172,7 +185,8 @@ inline constexpr const char* kFirstMembers =
     "INSERT INTO esim.listing_chunk_members (package_id, anchor, position) "
     "SELECT id, anchor, position FROM esim_staging WHERE anchor IS NOT NULL";
 inline constexpr const char* kFirstChunks =
-    "INSERT INTO esim.listing_chunks (anchor, digest, size) SELECT anchor, digest, size FROM esim_seen_chunks";
+    "INSERT INTO esim.listing_chunks (anchor, digest, members_digest, size) "
+    "SELECT anchor, digest, members_digest, size FROM esim_seen_chunks";
 //    With duplicates, the sightings go to esim_members first (as a later pass's would have
 //    been sent), and the first load's index is kept like any other pass's.
 inline constexpr const char* kMembersFromStaging =
@@ -184,6 +198,8 @@ inline constexpr const char* kDropUnlistedChunks = R"sql(
 WITH stale AS (
     SELECT c.anchor FROM esim.listing_chunks c
      WHERE NOT EXISTS (SELECT 1 FROM esim_seen_chunks s WHERE s.digest = c.digest AND s.known AND s.valid)
+       AND NOT EXISTS (SELECT 1 FROM esim_seen_chunks s
+                        WHERE s.members_digest = c.members_digest AND s.same_members AND s.valid)
 ), unplaced AS (
     UPDATE esim.listing_chunk_members m SET anchor = NULL, position = NULL
      WHERE m.anchor = ANY (ARRAY(SELECT anchor FROM stale))
@@ -191,12 +207,18 @@ WITH stale AS (
 )
 DELETE FROM esim.listing_chunks c USING stale WHERE c.anchor = stale.anchor
 )sql";
-// 3. the chunks the mirror lacked are stored under their anchors;
+// 3. the same members with other texts take their new digest; the other chunks the mirror
+//    lacked are stored under their anchors;
+inline constexpr const char* kRedigestChunks = R"sql(
+UPDATE esim.listing_chunks c SET digest = s.digest
+  FROM esim_seen_chunks s
+ WHERE s.same_members AND s.valid AND c.members_digest = s.members_digest
+)sql";
 inline constexpr const char* kStoreNewChunks = R"sql(
-INSERT INTO esim.listing_chunks (anchor, digest, size)
-SELECT a.id, s.digest, s.size
+INSERT INTO esim.listing_chunks (anchor, digest, members_digest, size)
+SELECT a.id, s.digest, s.members_digest, s.size
   FROM esim_seen_chunks s JOIN esim_members a ON a.chunk_seq = s.first_seq AND a.position = 0
- WHERE NOT s.known AND s.valid
+ WHERE NOT s.known AND s.valid AND NOT s.same_members
 )sql";
 // 4. the packages removed by this pass leave the index.
 inline constexpr const char* kForgetRemoved = R"sql(

@@ -16,8 +16,12 @@ constexpr XXH64_hash_t kChunkRules = 1;
 }  // namespace
 
 struct ChunkCutter::State {
-  XXH3_state_t xxh{};  // zeroed: the reset reads fields before it sets them
-  State() { XXH3_128bits_reset_withSeed(&xxh, kChunkRules); }
+  XXH3_state_t content{}, members{};  // zeroed: the reset reads fields before it sets them
+  State() { reset(); }
+  void reset() {
+    XXH3_128bits_reset_withSeed(&content, kChunkRules);
+    XXH3_128bits_reset_withSeed(&members, kChunkRules);
+  }
 };
 
 ChunkCutter::ChunkCutter() : state_(std::make_unique<State>()) {}
@@ -26,21 +30,23 @@ ChunkCutter::~ChunkCutter() = default;
 bool ChunkCutter::add(std::string_view id, const Hash128& fingerprint) {
   // The id's length first, so that no two sequences of (id, fingerprint) feed the same bytes.
   const auto length = static_cast<std::uint32_t>(id.size());
-  XXH3_state_t* state = &state_->xxh;
-  XXH3_128bits_update(state, &length, sizeof length);
-  XXH3_128bits_update(state, id.data(), id.size());
-  XXH3_128bits_update(state, &fingerprint.high, sizeof fingerprint.high);
-  XXH3_128bits_update(state, &fingerprint.low, sizeof fingerprint.low);
+  for (XXH3_state_t* state : {&state_->content, &state_->members}) {
+    XXH3_128bits_update(state, &length, sizeof length);
+    XXH3_128bits_update(state, id.data(), id.size());
+  }
+  XXH3_128bits_update(&state_->content, &fingerprint.high, sizeof fingerprint.high);
+  XXH3_128bits_update(&state_->content, &fingerprint.low, sizeof fingerprint.low);
   ++size_;
   const bool boundary = (XXH3_64bits_withSeed(id.data(), id.size(), kChunkRules) & (kAverageChunk - 1)) == 0;
   return boundary || size_ >= kMaxChunk;
 }
 
-Hash128 ChunkCutter::take_digest() {
-  const XXH128_hash_t digest = XXH3_128bits_digest(&state_->xxh);
-  XXH3_128bits_reset_withSeed(&state_->xxh, kChunkRules);
+ChunkDigests ChunkCutter::take_digests() {
+  const XXH128_hash_t content = XXH3_128bits_digest(&state_->content);
+  const XXH128_hash_t members = XXH3_128bits_digest(&state_->members);
+  state_->reset();
   size_ = 0;
-  return {digest.high64, digest.low64};
+  return {{content.high64, content.low64}, {members.high64, members.low64}};
 }
 
 KnownChunks::KnownChunks(std::vector<Hash128> digests) : digests_(std::move(digests)) {

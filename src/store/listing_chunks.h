@@ -18,6 +18,12 @@
 
 namespace esim {
 
+// A chunk's two digests: of its ids and text fingerprints (the chunk as listed), and of its ids
+// alone (who is in it: a chunk whose texts changed but whose members did not keeps them).
+struct ChunkDigests {
+  Hash128 content, members;
+};
+
 class ChunkCutter {
  public:
   static constexpr std::uint64_t kAverageChunk = 16;  // a power of two
@@ -27,8 +33,8 @@ class ChunkCutter {
   ~ChunkCutter();
   // Adds the next package of the listing; true when the chunk ends after it (take its digest).
   bool add(std::string_view id, const Hash128& fingerprint);
-  // The digest of the packages added since the last one, and a fresh chunk.
-  Hash128 take_digest();
+  // The digests of the packages added since the last take, and a fresh chunk.
+  ChunkDigests take_digests();
   std::size_t size() const { return size_; }
 
  private:

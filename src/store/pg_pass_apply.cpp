@@ -220,6 +220,7 @@ void PgPassDiff::keep_chunk_index(pqxx::work& tx) {
   }
   tx.exec(duplicates_ ? chunk_sql::kKeepMembersOnce : chunk_sql::kKeepMembers);
   tx.exec(chunk_sql::kDropUnlistedChunks);
+  tx.exec(chunk_sql::kRedigestChunks);
   tx.exec(chunk_sql::kStoreNewChunks);
   if (!first_load_) tx.exec(chunk_sql::kForgetRemoved);
 }

@@ -50,6 +50,7 @@ void PgPassDiff::take_diff() {
 StagingSummary PgPassDiff::diff_once(pqxx::work& tx) {
   tx.exec(apply_sql::kClearDiff);
   tx.exec(apply_sql::kDiff);
+  tx.exec(chunk_sql::kMarkSameMembers);
   tx.exec(chunk_sql::kCandidates);
   return diff_summary(tx);
 }

@@ -104,11 +104,16 @@ void PgPassStaging::stage(const std::vector<Package>& packages) {
 // its whole line waits in the batch for the mirror's answer.
 void PgPassStaging::end_chunk() {
   if (chunk_.empty()) return;
-  const Hash128 digest = cutter_.take_digest();
-  const bool known = known_.contains(digest);
+  const ChunkDigests digests = cutter_.take_digests();
+  const bool known = known_.contains(digests.content);
   const std::int64_t first_seq = chunk_.front().seq;
-  line_.integer(first_seq).text(as_hex(digest)).integer(static_cast<std::int64_t>(chunk_.size()));
+  line_.integer(first_seq).text(as_hex(digests.content)).integer(static_cast<std::int64_t>(chunk_.size()));
   line_.text(known ? "t" : "f");
+  if (known) {
+    line_.null();
+  } else {
+    line_.text(as_hex(digests.members));  // who is in it: the same members need no new places
+  }
   if (mirror_empty_) {
     line_.text(chunk_.front().package->id);  // its anchor, for the first load's index
   } else {
@@ -154,7 +159,8 @@ void PgPassStaging::flush() {
 // then, asked which of those the mirror has with another fingerprint (or not at all), those
 // packages whole.
 void PgPassStaging::send(const Batch& batch) {
-  static const std::vector<std::string> kChunkColumns{"first_seq", "digest", "size", "known", "anchor"};
+  static const std::vector<std::string> kChunkColumns{"first_seq", "digest", "size", "known", "members_digest",
+                                                      "anchor"};
   static const std::vector<std::string> kMemberColumns{"id"};
   pqxx::work tx(context_.connection, "stage");
   copy_lines(tx, "esim_seen_chunks", batch.chunk_lines, kChunkColumns);

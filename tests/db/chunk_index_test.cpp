@@ -67,19 +67,23 @@ class ChunkIndex : public ::testing::Test {
     EXPECT_EQ(db.scalar("SELECT count(*) FROM esim.listing_chunk_members m WHERE m.anchor IS NOT NULL AND NOT EXISTS "
                         "(SELECT 1 FROM esim.listing_chunks c WHERE c.anchor = m.anchor)"),
               "0");
-    std::string digest;
+    std::string digest, members_digest;
     std::int64_t expected_position = 0;
     esim::ChunkCutter cutter;
     auto check = [&] {
       if (digest.empty()) return;
-      EXPECT_EQ(esim::as_uuid(cutter.take_digest()), digest) << "a stored chunk no longer matches the mirror";
+      const esim::ChunkDigests taken = cutter.take_digests();
+      EXPECT_EQ(esim::as_uuid(taken.content), digest) << "a stored chunk no longer matches the mirror";
+      EXPECT_EQ(esim::as_uuid(taken.members), members_digest) << "a stored chunk's members are others";
     };
-    for (const auto& row : db.query("SELECT c.digest, m.position, m.package_id, p.raw_fingerprint, c.anchor "
+    for (const auto& row : db.query("SELECT c.digest, m.position, m.package_id, p.raw_fingerprint, c.anchor, "
+                                    "c.members_digest "
                                     "FROM esim.listing_chunk_members m JOIN esim.listing_chunks c ON c.anchor = m.anchor "
                                     "JOIN esim.packages p ON p.id = m.package_id ORDER BY c.anchor, m.position")) {
       if (row[0].c_str() != digest) {
         check();
         digest = row[0].c_str();
+        members_digest = row[5].c_str();
         expected_position = 0;
         EXPECT_EQ(row[2].as<std::string>(), row[4].as<std::string>()) << "a chunk is known by its first package";
       }

@@ -32,12 +32,12 @@ std::vector<std::pair<Hash128, std::size_t>> cut(const std::vector<Item>& items)
   for (const Item& item : items) {
     if (cutter.add(item.id, esim::fingerprint(item.id + item.text))) {
       const std::size_t size = cutter.size();
-      chunks.emplace_back(cutter.take_digest(), size);
+      chunks.emplace_back(cutter.take_digests().content, size);
     }
   }
   if (cutter.size() > 0) {
     const std::size_t size = cutter.size();
-    chunks.emplace_back(cutter.take_digest(), size);
+    chunks.emplace_back(cutter.take_digests().content, size);
   }
   return chunks;
 }
@@ -105,5 +105,14 @@ TEST(ChunkCutter, AnIdAndATextCannotTradeBytes) {
   const Hash128 same = esim::fingerprint("x");
   one.add("ab", same);
   two.add("a", same);
-  EXPECT_FALSE(one.take_digest() == two.take_digest());
+  EXPECT_FALSE(one.take_digests().content == two.take_digests().content);
+}
+
+TEST(ChunkCutter, TheMembersDigestSaysWhoIsInAChunkWhateverTheirTexts) {
+  ChunkCutter one, two;
+  one.add("pkg_1", esim::fingerprint("ACTIVE"));
+  two.add("pkg_1", esim::fingerprint("SUSPENDED"));
+  const auto a = one.take_digests(), b = two.take_digests();
+  EXPECT_FALSE(a.content == b.content);
+  EXPECT_TRUE(a.members == b.members);
 }
