@@ -51,6 +51,7 @@ StagingSummary PgPassDiff::diff_once(pqxx::work& tx) {
   tx.exec(apply_sql::kClearDiff);
   tx.exec(apply_sql::kDiff);
   tx.exec(chunk_sql::kMarkSameMembers);
+  tx.exec(chunk_sql::kFindUnlisted);
   tx.exec(chunk_sql::kCandidates);
   return diff_summary(tx);
 }
