@@ -42,9 +42,10 @@ PassCounts PgPassDiff::commit(const ApplyOptions& options) {
   timer.step("commit");
   const StagingTraffic& sent = staged_.traffic;
   spdlog::debug("apply: {}; staging took {} ms in {} batches ({} chunks, {} sent as a digest alone; {} ids sent, "
-                "{} packages whole), the diff {} ms",
+                "{} packages whole), the diff {} ms; {} bytes sent to PostgreSQL, the listing's were {}",
                 timer.report(), staged_.copy_ms, staged_.copy_batches, sent.chunks, sent.chunks_known, sent.ids_sent,
-                sent.whole, diff_ms_);
+                sent.whole, diff_ms_, bytes_sent_ ? std::to_string(*bytes_sent_) : "uncounted (not TCP)",
+                options.listing_bytes);
   return counts;
 }
 
@@ -120,7 +121,7 @@ void PgPassDiff::finish_run(pqxx::work& tx, const ApplyOptions& options, const P
                  counts.lookups, counts.recovered_by_lookup, counts.removed_by_lookup,
                  counts.removed_by_second_walk, counts.removals_deferred, !options.apply_removals,
                  counts.lookups_inconclusive, options.walk_complete, counts.usage_changes, options.listing_bytes,
-                 context_.bytes_sent());
+                 bytes_sent_ = context_.bytes_sent());
 }
 
 // The COMMIT went out and the connection died before its answer came: the pass may or may not

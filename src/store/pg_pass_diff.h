@@ -64,6 +64,7 @@ class PgPassDiff final : public PassDiff {
   bool duplicates_ = false;  // the walk listed an id twice (resolve_duplicates ran)
   StagingSummary summary_;
   long long diff_ms_ = 0;  // for the debug log
+  std::optional<std::int64_t> bytes_sent_;  // what the pass sent PostgreSQL, as recorded on the run
   util::CopyLine line_;
   std::minstd_rand random_{std::random_device{}()};  // where the controls are picked from
   std::vector<std::string> candidate_ids_;            // of removal_candidates(): starts for the controls
