@@ -106,16 +106,25 @@ void PgPassStaging::end_chunk() {
   if (chunk_.empty()) return;
   const ChunkDigests digests = cutter_.take_digests();
   const bool known = known_.contains(digests.content);
-  const std::int64_t first_seq = chunk_.front().seq;
-  line_.integer(first_seq).text(as_hex(digests.content)).integer(static_cast<std::int64_t>(chunk_.size()));
+  add_chunk_line(digests, known);             // 1. the chunk, as the mirror will know it
+  if (!known) add_members();                  // 2. its ids, and its packages' whole lines
+  chunk_.clear();                             // 3. the next chunk starts; the batch may go
+  carried_.clear();
+  if (batch_.rows >= kRowsPerBatch || batch_.bytes >= kBytesPerBatch) flush();
+}
+
+// Its first seq, digest and size; for one the mirror lacks the digest of its ids alone (the
+// same members need no new places); a first load's also its anchor.
+void PgPassStaging::add_chunk_line(const ChunkDigests& digests, bool known) {
+  line_.integer(chunk_.front().seq).text(as_hex(digests.content)).integer(static_cast<std::int64_t>(chunk_.size()));
   line_.text(known ? "t" : "f");
   if (known) {
     line_.null();
   } else {
-    line_.text(as_hex(digests.members));  // who is in it: the same members need no new places
+    line_.text(as_hex(digests.members));
   }
   if (mirror_empty_) {
-    line_.text(chunk_.front().package->id);  // its anchor, for the first load's index
+    line_.text(chunk_.front().package->id);
   } else {
     line_.null();
   }
@@ -123,29 +132,27 @@ void PgPassStaging::end_chunk() {
   batch_.bytes += batch_.chunk_lines.back().size();
   ++batch_.rows;
   ++traffic_.chunks;
-  if (known) {
-    ++traffic_.chunks_known;
-  } else {
-    if (batch_.first_new < 0) batch_.first_new = first_seq;
-    batch_.last_new = first_seq;
-    const std::string_view anchor = chunk_.front().package->id;
-    for (const Open& open : chunk_) {
-      const Package& p = *open.package;
-      const ChunkPlace place{anchor, open.seq - first_seq};
-      // A first load stages every package whole at its place: its ids go no other way.
-      if (!mirror_empty_) batch_.member_lines.push_back(line_.text(p.id).take());
-      Member member{open.seq, as_uuid(open.fingerprint), {}};
-      staging_line(line_, member.seq, p, member.fingerprint, mirror_empty_ ? &place : nullptr);
-      member.line = line_.take();
-      batch_.bytes += p.id.size() + member.line.size();
-      batch_.members.push_back(std::move(member));
-    }
-    batch_.rows += 2 * chunk_.size();
-    if (!mirror_empty_) traffic_.ids_sent += static_cast<std::int64_t>(chunk_.size());
+  if (known) ++traffic_.chunks_known;
+}
+
+// A first load stages every package whole at its place, so its ids go no other way.
+void PgPassStaging::add_members() {
+  const std::int64_t first_seq = chunk_.front().seq;
+  if (batch_.first_new < 0) batch_.first_new = first_seq;
+  batch_.last_new = first_seq;
+  const std::string_view anchor = chunk_.front().package->id;
+  for (const Open& open : chunk_) {
+    const Package& p = *open.package;
+    const ChunkPlace place{anchor, open.seq - first_seq};
+    if (!mirror_empty_) batch_.member_lines.push_back(line_.text(p.id).take());
+    Member member{open.seq, as_uuid(open.fingerprint), {}};
+    staging_line(line_, member.seq, p, member.fingerprint, mirror_empty_ ? &place : nullptr);
+    member.line = line_.take();
+    batch_.bytes += p.id.size() + member.line.size();
+    batch_.members.push_back(std::move(member));
   }
-  chunk_.clear();
-  carried_.clear();
-  if (batch_.rows >= kRowsPerBatch || batch_.bytes >= kBytesPerBatch) flush();
+  batch_.rows += 2 * chunk_.size();
+  if (!mirror_empty_) traffic_.ids_sent += static_cast<std::int64_t>(chunk_.size());
 }
 
 // The batch goes to the pipe, which sends it while the next one is built.

@@ -47,6 +47,8 @@ class PgPassStaging final : public PassStaging {
 
   std::unique_ptr<PassDiff> finish() override;
   void end_chunk();
+  void add_chunk_line(const ChunkDigests& digests, bool known);
+  void add_members();
   void flush();
   void send(const Batch& batch);
   std::vector<const std::string*> differing(pqxx::work& tx, const Batch& batch);
