@@ -140,6 +140,23 @@ void PgPassDiff::commit_or_resolve(pqxx::work& tx) {
   }
 }
 
+// Drops the secondary indexes of the mirror, its history and the chunk index, and the chunk
+// index's primary key (a million ids sorted once cost less than inserted into a tree one by
+// one), keeping their definitions to build them after the data.
+void PgPassDiff::drop_indexes(pqxx::work& tx, std::vector<std::string>& rebuild, std::vector<std::string>& member_key) {
+  tx.exec("SET LOCAL maintenance_work_mem = '256MB'");
+  for (const auto& index : tx.exec(apply_sql::kSecondaryIndexes)) {
+    tx.exec("DROP INDEX " + index[0].as<std::string>());
+    rebuild.push_back(index[1].as<std::string>());
+  }
+  for (const auto& key : tx.exec(chunk_sql::kMemberKey)) {
+    const std::string name = tx.quote_name(key[0].as<std::string>());
+    tx.exec("ALTER TABLE esim.listing_chunk_members DROP CONSTRAINT " + name);
+    member_key.push_back("ALTER TABLE esim.listing_chunk_members ADD CONSTRAINT " + name + " " +
+                         key[1].as<std::string>());
+  }
+}
+
 // Runs the definitions of dropped indexes and keys, once.
 void PgPassDiff::rebuild_all(pqxx::work& tx, std::vector<std::string>& definitions) {
   for (const std::string& definition : definitions) tx.exec(definition);
@@ -152,21 +169,7 @@ void PgPassDiff::rebuild_all(pqxx::work& tx, std::vector<std::string>& definitio
 // again with each id's last sighting, which costs a sort that the usual load never pays.
 std::int64_t PgPassDiff::load_first(pqxx::work& tx, const std::string& at, util::StepTimer& timer) {
   std::vector<std::string> rebuild, member_key;
-  if (empty_history_ && staged_.rows >= kRebuildIndexesFrom) {
-    tx.exec("SET LOCAL maintenance_work_mem = '256MB'");
-    for (const auto& index : tx.exec(apply_sql::kSecondaryIndexes)) {
-      tx.exec("DROP INDEX " + index[0].as<std::string>());
-      rebuild.push_back(index[1].as<std::string>());
-    }
-    // The chunk index's primary key too: a million ids sorted once cost less than inserted
-    // into a tree one by one.
-    for (const auto& key : tx.exec(chunk_sql::kMemberKey)) {
-      const std::string name = tx.quote_name(key[0].as<std::string>());
-      tx.exec("ALTER TABLE esim.listing_chunk_members DROP CONSTRAINT " + name);
-      member_key.push_back("ALTER TABLE esim.listing_chunk_members ADD CONSTRAINT " + name + " " +
-                           key[1].as<std::string>());
-    }
-  }
+  if (empty_history_ && staged_.rows >= kRebuildIndexesFrom) drop_indexes(tx, rebuild, member_key);
   std::int64_t inserted = 0;
   tx.exec(apply_sql::kFirstLoadView);
   // A savepoint by hand: libpqxx 6.4's subtransaction left the transaction aborted here.

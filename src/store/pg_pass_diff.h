@@ -50,6 +50,7 @@ class PgPassDiff final : public PassDiff {
   void check_writer_lock(pqxx::work& tx);
   void finish_run(pqxx::work& tx, const ApplyOptions& options, const PassCounts& counts);
   std::int64_t load_first(pqxx::work& tx, const std::string& at, util::StepTimer& timer);
+  static void drop_indexes(pqxx::work& tx, std::vector<std::string>& rebuild, std::vector<std::string>& member_key);
   static void rebuild_all(pqxx::work& tx, std::vector<std::string>& definitions);
   void remember_candidates(pqxx::work& tx, const std::string& at, std::int64_t still_missing);
   void keep_chunk_index(pqxx::work& tx);
