@@ -5,7 +5,7 @@
 
 namespace esim::chunk_sql {
 
-// Session-lifetime tables, emptied at the start of each pass (with esim_staging):
+// Session-lifetime tables, emptied at the start of each pass (with apply_sql::kCreateStaging's):
 //   esim_seen_chunks   every chunk of the walk: its first package's place in the walk (seq),
 //                      digest and size, whether the mirror holds it (the client knows the
 //                      stored digests), for one it lacks the digest of its ids alone, its
@@ -18,7 +18,7 @@ namespace esim::chunk_sql {
 //   esim_member_batch  one batch's ids, numbered as they came (the client sends the ids alone,
 //                      in the order of their chunks, which say where each belongs), asked
 //                      about before they join esim_members.
-inline constexpr const char* kCreateStaging = R"sql(
+inline constexpr const char* kCreateChunkStaging = R"sql(
 CREATE TEMP TABLE IF NOT EXISTS esim_seen_chunks (
     first_seq bigint NOT NULL, digest uuid NOT NULL, size integer NOT NULL, known boolean NOT NULL,
     members_digest uuid, anchor text, valid boolean NOT NULL DEFAULT true, same_members boolean NOT NULL DEFAULT false
@@ -81,7 +81,7 @@ SELECT c.first_seq, g.position, b.id
 inline constexpr const char* kHashTheBatch = "SET LOCAL enable_hashjoin = on; SET LOCAL enable_nestloop = off";
 inline constexpr const char* kEmptyMemberBatch = "TRUNCATE esim_member_batch RESTART IDENTITY";
 
-inline constexpr const char* kAnalyzeStaging = "ANALYZE esim_seen_chunks; ANALYZE esim_members";
+inline constexpr const char* kAnalyzeChunkStaging = "ANALYZE esim_seen_chunks; ANALYZE esim_members";
 
 // Every chunk the client took for stored must be: else the index and the client disagree, and
 // nothing the pass concluded from it holds.
@@ -237,6 +237,5 @@ DELETE FROM esim.listing_chunk_members m
  USING esim_diff d JOIN esim.packages p ON p.id = d.id
  WHERE d.seq IS NULL AND p.removed_at IS NOT NULL AND m.package_id = d.id
 )sql";
-
 
 }  // namespace esim::chunk_sql

@@ -1,7 +1,5 @@
 #include "store/fingerprint.h"
 
-#include <algorithm>
-
 #define XXH_INLINE_ALL  // header-only: nothing to link, nothing more to ship
 #include <xxhash.h>
 
@@ -20,13 +18,16 @@ int hex_value(char c) {
 
 }  // namespace
 
-std::string as_uuid(const Hash128& hash) {
+namespace {
+
+// The 32 hex digits, with a uuid's dashes or without.
+std::string hex_digits(const Hash128& hash, bool dashes) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(36, '-');
+  std::string out(dashes ? 36 : 32, '-');
   std::size_t at = 0;
   auto put = [&](unsigned long long half) {
     for (int shift = 60; shift >= 0; shift -= 4) {
-      if (at == 8 || at == 13 || at == 18 || at == 23) ++at;  // the dashes
+      if (dashes && (at == 8 || at == 13 || at == 18 || at == 23)) ++at;
       out[at++] = kHex[(half >> shift) & 0xF];
     }
   };
@@ -35,11 +36,11 @@ std::string as_uuid(const Hash128& hash) {
   return out;
 }
 
-std::string as_hex(const Hash128& hash) {
-  std::string uuid = as_uuid(hash);
-  uuid.erase(std::remove(uuid.begin(), uuid.end(), '-'), uuid.end());
-  return uuid;
-}
+}  // namespace
+
+std::string as_uuid(const Hash128& hash) { return hex_digits(hash, true); }
+
+std::string as_hex(const Hash128& hash) { return hex_digits(hash, false); }
 
 bool parse_uuid(std::string_view text, Hash128& out) {
   if (text.size() != 36) return false;

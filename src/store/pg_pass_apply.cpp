@@ -213,15 +213,13 @@ std::int64_t PgPassDiff::load_first(pqxx::work& tx, const std::string& at, util:
 // chunks are stored, and the packages removed now leave it. In the steady state that is an
 // anti-join of some 60,000 digests with as many, and nothing written.
 void PgPassDiff::keep_chunk_index(pqxx::work& tx) {
-  if (first_load_) {  // the diff, which analyzes them, was skipped
-    tx.exec(apply_sql::kAnalyzeStaging);
-    tx.exec(chunk_sql::kAnalyzeStaging);
-  }
-  if (first_load_ && !duplicates_) {  // every package staged whole at its place: straight from staging
+  if (first_load_ && !duplicates_) {  // every package staged whole at its place: two plain scans
     tx.exec(chunk_sql::kFirstMembers);
     tx.exec(chunk_sql::kFirstChunks);
     return;
   }
+  // A first load with duplicates joins like any pass; its diff, which analyzes them, was skipped.
+  if (first_load_) tx.exec(chunk_sql::kAnalyzeChunkStaging);
   tx.exec(duplicates_ ? chunk_sql::kKeepMembersOnce : chunk_sql::kKeepMembers);
   tx.exec(chunk_sql::kDropUnlistedChunks);
   tx.exec(chunk_sql::kRedigestChunks);

@@ -34,7 +34,7 @@ void PgPassDiff::take_diff() {
                                " chunks the pass took for stored are not in esim.listing_chunks; nothing applied");
     }
     tx.exec(apply_sql::kAnalyzeStaging);
-    tx.exec(chunk_sql::kAnalyzeStaging);
+    tx.exec(chunk_sql::kAnalyzeChunkStaging);
     s = diff_once(tx);
     if (s.distinct_ids != s.rows) {  // the listing shifted while paging: keep each id's last sighting
       resolve_duplicates(tx);

@@ -24,7 +24,7 @@ void make_fresh_staging(pqxx::connection& connection) {
   pqxx::work tx(connection, "open_pass");
   tx.exec("SET LOCAL client_min_messages = warning");
   tx.exec(apply_sql::kCreateStaging);
-  tx.exec(chunk_sql::kCreateStaging);
+  tx.exec(chunk_sql::kCreateChunkStaging);
   tx.commit();
 }
 
